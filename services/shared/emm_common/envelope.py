@@ -1,0 +1,125 @@
+"""CloudEvents 1.0 envelope for our events, and its Kafka binding (the `cloudevents` SDK).
+
+We publish in binary mode (`ce_` headers, JSON payload as the record value, the aggregate id as
+both `partitionkey` and record key) and accept binary and structured mode when consuming.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+from cloudevents.core.bindings import kafka as ce_kafka
+from cloudevents.core.formats.json import JSONFormat
+from cloudevents.core.v1.event import CloudEvent
+
+from emm_common import contract
+
+SPECVERSION = "1.0"
+_JSON = JSONFormat()
+
+
+class MalformedEvent(ValueError):
+    """A Kafka record that is not a valid CloudEvent of our contract. Never retried: dead-lettered."""
+
+
+@dataclass(frozen=True)
+class Event:
+    """One fact, as published. `data` is the schema-validated payload."""
+
+    type: str
+    source: str
+    subject: str
+    data: dict[str, Any]
+    id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    time: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
+
+    @property
+    def spec(self) -> contract.EventSpec:
+        return contract.spec_for(self.type)
+
+    @property
+    def partition_key(self) -> str:
+        return self.spec.key_of(self.data)
+
+    def to_document(self) -> dict[str, Any]:
+        """The form kept in an outbox inside a MongoDB document."""
+        return {"id": self.id, "type": self.type, "source": self.source, "subject": self.subject,
+                "time": self.time.isoformat(), "data": self.data}
+
+    @classmethod
+    def from_document(cls, doc: dict[str, Any]) -> "Event":
+        return cls(type=doc["type"], source=doc["source"], subject=doc["subject"], data=doc["data"], id=doc["id"],
+                   time=datetime.fromisoformat(doc["time"]))
+
+
+def new_event(event_type: str, data: dict[str, Any], *, source: str, subject: str | None = None,
+              event_id: str | None = None, time: datetime | None = None) -> Event:
+    """Build an event after validating its payload against the contract (ContractViolation if not)."""
+    spec = contract.spec_for(event_type)
+    spec.validate(data)
+    return Event(type=event_type, source=source, subject=subject or spec.key_of(data), data=data,
+                 id=event_id or str(uuid.uuid4()), time=time or datetime.now(timezone.utc))
+
+
+@dataclass(frozen=True)
+class KafkaRecord:
+    """What aiokafka sends or receives: headers are a list of (str, bytes)."""
+
+    key: bytes | None
+    value: bytes
+    headers: list[tuple[str, bytes]]
+
+
+def to_record(event: Event) -> KafkaRecord:
+    """Binary-mode Kafka record of an event."""
+    spec = event.spec
+    cloud_event = CloudEvent(
+        attributes={"id": event.id, "source": event.source, "type": event.type, "subject": event.subject,
+                    "time": event.time, "specversion": SPECVERSION, "datacontenttype": "application/json",
+                    "dataschema": spec.dataschema, ce_kafka.PARTITIONKEY_ATTR: event.partition_key},
+        data=event.data)
+    message = ce_kafka.to_binary(cloud_event, _JSON)
+    key = message.key.encode() if isinstance(message.key, str) else message.key
+    return KafkaRecord(key=key, value=message.value, headers=list(message.headers.items()))
+
+
+def from_record(record: KafkaRecord, *, validate: bool = True) -> Event:
+    """Parse a consumed record (binary or structured mode) into an Event, validated against the contract.
+
+    Raises MalformedEvent with the reason for anything that is not a valid event of ours.
+    """
+    headers: dict[str, bytes] = {}
+    for name, value in record.headers or []:
+        headers[name] = value if isinstance(value, bytes) else str(value).encode()
+    if any(name.startswith("ce_") for name in headers) and "ce_time" not in headers:
+        raise MalformedEvent("CloudEvent attribute 'time' is missing")  # the SDK would fill in "now"
+    try:
+        cloud_event = ce_kafka.from_kafka(ce_kafka.KafkaMessage(headers=headers, key=record.key, value=record.value),
+                                          _JSON)
+    except Exception as exc:  # the SDK raises many types for bad input; all mean the same to us
+        raise MalformedEvent(f"not a CloudEvent: {type(exc).__name__}: {exc}") from exc
+    attributes = cloud_event.get_attributes()
+    for required in ("id", "source", "type", "time"):
+        if not attributes.get(required):
+            raise MalformedEvent(f"CloudEvent attribute '{required}' is missing")
+    if attributes.get("specversion") != SPECVERSION:
+        raise MalformedEvent(f"unsupported specversion {attributes.get('specversion')!r}")
+    data = cloud_event.get_data()
+    if isinstance(data, (bytes, str)):
+        raise MalformedEvent("data is not a JSON object")
+    if not isinstance(data, dict):
+        raise MalformedEvent("data is not a JSON object")
+    event_time = attributes["time"]
+    if not isinstance(event_time, datetime):
+        raise MalformedEvent("time is not an RFC 3339 timestamp")
+    event_type = attributes["type"]
+    if validate:
+        try:
+            contract.validate(event_type, data)
+        except contract.ContractViolation as exc:
+            raise MalformedEvent(str(exc)) from exc
+    return Event(type=event_type, source=attributes["source"], subject=attributes.get("subject") or "",
+                 data=data, id=attributes["id"], time=event_time)

@@ -1,0 +1,160 @@
+"""What every service's FastAPI app shares: lifecycle of its connections, /healthz, /readyz,
+/metrics, bearer-token verification and errors that name the field at fault."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from contextlib import asynccontextmanager
+from typing import Any, Awaitable, Callable
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from prometheus_fastapi_instrumentator import Instrumentator
+from pymongo.errors import ConnectionFailure
+
+from emm_common import metrics, mongo
+from emm_common.auth import TokenIssuer, TokenVerifier, ensure_key_pair
+from emm_common.outbox import OutboxRelay
+from emm_common.publisher import EventPublisher
+from emm_common.settings import ServiceSettings
+from emm_common.startup import retry_until_reachable
+from emm_common.topics import all_topics, ensure_topics, topic_name
+
+log = logging.getLogger(__name__)
+
+
+class Runtime:
+    """The connections of one API process, shared by its routes through `app.state.runtime`."""
+
+    def __init__(self, settings: ServiceSettings) -> None:
+        self.settings = settings
+        self.database = mongo.database_for(settings)
+        self.publisher = EventPublisher(settings.kafka_bootstrap_servers, settings.topic_prefix,
+                                        client_id=f"{settings.service_name}-api")
+        self.kafka_connected = False
+        self.relay: OutboxRelay | None = None
+        self._connect_task: asyncio.Task | None = None
+
+    def start(self, outbox_collections: list[Any]) -> None:
+        self.relay = OutboxRelay(self.publisher, outbox_collections, self.settings.outbox_poll_seconds)
+        self._connect_task = asyncio.create_task(self._connect_kafka(), name="connect-kafka")
+
+    async def _connect_kafka(self) -> None:
+        # The API serves (and stores facts durably) while Kafka is away; the relay publishes later.
+        settings = self.settings
+        await retry_until_reachable("Kafka", settings.kafka_bootstrap_servers, lambda: ensure_topics(
+            settings.kafka_bootstrap_servers, {topic_name(t, settings.topic_prefix) for t in all_topics()},
+            settings.topic_partitions))
+        await retry_until_reachable("Kafka", settings.kafka_bootstrap_servers, self.publisher.start)
+        self.kafka_connected = True
+        self.relay.start()
+
+    def committed(self) -> None:
+        """Call after a write that put events in an outbox: publish them now."""
+        if self.relay:
+            self.relay.nudge()
+
+    async def stop(self) -> None:
+        if self._connect_task:
+            self._connect_task.cancel()
+        if self.relay:
+            await self.relay.stop()
+        if self.kafka_connected:
+            await self.publisher.stop()
+        await asyncio.sleep(0)
+        closing = mongo.close(self.database)
+        if closing is not None:
+            await closing
+
+    async def readiness(self) -> dict[str, str]:
+        """Each dependency: 'ok' or the reason it is not."""
+        checks: dict[str, str] = {}
+        try:
+            await asyncio.wait_for(mongo.ping(self.database), 3)
+            checks["mongodb"] = "ok"
+        except Exception as exc:
+            checks["mongodb"] = f"unreachable: {type(exc).__name__}: {exc}"[:300]
+        if not self.kafka_connected:
+            checks["kafka"] = "not connected yet"
+        else:
+            try:
+                await asyncio.wait_for(self.publisher.ping(), 3)
+                checks["kafka"] = "ok"
+            except Exception as exc:
+                checks["kafka"] = f"unreachable: {type(exc).__name__}: {exc}"[:300]
+        for name, state in checks.items():
+            metrics.DEPENDENCY_UP.labels(name).set(1 if state == "ok" else 0)
+        return checks
+
+
+def problem(status: int, field: str, message: str, kind: str) -> JSONResponse:
+    """An error body shaped like FastAPI's own 422: it names the field at fault."""
+    return JSONResponse(status_code=status, content={"detail": [{"loc": ["body", field], "msg": message,
+                                                                 "type": kind}]})
+
+
+def load_keys(settings: ServiceSettings) -> tuple[TokenVerifier, TokenIssuer | None]:
+    issuer = None
+    if settings.jwt_private_key_file:
+        ensure_key_pair(settings.jwt_private_key_file, settings.jwt_public_key_file)
+        issuer = TokenIssuer(settings.jwt_private_key_file.read_bytes())
+    return TokenVerifier(settings.jwt_public_key_file.read_bytes()), issuer
+
+
+def create_service_app(settings: ServiceSettings, *, title: str, description: str, version: str = "1.0.0",
+                       outbox_collections: Callable[[Any], list[Any]] = lambda db: [],
+                       on_start: Callable[[Runtime], Awaitable[None]] | None = None,
+                       error_statuses: dict[type[Exception], int] | None = None) -> FastAPI:
+    """A FastAPI app with the shared lifecycle and operational endpoints. Add the service's routers to it.
+
+    `outbox_collections(database)` names the collections whose outboxes this process relays;
+    `error_statuses` maps the service's domain errors (with `.field` and `.message`) to HTTP statuses.
+    """
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        runtime = Runtime(settings)
+        app.state.runtime = runtime
+        app.state.token_verifier, app.state.token_issuer = load_keys(settings)
+        runtime.start(outbox_collections(runtime.database))
+        if on_start:
+            await on_start(runtime)
+        yield
+        await runtime.stop()
+
+    app = FastAPI(title=title, description=description, version=version, lifespan=lifespan)
+
+    @app.get("/healthz", tags=["operations"], summary="Liveness: the process answers (never checks Kafka or MongoDB)")
+    async def healthz() -> dict[str, str]:
+        return {"status": "alive"}
+
+    @app.get("/readyz", tags=["operations"], summary="Readiness: Kafka and MongoDB reachable, else 503 with the reason",
+             responses={503: {"description": "A dependency is unreachable"}})
+    async def readyz(request: Request):
+        checks = await request.app.state.runtime.readiness()
+        ready = all(state == "ok" for state in checks.values())
+        return JSONResponse(status_code=200 if ready else 503,
+                            content={"status": "ready" if ready else "not ready", "checks": checks})
+
+    @app.exception_handler(ConnectionFailure)
+    async def database_unavailable(request: Request, exc: ConnectionFailure):
+        return JSONResponse(status_code=503, headers={"Retry-After": "5"},
+                            content={"detail": "database unavailable; nothing was stored, try again"})
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, exc: RequestValidationError):
+        errors = [{"loc": list(e.get("loc", [])), "msg": e.get("msg", ""), "type": e.get("type", "")}
+                  for e in exc.errors()]
+        return JSONResponse(status_code=422, content={"detail": errors})
+
+    for error_class, status in (error_statuses or {}).items():
+        def render(request: Request, exc: Exception, status: int = status):
+            return problem(status, getattr(exc, "field", ""), getattr(exc, "message", str(exc)),
+                           type(exc).__name__)
+        app.add_exception_handler(error_class, render)
+
+    Instrumentator(excluded_handlers=["/metrics"]).instrument(app).expose(
+        app, endpoint="/metrics", include_in_schema=False)
+    return app

@@ -1,0 +1,41 @@
+"""MongoDB access, in one place. motor by default; PyMongo's AsyncMongoClient (its successor,
+same API for what we use) when MONGODB_DRIVER=pymongo.
+
+Code stays plain MongoDB (production runs MongoDB 7) but within what FerretDB v1 supports:
+single-document atomic updates, equality queries, no transactions, no change streams.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from emm_common.settings import ServiceSettings
+
+
+def client_for(settings: ServiceSettings) -> Any:
+    """An async client for the configured driver. It connects lazily."""
+    options = dict(serverSelectionTimeoutMS=5000, tz_aware=True, uuidRepresentation="standard")
+    if settings.mongodb_driver == "pymongo":
+        from pymongo import AsyncMongoClient
+
+        return AsyncMongoClient(settings.mongodb_uri, **options)
+    from motor.motor_asyncio import AsyncIOMotorClient
+
+    return AsyncIOMotorClient(settings.mongodb_uri, **options)
+
+
+def database_for(settings: ServiceSettings, client: Any = None) -> Any:
+    """The service's own database (no service reads another's)."""
+    return (client or client_for(settings))[settings.database_name]
+
+
+async def ping(database: Any) -> None:
+    """Raise if the database does not answer (used by readiness)."""
+    await database.command("ping")
+
+
+def close(database: Any) -> None:
+    result = database.client.close()
+    if hasattr(result, "__await__"):  # PyMongo's async client closes asynchronously
+        return result
+    return None

@@ -1,0 +1,51 @@
+"""Settings read from environment variables, with defaults that work against deploy/local."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+CACHE_DIR = Path.home() / ".cache" / "emm-tot"
+
+
+class ServiceSettings(BaseSettings):
+    """Settings every service shares. Subclasses add their own fields and set `env_prefix`.
+
+    The connection settings have fixed names (KAFKA_BOOTSTRAP_SERVERS, MONGODB_URI, ...) so one
+    environment serves all services; the rest take the service's own prefix.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="EMM_", extra="ignore")
+
+    service_name: str = "emm"
+    kafka_bootstrap_servers: str = Field(
+        "127.0.0.1:9092", validation_alias=AliasChoices("KAFKA_BOOTSTRAP_SERVERS", "kafka_bootstrap_servers"))
+    mongodb_uri: str = Field(
+        "mongodb://127.0.0.1:27017/?retryWrites=false", validation_alias=AliasChoices("MONGODB_URI", "mongodb_uri"))
+    mongodb_database: str = ""
+    mongodb_driver: Literal["motor", "pymongo"] = Field(
+        "motor", validation_alias=AliasChoices("MONGODB_DRIVER", "mongodb_driver"),
+        description="motor (default) or PyMongo's AsyncMongoClient, its successor with the same API.")
+    topic_prefix: str = Field(
+        "", validation_alias=AliasChoices("EMM_TOPIC_PREFIX", "topic_prefix"),
+        description="Prepended to every topic name; tests use it to keep their topics apart.")
+    topic_partitions: int = Field(6, validation_alias=AliasChoices("EMM_TOPIC_PARTITIONS", "topic_partitions"))
+    jwt_public_key_file: Path = Field(
+        CACHE_DIR / "keys" / "jwt-ed25519.pub.pem",
+        validation_alias=AliasChoices("EMM_JWT_PUBLIC_KEY_FILE", "jwt_public_key_file"))
+    jwt_private_key_file: Path | None = Field(
+        None, validation_alias=AliasChoices("EMM_JWT_PRIVATE_KEY_FILE", "jwt_private_key_file"),
+        description="Only the issuing service (registration) has the private key.")
+    outbox_poll_seconds: float = 1.0
+    consumer_max_attempts: int = Field(
+        3, description="Tries of a handler that raises an unexpected error before the event is dead-lettered.")
+    transient_retry_seconds: float = Field(
+        300.0, description="How long an event waits for Kafka or MongoDB to come back before it is dead-lettered.")
+    metrics_port: int = Field(0, description="Port of the worker's /metrics; 0 means no metrics server.")
+
+    @property
+    def database_name(self) -> str:
+        return self.mongodb_database or f"emm_{self.service_name}"

@@ -1,0 +1,96 @@
+"""The consumer side of a service as a faust-streaming worker process.
+
+`run_worker(...)` creates the topics, then runs one faust agent over the service's topics that
+feeds every record to an EventProcessor (which never raises: faust would ack and drop the
+record), serves /metrics, and relays the outboxes of the service's own collections.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any, Awaitable, Callable
+
+import faust
+from prometheus_client import start_http_server
+
+from emm_common import mongo
+from emm_common.consumer import ConsumedRecord, EventProcessor, Handler
+from emm_common.outbox import OutboxRelay
+from emm_common.publisher import EventPublisher
+from emm_common.settings import ServiceSettings
+from emm_common.startup import retry_until_reachable
+from emm_common.topics import all_topics, dead_letter_topic, ensure_topics, topic_name
+
+log = logging.getLogger(__name__)
+
+# Builds the handlers once the database is known: (database, publisher) -> {event type: handler}
+HandlerFactory = Callable[[Any, EventPublisher], Awaitable[tuple[dict[str, Handler], list[Any]]]]
+
+
+def headers_of(message: Any) -> list[tuple[str, bytes]]:
+    headers = message.headers or []
+    return list(headers.items()) if isinstance(headers, dict) else list(headers)
+
+
+def build_app(settings: ServiceSettings, base_topics: list[str], make_handlers: HandlerFactory) -> faust.App:
+    """A faust app with one agent consuming `base_topics` (contract names, prefix added here)."""
+    app = faust.App(
+        f"{settings.topic_prefix}{settings.service_name}",
+        broker=f"kafka://{settings.kafka_bootstrap_servers}",
+        value_serializer="raw", key_serializer="raw",
+        store="memory://", web_enabled=False, autodiscover=False,
+        topic_disable_leader=True, topic_allow_declare=False,
+        consumer_auto_offset_reset="earliest",
+        producer_acks=-1,
+        broker_commit_every=100, broker_commit_interval=1.0,
+    )
+    channel = app.topic(*[topic_name(t, settings.topic_prefix) for t in base_topics],
+                        key_type=bytes, value_type=bytes, key_serializer="raw", value_serializer="raw")
+    state: dict[str, Any] = {}
+
+    @app.task
+    async def start_dependencies() -> None:
+        publisher = EventPublisher(settings.kafka_bootstrap_servers, settings.topic_prefix,
+                                   client_id=f"{settings.service_name}-worker")
+        await retry_until_reachable("Kafka", settings.kafka_bootstrap_servers, publisher.start)
+        database = mongo.database_for(settings)
+        await retry_until_reachable("MongoDB", settings.mongodb_uri, lambda: mongo.ping(database))
+        handlers, outbox_collections = await make_handlers(database, publisher)
+        relay = OutboxRelay(publisher, outbox_collections, settings.outbox_poll_seconds)
+        state["processor"] = EventProcessor(
+            settings.service_name, handlers, publisher.send_raw,
+            topic_name(dead_letter_topic(settings.service_name), settings.topic_prefix),
+            max_attempts=settings.consumer_max_attempts, transient_retry_seconds=settings.transient_retry_seconds)
+        state["relay"] = relay
+        relay.start()
+        state["ready"].set()
+
+    state["ready"] = asyncio.Event()
+
+    @app.agent(channel)
+    async def consume(stream):
+        await state["ready"].wait()
+        async for event in stream.events():
+            message = event.message
+            outcome = await state["processor"].process(ConsumedRecord(
+                message.topic, message.partition, message.offset, message.key, message.value, headers_of(message)))
+            if outcome != "ignored":
+                state["relay"].nudge()
+
+    return app
+
+
+def run_worker(settings: ServiceSettings, base_topics: list[str], make_handlers: HandlerFactory) -> None:
+    """Entry point of a service's worker process (blocks until stopped)."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    asyncio.run(retry_until_reachable(
+        "Kafka", settings.kafka_bootstrap_servers,
+        lambda: ensure_topics(settings.kafka_bootstrap_servers,
+                              {topic_name(t, settings.topic_prefix) for t in all_topics()},
+                              settings.topic_partitions)))
+    if settings.metrics_port:
+        start_http_server(settings.metrics_port, addr="0.0.0.0")
+    app = build_app(settings, base_topics, make_handlers)
+    worker = faust.Worker(app, loglevel="INFO", quiet=True)
+    worker.execute_from_commandline()

@@ -1,0 +1,53 @@
+"""Fixtures for tests against the real local stack (deploy/local: Kafka, FerretDB, SMTP capture).
+
+`make test` starts the stack before pytest. Each test gets its own topic prefix and database
+names, so tests never see each other's data.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import uuid
+
+import pytest
+
+KAFKA = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
+MONGODB_URI = os.environ.get("MONGODB_URI", "mongodb://127.0.0.1:27017/?retryWrites=false")
+SMTP_HOST, SMTP_PORT = "127.0.0.1", int(os.environ.get("EMM_SMTP_PORT", "1025"))
+MAIL_READER = os.environ.get("EMM_MAIL_READER", "http://127.0.0.1:8025")
+
+
+@pytest.fixture
+def unique() -> str:
+    """A short id unique to this test, for topic prefixes, database names and addresses."""
+    return uuid.uuid4().hex[:10]
+
+
+@pytest.fixture
+def topic_prefix(unique: str) -> str:
+    return f"t{unique}."
+
+
+@pytest.fixture
+async def mongo_database(unique: str):
+    """A fresh database on the real MongoDB-protocol server, dropped after the test."""
+    from motor.motor_asyncio import AsyncIOMotorClient
+
+    client = AsyncIOMotorClient(MONGODB_URI, serverSelectionTimeoutMS=5000, tz_aware=True)
+    database = client[f"test_{unique}"]
+    yield database
+    await client.drop_database(database.name)
+    client.close()
+
+
+async def eventually(check, timeout: float = 20.0, interval: float = 0.2):
+    """Poll an async `check` until it returns a truthy value; fail with its last value otherwise."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    last = None
+    while asyncio.get_running_loop().time() < deadline:
+        last = await check()
+        if last:
+            return last
+        await asyncio.sleep(interval)
+    raise AssertionError(f"condition not met within {timeout}s; last value: {last!r}")
