@@ -44,6 +44,7 @@ class ServiceSettings(BaseSettings):
         3, description="Tries of a handler that raises an unexpected error before the event is dead-lettered.")
     transient_retry_seconds: float = Field(
         300.0, description="How long an event waits for Kafka or MongoDB to come back before it is dead-lettered.")
+    consumer_session_timeout_seconds: float = 10.0
     metrics_port: int = Field(0, description="Port of the worker's /metrics; 0 means no metrics server.")
 
     @property

@@ -12,6 +12,7 @@ import logging
 from typing import Any, Awaitable, Callable
 
 import faust
+import mode
 from prometheus_client import start_http_server
 
 from emm_common import mongo
@@ -44,29 +45,38 @@ def build_app(settings: ServiceSettings, base_topics: list[str], make_handlers: 
         consumer_auto_offset_reset="earliest",
         producer_acks=-1,
         broker_commit_every=100, broker_commit_interval=1.0,
+        # A killed worker's partitions move to its replacement after this, not after faust's 60 s.
+        broker_session_timeout=settings.consumer_session_timeout_seconds, broker_heartbeat_interval=2.0,
     )
     channel = app.topic(*[topic_name(t, settings.topic_prefix) for t in base_topics],
                         key_type=bytes, value_type=bytes, key_serializer="raw", value_serializer="raw")
-    state: dict[str, Any] = {}
+    state: dict[str, Any] = {"ready": asyncio.Event()}
 
-    @app.task
-    async def start_dependencies() -> None:
-        publisher = EventPublisher(settings.kafka_bootstrap_servers, settings.topic_prefix,
-                                   client_id=f"{settings.service_name}-worker")
-        await retry_until_reachable("Kafka", settings.kafka_bootstrap_servers, publisher.start)
-        database = mongo.database_for(settings)
-        await retry_until_reachable("MongoDB", settings.mongodb_uri, lambda: mongo.ping(database))
-        handlers, outbox_collections = await make_handlers(database, publisher)
-        relay = OutboxRelay(publisher, outbox_collections, settings.outbox_poll_seconds)
-        state["processor"] = EventProcessor(
-            settings.service_name, handlers, publisher.send_raw,
-            topic_name(dead_letter_topic(settings.service_name), settings.topic_prefix),
-            max_attempts=settings.consumer_max_attempts, transient_retry_seconds=settings.transient_retry_seconds)
-        state["relay"] = relay
-        relay.start()
-        state["ready"].set()
+    @app.service
+    class Dependencies(mode.Service):
+        """Our producer, database and outbox relay, started and stopped with the faust app."""
 
-    state["ready"] = asyncio.Event()
+        async def on_start(self) -> None:
+            publisher = EventPublisher(settings.kafka_bootstrap_servers, settings.topic_prefix,
+                                       client_id=f"{settings.service_name}-worker")
+            await retry_until_reachable("Kafka", settings.kafka_bootstrap_servers, publisher.start)
+            database = mongo.database_for(settings)
+            await retry_until_reachable("MongoDB", settings.mongodb_uri, lambda: mongo.ping(database))
+            handlers, outbox_collections = await make_handlers(database, publisher)
+            state["publisher"] = publisher
+            state["relay"] = OutboxRelay(publisher, outbox_collections, settings.outbox_poll_seconds)
+            state["processor"] = EventProcessor(
+                settings.service_name, handlers, publisher.send_raw,
+                topic_name(dead_letter_topic(settings.service_name), settings.topic_prefix),
+                max_attempts=settings.consumer_max_attempts,
+                transient_retry_seconds=settings.transient_retry_seconds)
+            state["relay"].start()
+            state["ready"].set()
+
+        async def on_stop(self) -> None:
+            if "relay" in state:
+                await state["relay"].stop()
+                await state["publisher"].stop()
 
     @app.agent(channel)
     async def consume(stream):
@@ -87,7 +97,8 @@ def run_worker(settings: ServiceSettings, base_topics: list[str], make_handlers:
     asyncio.run(retry_until_reachable(
         "Kafka", settings.kafka_bootstrap_servers,
         lambda: ensure_topics(settings.kafka_bootstrap_servers,
-                              {topic_name(t, settings.topic_prefix) for t in all_topics()},
+                              {topic_name(t, settings.topic_prefix)
+                               for t in all_topics() | {dead_letter_topic(settings.service_name)}},
                               settings.topic_partitions)))
     if settings.metrics_port:
         start_http_server(settings.metrics_port, addr="0.0.0.0")
