@@ -11,11 +11,21 @@ command -v "$PYTHON" >/dev/null || PYTHON=python3
   echo "[bootstrap] error: Python 3.11 is required (found: $("$PYTHON" --version 2>&1)); install python3.11" >&2; exit 2; }
 stamp="$VENV/.emm-installed"
 want=$(cat requirements.lock services/*/pyproject.toml | sha256sum | cut -d' ' -f1)
-if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then exit 0; fi
-echo "[bootstrap] installing Python packages into $VENV ..."
-mkdir -p "$CACHE"
-[ -x "$VENV/bin/python" ] || "$PYTHON" -m venv "$VENV"
-"$VENV/bin/pip" install -q --disable-pip-version-check -r requirements.lock
-"$VENV/bin/pip" install -q --disable-pip-version-check --no-deps \
-  -e services/shared -e services/registration -e services/evaluation -e services/notification
-echo "$want" > "$stamp"
+if ! { [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; }; then
+  echo "[bootstrap] installing Python packages into $VENV ..."
+  mkdir -p "$CACHE"
+  [ -x "$VENV/bin/python" ] || "$PYTHON" -m venv "$VENV"
+  "$VENV/bin/pip" install -q --disable-pip-version-check -r requirements.lock
+  "$VENV/bin/pip" install -q --disable-pip-version-check --no-deps \
+    -e services/shared -e services/registration -e services/evaluation -e services/notification
+  echo "$want" > "$stamp"
+fi
+
+# The AsyncAPI parser for the contract tests (npm, runs offline once installed).
+ASYNCAPI_PARSER=3.6.6
+if ! grep -qs "\"version\": \"$ASYNCAPI_PARSER\"" "$CACHE/node/node_modules/@asyncapi/parser/package.json"; then
+  command -v npm >/dev/null || { echo "[bootstrap] error: npm is missing: install Node.js 20+ and npm" >&2; exit 2; }
+  echo "[bootstrap] installing @asyncapi/parser $ASYNCAPI_PARSER into $CACHE/node ..."
+  mkdir -p "$CACHE/node"
+  (cd "$CACHE/node" && npm install --silent --no-audit --no-fund "@asyncapi/parser@$ASYNCAPI_PARSER" >/dev/null)
+fi

@@ -15,23 +15,17 @@ import argparse
 import asyncio
 import base64
 import hashlib
-import os
 import shutil
-import signal
 import smtplib
-import socket
 import subprocess
 import sys
 import time
 import uuid
-from dataclasses import dataclass
 from pathlib import Path
 
+from processes import CACHE, LOGS, Component, pid_of, port_open, spawn, terminate
+
 HERE = Path(__file__).resolve().parent
-REPO = HERE.parent.parent
-CACHE = Path(os.environ.get("EMM_CACHE_DIR", Path.home() / ".cache" / "emm-tot"))
-RUN = CACHE / "run"
-LOGS = CACHE / "logs"
 FERRETDB_VERSION = "v1.24.2"
 FERRETDB_MODULE = "github.com/FerretDB/FerretDB"
 
@@ -118,50 +112,10 @@ def install() -> None:
 
 # --------------------------------------------------------------------------- processes
 
-@dataclass(frozen=True)
-class Component:
-    name: str
-    host: str
-    port: int
-    url: str
-
-    @property
-    def pidfile(self) -> Path:
-        return RUN / f"{self.name}.pid"
-
-    @property
-    def logfile(self) -> Path:
-        return LOGS / f"{self.name}.log"
-
-
 KAFKA = Component("kafka", "127.0.0.1", 9092, "127.0.0.1:9092 (KAFKA_BOOTSTRAP_SERVERS)")
 FERRETDB = Component("ferretdb", "127.0.0.1", 27017, "mongodb://127.0.0.1:27017/?retryWrites=false (MONGODB_URI)")
 SMTP = Component("smtp", "127.0.0.1", 1025, "smtp://127.0.0.1:1025, captured mail at http://127.0.0.1:8025/messages")
 COMPONENTS = [KAFKA, FERRETDB, SMTP]
-
-
-def port_open(host: str, port: int) -> bool:
-    with socket.socket() as sock:
-        sock.settimeout(0.5)
-        return sock.connect_ex((host, port)) == 0
-
-
-def pid_of(component: Component) -> int | None:
-    try:
-        pid = int(component.pidfile.read_text())
-        os.kill(pid, 0)
-        return pid
-    except (FileNotFoundError, ValueError, ProcessLookupError, PermissionError):
-        return None
-
-
-def spawn(component: Component, cmd: list[str], env: dict | None = None) -> None:
-    RUN.mkdir(parents=True, exist_ok=True)
-    LOGS.mkdir(parents=True, exist_ok=True)
-    with open(component.logfile, "ab") as out:
-        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                start_new_session=True, env=env)
-    component.pidfile.write_text(str(proc.pid))
 
 
 def kafka_command() -> list[str]:
@@ -272,19 +226,8 @@ def start() -> None:
 
 def stop() -> None:
     for component in reversed(COMPONENTS):
-        pid = pid_of(component)
-        if pid is None:
-            component.pidfile.unlink(missing_ok=True)
-            continue
-        os.killpg(pid, signal.SIGTERM)
-        for _ in range(100):
-            if pid_of(component) is None:
-                break
-            time.sleep(0.1)
-        else:
-            os.killpg(pid, signal.SIGKILL)
-        component.pidfile.unlink(missing_ok=True)
-        log(f"{component.name} stopped")
+        if terminate(component):
+            log(f"{component.name} stopped")
 
 
 def status() -> int:

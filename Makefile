@@ -1,0 +1,33 @@
+# The two commands a newcomer needs (see README.md):
+#   make run    - local Kafka, FerretDB, SMTP capture, the three services and the demo data
+#   make test   - the whole test suite against the same real components
+# Everything downloaded lives in $(CACHE) (outside the repository).
+
+CACHE ?= $(HOME)/.cache/emm-tot
+PY := $(CACHE)/venv/bin/python
+export EMM_CACHE_DIR := $(CACHE)
+
+.PHONY: run stop status test test-slow bootstrap stack
+
+bootstrap:
+	@deploy/local/bootstrap.sh
+
+stack: bootstrap
+	@$(PY) deploy/local/stack.py start
+
+run: stack
+	@$(PY) deploy/local/services.py start
+	@$(PY) deploy/local/demo.py
+
+stop: bootstrap
+	@$(PY) deploy/local/services.py stop
+	@$(PY) deploy/local/stack.py stop
+
+status: bootstrap
+	@$(PY) deploy/local/stack.py status; $(PY) deploy/local/services.py status
+
+test: bootstrap
+	@deploy/local/run_tests.sh $(ARGS)
+
+test-slow: bootstrap
+	@deploy/local/run_tests.sh -m slow $(ARGS)
