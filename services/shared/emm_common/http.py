@@ -61,8 +61,10 @@ class Runtime:
             self._connect_task.cancel()
         if self.relay:
             await self.relay.stop()
-        if self.kafka_connected:
+        try:
             await self.publisher.stop()
+        except Exception as exc:  # stopping a producer that never connected
+            log.debug("producer stop: %r", exc)
         await asyncio.sleep(0)
         closing = mongo.close(self.database)
         if closing is not None:
