@@ -18,7 +18,8 @@ from emm_notification.domain.rendering import MessageTemplates, default_template
 class Programme:
     """Who the messages come from and where their links point; from the service settings.
 
-    URL templates may use {session_id}, e.g. "https://emm.iom.int/sessions/{session_id}/evaluation".
+    URL templates may use {session_id} and {participant_id} (the recipient's, for a personal link),
+    e.g. "https://emm.iom.int/sessions/{session_id}/evaluation?participant={participant_id}".
     """
 
     organizer: CalendarParty = CalendarParty("EMMinfo@iom.int", "IOM EMM2.0 Team")
@@ -41,7 +42,7 @@ def message_context(planned: PlannedMessage, contact: Contact, session: Mapping[
     if planned.session_id:
         for key in ("evaluation_url", "report_url"):
             if url := getattr(programme, key):
-                context[key] = url.format(session_id=planned.session_id)
+                context[key] = url.format(session_id=planned.session_id, participant_id=planned.recipient_id)
     return context
 
 

@@ -1,0 +1,80 @@
+"""MongoDB projections: contacts, sessions, rosters and feedback, one collection each, one document per key."""
+
+from __future__ import annotations
+
+from typing import Any, Iterable
+
+from emm_common.documents import apply_once
+from emm_common.envelope import Event
+from emm_notification.domain.read_model import Contact
+from emm_notification.service_layer.projections import (SessionRecord, roster_after, session_fields,
+                                                        submissions_after)
+
+_CONTACT_FIELDS = ("participant_id", "full_name", "email", "preferred_language", "consent_to_contact", "phone",
+                   "consent_recorded_at", "updated_at")
+
+
+class MongoProjections:
+    def __init__(self, database: Any) -> None:
+        self.contacts_collection = database.contacts
+        self.sessions_collection = database.sessions
+        self.rosters = database.rosters
+        self.feedback = database.feedback
+
+    async def apply_contact(self, event: Event) -> bool:
+        contact = {k: event.data[k] for k in _CONTACT_FIELDS if k in event.data}
+        return await apply_once(self.contacts_collection, event.data["participant_id"], event.id, {"$set": contact})
+
+    async def apply_session(self, event: Event, session_id: str) -> bool:
+        return await apply_once(self.sessions_collection, session_id, event.id,
+                                {"$set": session_fields(event.type, event.data)})
+
+    async def apply_enrollment(self, event: Event, session_id: str) -> bool:
+        # Read-modify-write is safe: this document's only writer is the owner of its enrollments partition.
+        doc = await self.rosters.find_one({"_id": session_id}) or {}
+        if event.id in doc.get("applied", []):
+            return False
+        registered, waitlisted = roster_after(doc.get("registered_ids", []), doc.get("waitlisted_ids", []),
+                                              event.type, event.data)
+        return await apply_once(self.rosters, session_id, event.id,
+                                {"$set": {"registered_ids": registered, "waitlisted_ids": waitlisted}})
+
+    async def apply_feedback(self, event: Event, session_id: str) -> bool:
+        doc = await self.feedback.find_one({"_id": session_id}) or {}
+        if event.id in doc.get("applied", []):
+            return False
+        return await apply_once(self.feedback, session_id, event.id,
+                                {"$set": {"submissions": submissions_after(doc.get("submissions", []), event.data)}})
+
+    async def contacts(self, participant_ids: Iterable[str]) -> dict[str, Contact]:
+        ids = sorted(set(participant_ids))
+        if not ids:
+            return {}
+        return {doc["_id"]: Contact.from_event(doc)
+                async for doc in self.contacts_collection.find({"_id": {"$in": ids}}, {"applied": 0})}
+
+    async def session(self, session_id: str) -> SessionRecord | None:
+        session = await self.sessions_collection.find_one({"_id": session_id}, {"applied": 0})
+        roster = await self.rosters.find_one({"_id": session_id}, {"applied": 0})
+        feedback = await self.feedback.find_one({"_id": session_id}, {"applied": 0})
+        if not (session or roster or feedback):
+            return None
+        return _record(session_id, session or {}, roster or {}, feedback or {})
+
+    async def sessions(self) -> list[SessionRecord]:
+        records = []
+        async for session in self.sessions_collection.find({}, {"applied": 0}):
+            roster = await self.rosters.find_one({"_id": session["_id"]}, {"applied": 0}) or {}
+            feedback = await self.feedback.find_one({"_id": session["_id"]}, {"applied": 0}) or {}
+            records.append(_record(session["_id"], session, roster, feedback))
+        return records
+
+
+def _record(session_id: str, session: dict, roster: dict, feedback: dict) -> SessionRecord:
+    submissions = feedback.get("submissions", [])
+    return SessionRecord(
+        session_id=session_id, snapshot=session.get("snapshot"), status=session.get("status"),
+        completed_at=session.get("completed_at"), registered_ids=tuple(roster.get("registered_ids", ())),
+        waitlisted_ids=tuple(roster.get("waitlisted_ids", ())),
+        evaluated_ids=frozenset(s["participant_id"] for s in submissions if s.get("participant_id")),
+        submission_ids=frozenset(s["submission_id"] for s in submissions))

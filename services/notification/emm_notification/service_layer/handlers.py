@@ -1,0 +1,122 @@
+"""Consumed events: plan the messages an event causes, record them in the log, update the projections.
+
+Every handler reads like: plan from what we know → insert each planned message under its
+notification_id (insert-unique: a redelivered event inserts nothing new) → apply the event to
+its projection once. Recording before projecting means a crash in between is repaired by the
+redelivery, which plans the same ids again.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timezone
+from typing import Callable
+
+from emm_common.consumer import Handler
+from emm_common.envelope import Event
+from emm_notification.domain.messages import NO_CONSENT, plan_messages
+from emm_notification.domain.read_model import Contact, ReadModel
+from emm_notification.service_layer.log_entries import Status, new_entry
+from emm_notification.service_layer.ports import NotificationLog, Projections
+from emm_notification.service_layer.projections import T, session_id_of
+
+log = logging.getLogger(__name__)
+
+Clock = Callable[[], datetime]
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+SESSION_EVENTS = ("session.scheduled.v1", "session.updated.v1", "session.cancelled.v1", "session.completed.v1")
+ENROLLMENT_EVENTS = ("enrollment.registered.v1", "enrollment.waitlisted.v1", "enrollment.promoted.v1",
+                     "enrollment.cancelled.v1")
+
+
+async def read_model_for(projections: Projections, session_id: str | None, *participant_ids: str | None) -> ReadModel:
+    """What planning needs: the session (if known) and the contacts of everyone it may write to."""
+    record = await projections.session(session_id) if session_id else None
+    view = record.view() if record else None
+    ids = {pid for pid in participant_ids if pid}
+    if view is not None:
+        ids |= set(view.registered_ids) | set(view.waitlisted_ids) | set(view.digest_recipient_ids)
+    return ReadModel(contacts=await projections.contacts(ids), sessions={session_id: view} if view else {})
+
+
+def released_fields(contact: Contact) -> dict[str, str | None]:
+    """An awaiting_contact entry once the contact is known: to send, or skipped without consent."""
+    if not contact.consent_to_contact:
+        return {"status": str(Status.SKIPPED), "reason": NO_CONSENT}
+    return {"status": str(Status.PLANNED), "reason": None}
+
+
+class NotificationHandlers:
+    """The worker's handlers, one per consumed event type. `on_planned` wakes the delivery loop."""
+
+    def __init__(self, projections: Projections, log: NotificationLog, *,
+                 on_planned: Callable[[], None] = lambda: None, clock: Clock = utcnow) -> None:
+        self.projections = projections
+        self.log = log
+        self.on_planned = on_planned
+        self.clock = clock
+
+    def handlers(self) -> dict[str, Handler]:
+        table: dict[str, Handler] = {T + "contact.updated.v1": self.contact_updated,
+                                     T + "feedback.submitted.v1": self.feedback_submitted,
+                                     T + "trainer.certified.v1": self.trainer_certified}
+        table |= {T + name: self.session_event for name in SESSION_EVENTS}
+        table |= {T + name: self.enrollment_event for name in ENROLLMENT_EVENTS}
+        return table
+
+    async def record_plan(self, event: Event, session_id: str | None, participant_id: str | None = None) -> list[dict]:
+        """Plan the event's messages and insert those not in the log yet; return the inserted entries."""
+        state = await read_model_for(self.projections, session_id, participant_id)
+        planned = plan_messages(event.type, event.data, state, event_id=event.id)
+        now = self.clock()
+        inserted = await self.log.add([new_entry(p, now) for p in planned])
+        if any(e["status"] == Status.PLANNED for e in inserted):
+            self.on_planned()
+        return inserted
+
+    async def session_event(self, event: Event) -> None:
+        session_id = session_id_of(event.type, event.data)
+        await self.record_plan(event, session_id)
+        await self.projections.apply_session(event, session_id)
+
+    async def enrollment_event(self, event: Event) -> None:
+        session_id, participant_id = event.data["session_id"], event.data["participant_id"]
+        inserted = await self.record_plan(event, session_id, participant_id)
+        await self.projections.apply_enrollment(event, session_id)
+        await self._release_if_contact_arrived(participant_id, inserted)
+
+    async def feedback_submitted(self, event: Event) -> None:
+        await self.record_plan(event, event.data["session_id"])
+        await self.projections.apply_feedback(event, event.data["session_id"])
+
+    async def trainer_certified(self, event: Event) -> None:
+        inserted = await self.record_plan(event, event.data["session_id"], event.data["participant_id"])
+        await self._release_if_contact_arrived(event.data["participant_id"], inserted)
+
+    async def contact_updated(self, event: Event) -> None:
+        await self.projections.apply_contact(event)
+        contact = Contact.from_event(event.data)
+        await self.release(contact, await self.log.awaiting_contact(contact.participant_id))
+
+    async def release(self, contact: Contact, entries: list[dict]) -> None:
+        """Move the participant's awaiting_contact entries on, now that the contact is known."""
+        fields = released_fields(contact)
+        for entry in entries:
+            await self.log.update(entry["_id"], {**fields, "next_attempt_at": self.clock()},
+                                  history=[{"at": self.clock(), "outcome": "contact_received"}])
+        if entries and fields["status"] == Status.PLANNED:
+            self.on_planned()
+
+    async def _release_if_contact_arrived(self, participant_id: str, inserted: list[dict]) -> None:
+        # The contacts topic is consumed independently: the contact may have been stored between
+        # our read and our insert, after its own handler looked for waiting entries.
+        waiting = [e for e in inserted if e["status"] == Status.AWAITING_CONTACT]
+        if waiting:
+            contact = (await self.projections.contacts([participant_id])).get(participant_id)
+            if contact is not None:
+                await self.release(contact, waiting)
