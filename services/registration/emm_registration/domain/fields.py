@@ -1,0 +1,115 @@
+"""Checks and conversions of input fields shared by the aggregates.
+
+Values may arrive as Python objects or as the JSON strings of the contract (ISO dates and
+datetimes); both become the same normalised value, or InvalidInput naming the field.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, timezone
+from typing import Any
+
+from emm_registration.domain.errors import InvalidInput
+
+LANGUAGES = ("fr", "en", "pt")
+_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
+_COUNTRY = re.compile(r"^[A-Z]{2}$")
+
+
+def identifier(value: Any, field: str) -> str:
+    """An id as the contract allows it: 1-64 letters, digits, `.`, `_`, `:` or `-`."""
+    if not isinstance(value, str) or not _ID.match(value):
+        raise InvalidInput(field, "must be 1-64 characters: letters, digits, '.', '_', ':' or '-'")
+    return value
+
+
+def text(value: Any, field: str, *, max_length: int, required: bool = True) -> str | None:
+    """Stripped text; None (or blank) is allowed only when not required."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        if required:
+            raise InvalidInput(field, "is required")
+        return None
+    if not isinstance(value, str):
+        raise InvalidInput(field, "must be text")
+    value = value.strip()
+    if len(value) > max_length:
+        raise InvalidInput(field, f"must be at most {max_length} characters")
+    return value
+
+
+def country(value: Any, field: str = "country") -> str:
+    """An ISO 3166-1 alpha-2 code, upper case."""
+    code = value.strip().upper() if isinstance(value, str) else value
+    if not isinstance(code, str) or not _COUNTRY.match(code):
+        raise InvalidInput(field, "must be an ISO 3166-1 alpha-2 country code, e.g. SN")
+    return code
+
+
+def language(value: Any, field: str) -> str:
+    """One of the programme's working languages."""
+    if value not in LANGUAGES:
+        raise InvalidInput(field, f"must be one of {', '.join(LANGUAGES)}")
+    return value
+
+
+def choice(value: Any, field: str, allowed: tuple[str, ...]) -> str:
+    """One of `allowed`."""
+    if value not in allowed:
+        raise InvalidInput(field, f"must be one of {', '.join(allowed)}")
+    return value
+
+
+def unique_list(values: Any, field: str, check) -> list:
+    """A list checked item by item with `check(item, field)`, duplicates dropped, order kept."""
+    if isinstance(values, (str, bytes)) or not isinstance(values, (list, tuple)):
+        raise InvalidInput(field, "must be a list")
+    return list(dict.fromkeys(check(item, field) for item in values))
+
+
+def as_date(value: Any, field: str) -> date:
+    """A calendar date, from a date or an ISO `YYYY-MM-DD` string."""
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            raise InvalidInput(field, "must be a date YYYY-MM-DD") from None
+    if isinstance(value, datetime) or not isinstance(value, date):
+        raise InvalidInput(field, "must be a date YYYY-MM-DD")
+    return value
+
+
+def as_datetime(value: Any, field: str) -> datetime:
+    """An aware datetime in UTC, from a datetime or an ISO 8601 string with Z or an offset."""
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value)
+        except ValueError:
+            raise InvalidInput(field, "must be an ISO 8601 date-time") from None
+    if not isinstance(value, datetime):
+        raise InvalidInput(field, "must be an ISO 8601 date-time")
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise InvalidInput(field, "must carry a time zone (Z or an offset)")
+    return value.astimezone(timezone.utc)
+
+
+def optional_datetime(value: Any, field: str) -> datetime | None:
+    return None if value is None else as_datetime(value, field)
+
+
+def iso(value: datetime | date) -> str:
+    """The contract's form: `YYYY-MM-DD` for a date, ISO 8601 with `Z` for a UTC datetime."""
+    if isinstance(value, datetime):
+        return value.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+    return value.isoformat()
+
+
+def to_json(value: Any) -> Any:
+    """A value with its dates and datetimes as ISO strings, tuples as lists (recursively)."""
+    if isinstance(value, (date, datetime)):
+        return iso(value)
+    if isinstance(value, dict):
+        return {key: to_json(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [to_json(item) for item in value]
+    return value

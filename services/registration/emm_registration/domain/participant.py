@@ -1,0 +1,129 @@
+"""A person who enrolls in sessions: contact details and consent, kept inside this service.
+
+Outside consumers only ever see `public_profile()` (no email, no phone); the contact details go
+to our own services on the internal contacts topic (`ContactUpdated`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Mapping
+
+from emm_registration.domain import fields as f
+from emm_registration.domain.errors import InvalidInput
+from emm_registration.domain.events import ContactUpdated, DomainEvent
+
+SEXES = ("female", "male", "other", "undisclosed")
+PUBLIC_PROFILE_FIELDS = ("participant_id", "full_name", "organization", "job_title", "country",
+                         "preferred_language", "sex")
+# What `revise` may change; the email is the person's identity, so a new email is a new person.
+REVISABLE = ("full_name", "phone", "organization", "job_title", "country", "preferred_language", "sex",
+             "consent_to_contact")
+
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
+_PHONE = re.compile(r"^\+?[0-9 ()-]{6,20}$")
+
+
+def normalise_email(email: Any) -> str:
+    """The email as we store and compare it: stripped, lower case; InvalidInput if it is not one."""
+    if not isinstance(email, str) or not _EMAIL.match(email.strip()) or len(email.strip()) > 254:
+        raise InvalidInput("email", "must be an email address")
+    return email.strip().lower()
+
+
+def participant_id_for(email: str) -> str:
+    """The stable participant id of an email: the same address, whatever its case, is the same person."""
+    return "par-" + hashlib.sha256(normalise_email(email).encode()).hexdigest()[:20]
+
+
+@dataclass
+class Participant:
+    """A person, identified by their email. Build one with `Participant.register`."""
+
+    participant_id: str
+    full_name: str
+    email: str
+    country: str
+    preferred_language: str
+    consent_to_contact: bool
+    updated_at: datetime
+    phone: str | None = None
+    organization: str | None = None
+    job_title: str | None = None
+    sex: str = "undisclosed"
+    consent_recorded_at: datetime | None = None
+    pending_events: list[DomainEvent] = field(default_factory=list, compare=False, repr=False)
+
+    @classmethod
+    def register(cls, *, email: str, full_name: str, country: str, preferred_language: str,
+                 consent_to_contact: bool, now: datetime, phone: str | None = None,
+                 organization: str | None = None, job_title: str | None = None,
+                 sex: str = "undisclosed") -> "Participant":
+        """A new participant with validated details; records `ContactUpdated`."""
+        now = f.as_datetime(now, "now")
+        email = normalise_email(email)
+        participant = cls(participant_id=participant_id_for(email), email=email, updated_at=now,
+                          **_checked({"full_name": full_name, "country": country, "phone": phone,
+                                      "preferred_language": preferred_language, "sex": sex,
+                                      "organization": organization, "job_title": job_title,
+                                      "consent_to_contact": consent_to_contact}))
+        participant.consent_recorded_at = now
+        participant.pending_events.append(participant.contact_updated())
+        return participant
+
+    def revise(self, changes: Mapping[str, Any], now: datetime) -> list[str]:
+        """Apply changed details (the same enrollment form submitted again, say) and return the
+        names of the fields that changed; records `ContactUpdated` unless nothing changed."""
+        now = f.as_datetime(now, "now")
+        for name in changes:
+            if name not in REVISABLE:
+                raise InvalidInput(name, "cannot be changed")
+        current = {name: getattr(self, name) for name in REVISABLE}
+        checked = _checked({**current, **changes})
+        changed = [name for name in REVISABLE if checked[name] != current[name]]
+        if not changed:
+            return []
+        for name in changed:
+            setattr(self, name, checked[name])
+        if "consent_to_contact" in changed:
+            self.consent_recorded_at = now
+        self.updated_at = now
+        self.pending_events.append(self.contact_updated())
+        return changed
+
+    def public_profile(self) -> dict[str, Any]:
+        """The `participant` object of enrollment events: what outside consumers may know (no email, no phone)."""
+        profile = {name: getattr(self, name) for name in PUBLIC_PROFILE_FIELDS}
+        return {name: value for name, value in profile.items() if value is not None}
+
+    def contact(self) -> dict[str, Any]:
+        """The payload of `org.iom.emm.contact.updated.v1` (internal: carries email and phone)."""
+        return self.contact_updated().payload()
+
+    def contact_updated(self) -> ContactUpdated:
+        """The `ContactUpdated` event of the participant as they are now."""
+        return ContactUpdated(
+            participant_id=self.participant_id, full_name=self.full_name, email=self.email,
+            preferred_language=self.preferred_language, consent_to_contact=self.consent_to_contact,
+            updated_at=self.updated_at, phone=self.phone, consent_recorded_at=self.consent_recorded_at)
+
+
+def _checked(details: Mapping[str, Any]) -> dict[str, Any]:
+    phone = f.text(details["phone"], "phone", max_length=20, required=False)
+    if phone is not None and not _PHONE.match(phone):
+        raise InvalidInput("phone", "must be a phone number, e.g. +221 77 000 00 00")
+    if not isinstance(details["consent_to_contact"], bool):
+        raise InvalidInput("consent_to_contact", "must be true or false")
+    return {
+        "full_name": f.text(details["full_name"], "full_name", max_length=200),
+        "phone": phone,
+        "organization": f.text(details["organization"], "organization", max_length=200, required=False),
+        "job_title": f.text(details["job_title"], "job_title", max_length=200, required=False),
+        "country": f.country(details["country"]),
+        "preferred_language": f.language(details["preferred_language"], "preferred_language"),
+        "sex": f.choice(details["sex"] or "undisclosed", "sex", SEXES),
+        "consent_to_contact": details["consent_to_contact"],
+    }

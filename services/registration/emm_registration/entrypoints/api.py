@@ -1,0 +1,211 @@
+"""HTTP API of the registration service (run: uvicorn emm_registration.entrypoints.api:create_app --factory)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta, timezone
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, FastAPI, Query, Request, Response, status
+
+from emm_common.auth import Principal, require_role
+from emm_common.documents import AggregateStore
+from emm_common.http import Runtime, create_service_app
+from emm_registration.config import Settings
+from emm_registration.domain.errors import Conflict, InvalidInput, NotFound
+from emm_registration.entrypoints import models as m
+from emm_registration.service_layer.commands import Registration, Stores
+
+Organizer = Annotated[Principal, Depends(require_role("organizer"))]
+Staff = Annotated[Principal, Depends(require_role("organizer", "facilitator"))]
+Anyone = Annotated[Principal, Depends(require_role("organizer", "facilitator", "participant", "service"))]
+OrganizerOrParticipant = Annotated[Principal, Depends(require_role("organizer", "participant"))]
+StaffOrParticipant = Annotated[Principal, Depends(require_role("organizer", "facilitator", "participant"))]
+
+ERRORS = {401: {"description": "Missing or invalid bearer token"},
+          403: {"description": "The token's role or scope does not allow this"},
+          404: {"description": "No such session, enrollment or participant"},
+          409: {"description": "The session's state forbids this (cancelled, completed, ...)"},
+          422: {"description": "Invalid input; `detail[].loc` names the field"}}
+
+router = APIRouter(responses=ERRORS)
+
+
+def registration(request: Request) -> Registration:
+    return request.app.state.registration
+
+
+Service = Annotated[Registration, Depends(registration)]
+
+
+def forbid(message: str) -> None:
+    from fastapi import HTTPException
+
+    raise HTTPException(status.HTTP_403_FORBIDDEN, message)
+
+
+# -- sessions -------------------------------------------------------------------------------
+
+@router.post("/sessions", status_code=201, response_model=m.SessionView, tags=["sessions"],
+             summary="Schedule a session")
+async def schedule_session(body: m.SessionDetails, who: Organizer, service: Service, response: Response):
+    details = body.model_dump(exclude={"session_id"}, exclude_none=True)
+    session, created = await service.schedule_session(details, who.subject, body.session_id)
+    if not created:
+        response.status_code = 200
+    return m.SessionView.of(session)
+
+
+@router.get("/sessions", response_model=list[m.SessionView], tags=["sessions"], summary="List sessions")
+async def list_sessions(who: Anyone, service: Service,
+                        status_: Annotated[str | None, Query(alias="status")] = None,
+                        country: str | None = None):
+    return [m.SessionView.of(s) for s in await service.sessions(status_, country)]
+
+
+@router.get("/sessions/{session_id}", response_model=m.SessionView, tags=["sessions"],
+            summary="A session with seats taken and left and the waitlist length")
+async def get_session(session_id: str, who: Anyone, service: Service):
+    return m.SessionView.of(await service.session(session_id))
+
+
+@router.patch("/sessions/{session_id}", response_model=m.SessionView, tags=["sessions"],
+              summary="Change a session's details (dates, place, capacity, ...)")
+async def update_session(session_id: str, body: m.SessionChanges, who: Organizer, service: Service):
+    changes = body.model_dump(exclude_unset=True)
+    return m.SessionView.of(await service.update_session(session_id, changes))
+
+
+@router.post("/sessions/{session_id}/status", response_model=m.SessionView, tags=["sessions"],
+             summary="Move a session through its lifecycle: open, in_progress, completed, or cancelled "
+                     "(with a reason)")
+async def change_status(session_id: str, body: m.StatusChange, who: Organizer, service: Service):
+    if body.status == "cancelled" and not body.reason:
+        raise InvalidInput("reason", "is required to cancel a session")
+    action = {"open": "open", "in_progress": "start", "completed": "complete", "cancelled": "cancel"}[body.status]
+    return m.SessionView.of(await service.change_status(session_id, action, body.reason))
+
+
+# -- enrollment -----------------------------------------------------------------------------
+
+@router.post("/sessions/{session_id}/invitations", status_code=201, response_model=m.InvitationToken,
+             tags=["enrollment"], summary="An invitation token with which a person enrolls themselves")
+async def invite(session_id: str, body: m.Invitation, who: Organizer, service: Service, request: Request):
+    await service.session(session_id)
+    expires = datetime.now(timezone.utc) + timedelta(days=body.valid_days)
+    token = request.app.state.token_issuer.issue("invitee", "participant", session_id=session_id,
+                                                 ttl_seconds=body.valid_days * 86400)
+    return m.InvitationToken(session_id=session_id, token=token, expires_at=expires)
+
+
+async def enroll_one(service: Registration, request: Request, session_id: str, person: m.Person,
+                     enrolled_by: str) -> m.EnrollmentCreated:
+    result = await service.enroll(session_id, person.model_dump(exclude_none=True), enrolled_by)
+    token = request.app.state.token_issuer.issue(result.participant.participant_id, "participant",
+                                                 enrollment_id=result.enrollment.enrollment_id,
+                                                 session_id=session_id)
+    return m.EnrollmentCreated(enrollment=m.EnrollmentView.of(result.session, result.enrollment),
+                               created=result.created, participant_token=token)
+
+
+@router.post("/sessions/{session_id}/enrollments", status_code=201, response_model=m.EnrollmentCreated,
+             tags=["enrollment"],
+             summary="Enroll a person: registered, or waitlisted when the session is full",
+             description="By an organizer, or by the person with an invitation token for this session. "
+                         "Enrolling the same person again returns their enrollment with 200.")
+async def enroll(session_id: str, body: m.Person, who: OrganizerOrParticipant, service: Service,
+                 request: Request, response: Response):
+    if who.role == "participant" and (who.session_id != session_id or who.enrollment_id):
+        forbid("this token is not an invitation to this session")
+    created = await enroll_one(service, request, session_id, body, who.role)
+    if not created.created:
+        response.status_code = 200
+    return created
+
+
+@router.post("/sessions/{session_id}/enrollments/bulk", response_model=list[m.EnrollmentCreated],
+             tags=["enrollment"], summary="Enroll invited staff in bulk, in the order given")
+async def enroll_bulk(session_id: str, body: m.BulkEnrollment, who: Organizer, service: Service,
+                      request: Request):
+    return [await enroll_one(service, request, session_id, person, "organizer") for person in body.participants]
+
+
+@router.post("/sessions/{session_id}/enrollments/{enrollment_id}/cancellation", response_model=m.EnrollmentView,
+             tags=["enrollment"], summary="Cancel a seat or waitlist place; the first waitlisted person is promoted")
+async def cancel_enrollment(session_id: str, enrollment_id: str, body: m.EnrollmentCancellation,
+                            who: OrganizerOrParticipant, service: Service):
+    if who.role == "participant" and who.enrollment_id != enrollment_id:
+        forbid("a participant may cancel only their own enrollment")
+    session = await service.cancel_enrollment(session_id, enrollment_id, body.reason)
+    return m.EnrollmentView.of(session, session.enrollments[enrollment_id])
+
+
+@router.get("/sessions/{session_id}/roster", response_model=m.Roster, tags=["enrollment"],
+            summary="Registered participants in seat order, and the waitlist in promotion order")
+async def roster(session_id: str, who: Staff, service: Service):
+    session = await service.session(session_id)
+    return m.Roster(session_id=session_id, registered=[m.EnrollmentView.of(session, e) for e in session.roster()],
+                    waitlist=[m.EnrollmentView.of(session, e) for e in session.waitlist()])
+
+
+@router.get("/participants/{participant_id}/history", response_model=list[m.HistoryEntry], tags=["enrollment"],
+            summary="A participant's own training history")
+async def history(participant_id: str, who: StaffOrParticipant, service: Service):
+    if who.role == "participant" and who.subject != participant_id:
+        forbid("a participant may read only their own history")
+    return [m.HistoryEntry(session=s.snapshot(), enrollment=m.EnrollmentView.of(s, e))
+            for s, e in await service.history(participant_id)]
+
+
+# -- attendance -----------------------------------------------------------------------------
+
+@router.put("/sessions/{session_id}/attendance/{day}", response_model=m.AttendanceView, tags=["attendance"],
+            summary="Mark attendance for one day (bulk); a later mark for the same person and day wins")
+async def record_attendance(session_id: str, day: date, body: m.DayMarks, who: Staff, service: Service):
+    if who.role == "facilitator" and who.subject not in (await service.session(session_id)).facilitator_ids:
+        forbid("only a facilitator of this session may take its attendance")
+    await service.record_attendance(session_id, day, [mark.model_dump() for mark in body.marks], who.subject)
+    return await attendance_view(service, session_id)
+
+
+@router.get("/sessions/{session_id}/attendance", response_model=m.AttendanceView, tags=["attendance"],
+            summary="Attendance sheet per day, rate per participant and for the session")
+async def get_attendance(session_id: str, who: Staff, service: Service):
+    return await attendance_view(service, session_id)
+
+
+async def attendance_view(service: Registration, session_id: str) -> m.AttendanceView:
+    session, sheet = await service.attendance(session_id)
+    registered = [e.participant_id for e in session.roster()]
+    return m.AttendanceView(
+        session_id=session_id, days=session.days,
+        sheet={day.isoformat(): {pid: mark.payload() for pid, mark in marks.items()}
+               for day, marks in sorted(sheet.marks.items())},
+        day_summary={day.isoformat(): counts for day, counts in sheet.summary().items()},
+        participant_rates={pid: sheet.attendance_rate(pid) for pid in registered},
+        session_rate=sheet.session_attendance_rate(registered))
+
+
+# -- the app --------------------------------------------------------------------------------
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+
+    def stores(database) -> Stores:
+        return Stores(sessions=AggregateStore(database.sessions), participants=AggregateStore(database.participants),
+                      attendance=AggregateStore(database.attendance))
+
+    async def on_start(runtime: Runtime) -> None:
+        app.state.registration = Registration(stores(runtime.database), committed=runtime.committed)
+        try:
+            await app.state.registration.stores.ensure_indexes()
+        except Exception:  # the database may be down at start; indexes are an optimisation
+            pass
+
+    app = create_service_app(
+        settings, title="EMM2.0 registration",
+        description="Sessions, participants, enrollment with capacity and waitlist, daily attendance. "
+                    "Every change is published as an event (see schemas/asyncapi.yaml).",
+        outbox_collections=lambda db: [db.sessions, db.participants, db.attendance],
+        on_start=on_start, error_statuses={InvalidInput: 422, Conflict: 409, NotFound: 404})
+    app.include_router(router)
+    return app

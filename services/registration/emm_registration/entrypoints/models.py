@@ -1,0 +1,163 @@
+"""Request and response bodies of the registration API. Types are checked here; the domain
+checks the rules and names the field at fault."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from emm_registration.domain.session import Enrollment, Session
+
+Language = Literal["fr", "en", "pt"]
+
+
+class Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class SessionDetails(Body):
+    session_id: str | None = Field(None, description="Optional id chosen by the caller; scheduling it again "
+                                                     "returns the existing session (idempotent)")
+    title: str
+    kind: Literal["training_of_trainers", "government_delivery"]
+    modules: list[str]
+    organizing_office: str
+    city: str
+    country: str = Field(description="ISO 3166-1 alpha-2, e.g. SN")
+    venue: str | None = None
+    start_date: date
+    end_date: date
+    timezone: str = Field(description="IANA time zone, e.g. Africa/Dakar")
+    languages: list[Language]
+    capacity: int = Field(ge=1)
+    enrollment_opens_at: datetime | None = None
+    enrollment_closes_at: datetime | None = None
+    facilitator_ids: list[str] = []
+    target_audience: str | None = None
+
+
+class SessionChanges(Body):
+    title: str | None = None
+    modules: list[str] | None = None
+    organizing_office: str | None = None
+    city: str | None = None
+    country: str | None = None
+    venue: str | None = None
+    start_date: date | None = None
+    end_date: date | None = None
+    timezone: str | None = None
+    languages: list[Language] | None = None
+    capacity: int | None = Field(None, ge=1)
+    enrollment_opens_at: datetime | None = None
+    enrollment_closes_at: datetime | None = None
+    facilitator_ids: list[str] | None = None
+    target_audience: str | None = None
+
+
+class StatusChange(Body):
+    status: Literal["open", "in_progress", "completed", "cancelled"]
+    reason: str | None = Field(None, min_length=1, max_length=1000, description="Required to cancel")
+
+
+class Person(Body):
+    email: str
+    full_name: str
+    country: str
+    preferred_language: Language
+    consent_to_contact: bool
+    phone: str | None = None
+    organization: str | None = None
+    job_title: str | None = None
+    sex: Literal["female", "male", "other", "undisclosed"] = "undisclosed"
+
+
+class BulkEnrollment(Body):
+    participants: list[Person] = Field(min_length=1, max_length=500)
+
+
+class EnrollmentCancellation(Body):
+    reason: str | None = Field(None, max_length=1000)
+
+
+class Invitation(Body):
+    valid_days: int = Field(30, ge=1, le=365)
+
+
+class Mark(Body):
+    participant_id: str
+    status: Literal["present", "late", "absent", "excused"]
+    note: str | None = Field(None, max_length=1000)
+
+
+class DayMarks(Body):
+    marks: list[Mark] = Field(min_length=1, max_length=500)
+
+
+class SessionView(BaseModel):
+    session: dict[str, Any]
+    seats_taken: int
+    seats_left: int
+    waitlist_length: int
+
+    @classmethod
+    def of(cls, session: Session) -> "SessionView":
+        return cls(session=session.snapshot(), seats_taken=session.seats_taken, seats_left=session.seats_left,
+                   waitlist_length=len(session.waitlist()))
+
+
+class EnrollmentView(BaseModel):
+    enrollment_id: str
+    session_id: str
+    participant_id: str
+    full_name: str
+    status: Literal["registered", "waitlisted", "cancelled"]
+    waitlist_position: int | None = None
+    enrolled_by: str
+    registered_at: datetime | None = None
+    waitlisted_at: datetime | None = None
+    promoted_at: datetime | None = None
+    cancelled_at: datetime | None = None
+
+    @classmethod
+    def of(cls, session: Session, enrollment: Enrollment) -> "EnrollmentView":
+        return cls(enrollment_id=enrollment.enrollment_id, session_id=session.session_id,
+                   participant_id=enrollment.participant_id, full_name=enrollment.participant["full_name"],
+                   status=enrollment.status, waitlist_position=session.waitlist_position(enrollment.enrollment_id),
+                   enrolled_by=enrollment.enrolled_by, registered_at=enrollment.registered_at,
+                   waitlisted_at=enrollment.waitlisted_at, promoted_at=enrollment.promoted_at,
+                   cancelled_at=enrollment.cancelled_at)
+
+
+class EnrollmentCreated(BaseModel):
+    enrollment: EnrollmentView
+    created: bool = Field(description="False when the person already held this enrollment")
+    participant_token: str = Field(description="Bearer token scoped to this enrollment, for the participant's "
+                                               "own cancellation and evaluation")
+
+
+class InvitationToken(BaseModel):
+    session_id: str
+    token: str
+    expires_at: datetime
+
+
+class Roster(BaseModel):
+    session_id: str
+    registered: list[EnrollmentView]
+    waitlist: list[EnrollmentView]
+
+
+class AttendanceView(BaseModel):
+    session_id: str
+    days: list[date]
+    sheet: dict[str, dict[str, dict[str, Any]]] = Field(description="day -> participant id -> latest mark")
+    day_summary: dict[str, dict[str, int]]
+    participant_rates: dict[str, float | None]
+    session_rate: float | None
+
+
+class HistoryEntry(BaseModel):
+    session: dict[str, Any]
+    enrollment: EnrollmentView

@@ -1,0 +1,68 @@
+"""Every domain event's payload validates against its JSON Schema in schemas/events/."""
+
+import json
+from datetime import date, datetime, timezone
+from functools import cache
+from pathlib import Path
+
+from jsonschema import Draft202012Validator, FormatChecker
+
+from emm_registration.domain.attendance import AttendanceMark, AttendanceSheet
+from emm_registration.domain.session import Session
+from tests.unit.registration.examples import (
+    FACILITATOR_ID, enroll, later, participant, scheduled_session, session_details)
+
+SCHEMAS = Path(__file__).resolve().parents[3] / "schemas" / "events"
+
+
+@cache
+def validator_for(event_type: str) -> Draft202012Validator:
+    schema = json.loads((SCHEMAS / f"{event_type}.json").read_text())
+    return Draft202012Validator(schema, format_checker=FormatChecker())
+
+
+def every_kind_of_event():
+    """A story that makes the aggregates record every event type they know."""
+    person = participant("aminata")
+    session = scheduled_session(capacity=1, venue=None, target_audience=None)
+    session.open_enrollment()
+    session.update({"venue": "King Fahd Palace", "capacity": 2}, later(1))
+    for minutes, name in enumerate(("aminata", "moussa", "fatou", "kofi")):
+        enroll(session, name, minutes + 2)
+    session.cancel_enrollment("enr-aminata", later(10), reason="Mission travel")
+    session.cancel_enrollment("enr-kofi", later(11))
+    session.update({"capacity": 3}, later(12))
+    session.start()
+    sheet = AttendanceSheet(session.session_id)
+    moussa = session.enrollments["enr-moussa"].participant_id
+    sheet.record(session, date(2026, 5, 17), [AttendanceMark(moussa, "late", "Traffic")], FACILITATOR_ID,
+                 datetime(2026, 5, 17, 9, 5, tzinfo=timezone.utc))
+    session.complete(datetime(2026, 5, 18, 17, tzinfo=timezone.utc))
+    other = Session.schedule("ses-dakar-tot-2", scheduled_by="usr-organizer", **session_details())
+    other.cancel("Venue unavailable", later(20))
+    return person.pending_events + session.pending_events + sheet.pending_events + other.pending_events
+
+
+def test_every_domain_event_payload_validates_against_its_schema():
+    events = every_kind_of_event()
+    for event in events:
+        errors = [e.message for e in validator_for(event.event_type()).iter_errors(event.payload())]
+        assert errors == [], (event.event_type(), errors)
+    assert {event.event_type() for event in events} == {
+        "org.iom.emm.contact.updated.v1", "org.iom.emm.session.scheduled.v1", "org.iom.emm.session.updated.v1",
+        "org.iom.emm.session.cancelled.v1", "org.iom.emm.session.completed.v1",
+        "org.iom.emm.enrollment.registered.v1", "org.iom.emm.enrollment.waitlisted.v1",
+        "org.iom.emm.enrollment.promoted.v1", "org.iom.emm.enrollment.cancelled.v1",
+        "org.iom.emm.attendance.recorded.v1"}
+
+
+def test_payloads_are_plain_json():
+    for event in every_kind_of_event():
+        assert json.loads(json.dumps(event.payload())) == event.payload()
+
+
+def test_no_public_event_carries_email_or_phone():
+    for event in every_kind_of_event():
+        if event.event_type() != "org.iom.emm.contact.updated.v1":
+            text = json.dumps(event.payload())
+            assert "@example.org" not in text and "+221" not in text, event.event_type()

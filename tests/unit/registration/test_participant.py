@@ -1,0 +1,83 @@
+from datetime import timezone
+
+import pytest
+
+from emm_registration.domain.errors import InvalidInput
+from emm_registration.domain.participant import participant_id_for
+from tests.unit.registration.examples import NOW, later, participant
+
+
+def test_same_email_in_any_case_is_the_same_person():
+    assert participant_id_for(" Aminata.Diallo@Example.org ") == participant_id_for("aminata.diallo@example.org")
+    assert participant_id_for("aminata.diallo@example.org") != participant_id_for("moussa@example.org")
+
+
+def test_participant_id_is_par_and_20_hex_of_the_email_hash():
+    pid = participant_id_for("aminata.diallo@example.org")
+    assert pid.startswith("par-") and len(pid) == 24 and int(pid[4:], 16) >= 0
+
+
+def test_registration_normalises_email_and_country():
+    person = participant("aminata", email="  Aminata@Example.ORG ", country="sn")
+    assert person.email == "aminata@example.org"
+    assert person.country == "SN"
+    assert person.participant_id == participant_id_for("aminata@example.org")
+
+
+@pytest.mark.parametrize("field, value", [
+    ("email", "not-an-email"), ("email", "a@b"), ("full_name", "  "), ("country", "SEN"),
+    ("preferred_language", "es"), ("sex", "unknown"), ("phone", "call me"), ("consent_to_contact", "yes"),
+    ("job_title", "x" * 201),
+])
+def test_invalid_details_name_the_field(field, value):
+    with pytest.raises(InvalidInput) as error:
+        participant("aminata", **{field: value})
+    assert error.value.field == field
+
+
+def test_naive_time_is_refused():
+    with pytest.raises(InvalidInput) as error:
+        participant("aminata", now=NOW.replace(tzinfo=None))
+    assert error.value.field == "now"
+
+
+def test_public_profile_has_no_email_or_phone():
+    profile = participant("aminata").public_profile()
+    assert "email" not in profile and "phone" not in profile
+    assert profile == {"participant_id": participant_id_for("aminata@example.org"), "full_name": "Aminata Diallo",
+                       "organization": "IOM RO Dakar", "job_title": "Project Manager", "country": "SN",
+                       "preferred_language": "fr", "sex": "female"}
+
+
+def test_contact_carries_email_phone_and_consent():
+    contact = participant("aminata").contact()
+    assert contact["email"] == "aminata@example.org"
+    assert contact["phone"] == "+221 77 000 00 00"
+    assert contact["consent_to_contact"] is True
+    assert contact["consent_recorded_at"] == contact["updated_at"] == "2026-04-02T10:00:00Z"
+
+
+def test_registering_records_contact_updated():
+    person = participant("aminata")
+    assert [e.event_type() for e in person.pending_events] == ["org.iom.emm.contact.updated.v1"]
+
+
+def test_withdrawing_consent_records_when():
+    person = participant("aminata")
+    person.pending_events.clear()
+    assert person.revise({"consent_to_contact": False}, later(5)) == ["consent_to_contact"]
+    assert person.consent_recorded_at == later(5).astimezone(timezone.utc)
+    assert person.pending_events[-1].payload()["consent_to_contact"] is False
+
+
+def test_revising_with_the_same_details_records_nothing():
+    person = participant("aminata")
+    person.pending_events.clear()
+    assert person.revise({"full_name": " Aminata Diallo ", "country": "sn"}, later(5)) == []
+    assert person.pending_events == [] and person.updated_at == NOW
+
+
+def test_email_cannot_be_revised():
+    with pytest.raises(InvalidInput) as error:
+        participant("aminata").revise({"email": "other@example.org"}, later(5))
+    assert error.value.field == "email"
