@@ -1,0 +1,77 @@
+"""Running the notification worker as a real process against the local stack, and reading what
+reached an SMTP server, for the integration tests and the benchmark."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import urllib.request
+from email import message_from_bytes, policy
+from email.message import EmailMessage
+from pathlib import Path
+
+from emm_common.envelope import Event, new_event
+from tests.conftest import KAFKA, MAIL_READER, MONGODB_URI, SMTP_PORT
+
+ROOT = Path(__file__).parents[3]
+T = "org.iom.emm."
+
+# Short delays so failures, retries and take-overs happen within seconds.
+FAST = {
+    "NOTIFICATION_DELIVERY_POLL_SECONDS": "0.2", "NOTIFICATION_SCHEDULER_POLL_SECONDS": "0.5",
+    "NOTIFICATION_OUTBOX_POLL_SECONDS": "0.5", "NOTIFICATION_RETRY_BASE_SECONDS": "0.5",
+    "NOTIFICATION_RETRY_MAX_SECONDS": "2", "NOTIFICATION_RETRY_MAX_ATTEMPTS": "30",
+    "NOTIFICATION_CLAIM_LEASE_SECONDS": "4", "NOTIFICATION_SMTP_TIMEOUT_SECONDS": "1.5",
+    "NOTIFICATION_CONSUMER_SESSION_TIMEOUT_SECONDS": "6",
+}
+
+
+def start_worker(prefix: str, database: str, smtp_port: int = SMTP_PORT, **env: str) -> subprocess.Popen:
+    environment = {**os.environ, "KAFKA_BOOTSTRAP_SERVERS": KAFKA, "MONGODB_URI": MONGODB_URI,
+                   "EMM_TOPIC_PREFIX": prefix, "EMM_TOPIC_PARTITIONS": "3",
+                   "NOTIFICATION_MONGODB_DATABASE": database, "NOTIFICATION_SMTP_PORT": str(smtp_port),
+                   **FAST, **env}
+    log = open(Path(os.environ.get("TMPDIR", "/tmp")) / f"notification-worker-{prefix}log", "ab")
+    return subprocess.Popen([sys.executable, "-m", "emm_notification.entrypoints.worker"], cwd=ROOT,
+                            env=environment, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+
+
+def stop(process: subprocess.Popen, sig: int = signal.SIGTERM) -> None:
+    if process.poll() is None:
+        os.killpg(process.pid, sig)
+        try:
+            process.wait(20)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+
+def event(name: str, payload: dict, event_id: str | None = None) -> Event:
+    return new_event(T + name, payload, source="/emm/test", event_id=event_id)
+
+
+def contact(pid: str, email: str, language: str = "fr", consent: bool = True) -> Event:
+    return event("contact.updated.v1", {"participant_id": pid, "full_name": f"Participant {pid}", "email": email,
+                                        "preferred_language": language, "consent_to_contact": consent,
+                                        "updated_at": "2026-04-02T10:00:00Z"})
+
+
+def mailbox(address: str) -> list[dict]:
+    """What the shared SMTP capture server received for `address` (oldest first)."""
+    with urllib.request.urlopen(f"{MAIL_READER}/messages?to={address}", timeout=5) as response:
+        return json.loads(response.read())
+
+
+def raw_message(message_id: str) -> EmailMessage:
+    with urllib.request.urlopen(f"{MAIL_READER}/messages/{message_id}.eml", timeout=5) as response:
+        return message_from_bytes(response.read(), policy=policy.default)
+
+
+def calendar_of(message: EmailMessage) -> bytes | None:
+    for part in message.iter_attachments():
+        if part.get_content_type() == "text/calendar":
+            return part.get_content().encode() if isinstance(part.get_content(), str) else part.get_content()
+    return None
