@@ -1,0 +1,129 @@
+"""End-of-training evaluations: who may submit, when, and what a resubmission does.
+
+One submission counts per (session, participant, questionnaire); a resubmission replaces the
+earlier one. An anonymous submission still records its participant here (to keep one per
+person and to know who evaluated, for certification), but its event carries no participant_id
+and reports never show its name.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import date, datetime
+from typing import Any
+
+from emm_evaluation.domain.errors import Conflict, Forbidden, InvalidInput
+from emm_evaluation.domain.questionnaire import LANGUAGES, Questionnaire, validate_answers
+from emm_evaluation.domain.timestamps import aware, utc_iso
+
+STARTED_SESSION_STATUSES = ("in_progress", "completed")
+
+
+def check_can_submit(enrollment_status: str | None, session_status: str, session_start_date: date,
+                     today: date) -> None:
+    """Refuse an evaluation from someone not registered, or before the session has started.
+
+    `enrollment_status` is None when the person has no enrollment in the session; a promoted
+    enrollment counts as "registered". The start date is checked as well as the status because
+    the session's status may reach us later than the first training day.
+    """
+    if enrollment_status is None:
+        raise Forbidden("participant_id", "is not enrolled in this session")
+    if enrollment_status != "registered":
+        raise Forbidden("enrollment_status", f"a {enrollment_status} participant cannot evaluate the session")
+    if session_status == "cancelled":
+        raise Conflict("session_status", "the session was cancelled")
+    if session_status in STARTED_SESSION_STATUSES or today >= session_start_date:
+        return
+    raise Conflict("session_start_date", f"the evaluation opens when the session starts on {session_start_date}")
+
+
+@dataclass(frozen=True)
+class FeedbackSubmission:
+    """A participant's answers to one version of a questionnaire, as stored by this service."""
+
+    submission_id: str
+    session_id: str
+    questionnaire_id: str
+    questionnaire_version: int
+    participant_id: str
+    anonymous: bool
+    language: str
+    answers: tuple[Mapping[str, Any], ...]
+    submitted_at: datetime
+    replaces_submission_id: str | None = None
+
+    def key(self) -> tuple[str, str, str]:
+        """What makes two submissions the same evaluation: the later replaces the earlier."""
+        return (self.session_id, self.participant_id, self.questionnaire_id)
+
+
+@dataclass(frozen=True)
+class RecordedSubmission:
+    """The outcome of a submission: what to store and publish, and what it replaced.
+
+    `duplicate` is True when the same submission_id arrives again (a retried request): store
+    and publish nothing new.
+    """
+
+    submission: FeedbackSubmission
+    replaced: str | None = None
+    duplicate: bool = False
+
+
+def submit_feedback(questionnaire: Questionnaire, *, submission_id: str, session_id: str, participant_id: str,
+                    anonymous: bool, language: str, answers: Sequence[Mapping[str, Any]],
+                    submitted_at: datetime, earlier: FeedbackSubmission | None = None) -> RecordedSubmission:
+    """Validate a submission and record it, replacing `earlier` (the same person's previous one).
+
+    Call check_can_submit first. `earlier` must be the stored submission with the same
+    (session, participant, questionnaire), or None.
+    """
+    if not isinstance(anonymous, bool):
+        raise InvalidInput("anonymous", "must be true or false")
+    if language not in LANGUAGES:
+        raise InvalidInput("language", "must be fr, en or pt")
+    submission = FeedbackSubmission(
+        submission_id=submission_id,
+        session_id=session_id,
+        questionnaire_id=questionnaire.questionnaire_id,
+        questionnaire_version=questionnaire.version,
+        participant_id=participant_id,
+        anonymous=anonymous,
+        language=language,
+        answers=tuple(validate_answers(questionnaire, answers)),
+        submitted_at=aware(submitted_at, "submitted_at"),
+    )
+    return record_submission(submission, earlier)
+
+
+def record_submission(new: FeedbackSubmission, earlier: FeedbackSubmission | None) -> RecordedSubmission:
+    """`new` replaces `earlier`; the same submission_id again is a duplicate and changes nothing."""
+    if earlier is None:
+        return RecordedSubmission(new)
+    if earlier.key() != new.key():
+        raise ValueError("the earlier submission is for another session, participant or questionnaire")
+    if earlier.submission_id == new.submission_id:
+        return RecordedSubmission(earlier, duplicate=True)
+    return RecordedSubmission(replace(new, replaces_submission_id=earlier.submission_id),
+                              replaced=earlier.submission_id)
+
+
+def to_event_payload(submission: FeedbackSubmission) -> dict[str, Any]:
+    """The `feedback.submitted` payload; an anonymous one has no participant_id."""
+    payload: dict[str, Any] = {
+        "submission_id": submission.submission_id,
+        "session_id": submission.session_id,
+        "questionnaire_id": submission.questionnaire_id,
+        "questionnaire_version": submission.questionnaire_version,
+        "anonymous": submission.anonymous,
+        "language": submission.language,
+        "answers": [{"item_id": a["item_id"], "value": a["value"]} for a in submission.answers],
+        "submitted_at": utc_iso(submission.submitted_at),
+    }
+    if not submission.anonymous:
+        payload["participant_id"] = submission.participant_id
+    if submission.replaces_submission_id:
+        payload["replaces_submission_id"] = submission.replaces_submission_id
+    return payload

@@ -1,0 +1,81 @@
+"""Knowledge tests before and after a training: scores 0-100 per participant and what was gained."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from typing import Any, Literal
+
+from emm_evaluation.domain.errors import InvalidInput
+from emm_evaluation.domain.numbers import is_finite_number, mean, percent
+
+Phase = Literal["pre", "post"]
+DEFAULT_PASS_MARK = 70
+
+
+@dataclass(frozen=True)
+class KnowledgeScores:
+    """A participant's pre-test and post-test scores; either may not be known yet."""
+
+    participant_id: str
+    pre: float | None = None
+    post: float | None = None
+
+    @property
+    def gain(self) -> float | None:
+        """Post minus pre, or None unless both tests were taken."""
+        if self.pre is None or self.post is None:
+            return None
+        return self.post - self.pre
+
+
+def check_score(value: Any, field: str = "score") -> float:
+    """A score from 0 to 100 inclusive."""
+    if not is_finite_number(value) or not 0 <= value <= 100:
+        raise InvalidInput(field, "must be a number from 0 to 100")
+    return value
+
+
+def record_score(scores: KnowledgeScores | None, participant_id: str, phase: Phase, score: Any) -> KnowledgeScores:
+    """`scores` with the `phase` score set (a new score for the same phase replaces the old)."""
+    if phase not in ("pre", "post"):
+        raise InvalidInput("phase", "must be pre or post")
+    current = scores or KnowledgeScores(participant_id)
+    return replace(current, **{phase: check_score(score, phase)})
+
+
+def passed(post: float, pass_mark: float = DEFAULT_PASS_MARK) -> bool:
+    """A post-test score at or above the pass mark passes."""
+    return post >= pass_mark
+
+
+@dataclass(frozen=True)
+class KnowledgeSummary:
+    """Means over a session (2 decimals); gains only over participants who took both tests."""
+
+    participants_tested: int
+    mean_pre: float | None
+    mean_post: float | None
+    mean_gain: float | None
+    passed: int
+    pass_rate: int | None
+
+
+def mean_gain(scores: Iterable[KnowledgeScores]) -> float | None:
+    """The mean gain (2 decimals) over participants with both scores; None if there are none."""
+    return mean(s.gain for s in scores if s.gain is not None)
+
+
+def summarise_scores(scores: Iterable[KnowledgeScores], pass_mark: float = DEFAULT_PASS_MARK) -> KnowledgeSummary:
+    """Pre and post means, mean gain and how many passed the post-test."""
+    scores = list(scores)
+    posts = [s.post for s in scores if s.post is not None]
+    passes = sum(1 for post in posts if passed(post, pass_mark))
+    return KnowledgeSummary(
+        participants_tested=sum(1 for s in scores if s.pre is not None or s.post is not None),
+        mean_pre=mean(s.pre for s in scores if s.pre is not None),
+        mean_post=mean(posts),
+        mean_gain=mean_gain(scores),
+        passed=passes,
+        pass_rate=percent(passes, len(posts)),
+    )
