@@ -145,7 +145,8 @@ async def test_kill_between_smtp_acceptance_and_log_write_gives_one_recognisable
     assert copies == 2  # one recognisable duplicate: the same Message-ID twice
     entry = await log.find_one({"_id": duplicated.strip("<>").split("@")[0]})
     assert entry["possible_duplicate"] is True and entry["status"] == "sent" and entry["attempts"] == 2
-    assert [h["outcome"] for h in entry["history"]] == ["interrupted", "sent"]
+    # (contact_received may come first: the contacts topic is consumed independently)
+    assert [h["outcome"] for h in entry["history"] if "attempt" in h] == ["interrupted", "sent"]
     assert await log.count_documents({"possible_duplicate": True}) == 1
 
 
