@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import urllib.request
@@ -15,8 +16,10 @@ from pathlib import Path
 
 from emm_common.envelope import Event, new_event
 from tests.conftest import KAFKA, MAIL_READER, MONGODB_URI, SMTP_PORT
+from tests.unit.notification import examples as ex
 
 ROOT = Path(__file__).parents[3]
+HOST = "127.0.0.1"
 T = "org.iom.emm."
 
 # Short delays so failures, retries and take-overs happen within seconds.
@@ -75,3 +78,38 @@ def calendar_of(message: EmailMessage) -> bytes | None:
         if part.get_content_type() == "text/calendar":
             return part.get_content().encode() if isinstance(part.get_content(), str) else part.get_content()
     return None
+
+
+class Mailbox:
+    """An aiosmtpd handler that keeps every accepted message in this process."""
+
+    def __init__(self) -> None:
+        self.messages: list[tuple[list[str], bytes]] = []
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
+        self.messages.append((list(envelope.rcpt_tos), envelope.content))
+        return "250 Message accepted for delivery"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind((HOST, 0))
+        return sock.getsockname()[1]
+
+
+def enrollments(unique: str, names: list[str]) -> list:
+    """Contacts and registrations of `names` for one session (scheduled first)."""
+    session_id = f"ses-{unique}"
+    events = [event("session.scheduled.v1", {"session": ex.session(session_id=session_id)})]
+    for name in names:
+        pid = f"par-{name}-{unique}"
+        events.append(contact(pid, address(unique, name), "en"))
+    for name in names:
+        pid = f"par-{name}-{unique}"
+        events.append(event("enrollment.registered.v1", ex.enrollment_registered(pid, "en") | {
+            "session_id": session_id, "enrollment_id": f"enr-{name}"}))
+    return events
+
+
+def address(unique: str, name: str) -> str:
+    return f"{name}.{unique}@example.org"

@@ -13,62 +13,16 @@ NOTIFICATION_DELIVERY_CONCURRENCY=c, at most c messages can be in that window at
 from __future__ import annotations
 
 import asyncio
-import socket
 from collections import Counter
 
 import pytest
 from aiosmtpd.controller import Controller
 
-from emm_common.publisher import EventPublisher
-from emm_common.topics import all_topics, ensure_topics, topic_name
-from tests.conftest import KAFKA, eventually
-from tests.integration.notification.harness import contact, event, mailbox, start_worker, stop
-from tests.unit.notification import examples as ex
+from tests.conftest import eventually
+from tests.integration.notification.harness import (HOST, Mailbox, address, enrollments, free_port, mailbox,
+                                                    start_worker, stop)
 
 pytestmark = pytest.mark.integration
-HOST = "127.0.0.1"
-
-
-class Mailbox:
-    def __init__(self) -> None:
-        self.messages: list[tuple[list[str], bytes]] = []
-
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
-        self.messages.append((list(envelope.rcpt_tos), envelope.content))
-        return "250 Message accepted for delivery"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind((HOST, 0))
-        return sock.getsockname()[1]
-
-
-@pytest.fixture
-async def publisher(topic_prefix):
-    await ensure_topics(KAFKA, {topic_name(t, topic_prefix) for t in all_topics()}, partitions=3)
-    publisher = EventPublisher(KAFKA, topic_prefix)
-    await publisher.start()
-    yield publisher
-    await publisher.stop()
-
-
-def enrollments(unique: str, names: list[str]) -> list:
-    """Contacts and registrations of `names` for one session (scheduled first)."""
-    session_id = f"ses-{unique}"
-    events = [event("session.scheduled.v1", {"session": ex.session(session_id=session_id)})]
-    for name in names:
-        pid = f"par-{name}-{unique}"
-        events.append(contact(pid, address(unique, name), "en"))
-    for name in names:
-        pid = f"par-{name}-{unique}"
-        events.append(event("enrollment.registered.v1", ex.enrollment_registered(pid, "en") | {
-            "session_id": session_id, "enrollment_id": f"enr-{name}"}))
-    return events
-
-
-def address(unique: str, name: str) -> str:
-    return f"{name}.{unique}@example.org"
 
 
 def message_ids(addresses: list[str]) -> Counter:
