@@ -34,12 +34,14 @@ ENROLLMENT_EVENTS = ("enrollment.registered.v1", "enrollment.waitlisted.v1", "en
                      "enrollment.cancelled.v1")
 
 
-async def read_model_for(projections: Projections, session_id: str | None, *participant_ids: str | None) -> ReadModel:
-    """What planning needs: the session (if known) and the contacts of everyone it may write to."""
+async def read_model_for(projections: Projections, session_id: str | None, *participant_ids: str | None,
+                         whole_session: bool = True) -> ReadModel:
+    """What planning needs: the session (if known) and the contacts of everyone it may write to:
+    the given participants, plus everyone enrolled and the digest recipients if `whole_session`."""
     record = await projections.session(session_id) if session_id else None
     view = record.view() if record else None
     ids = {pid for pid in participant_ids if pid}
-    if view is not None:
+    if view is not None and whole_session:
         ids |= set(view.registered_ids) | set(view.waitlisted_ids) | set(view.digest_recipient_ids)
     return ReadModel(contacts=await projections.contacts(ids), sessions={session_id: view} if view else {})
 
@@ -70,8 +72,10 @@ class NotificationHandlers:
         return table
 
     async def record_plan(self, event: Event, session_id: str | None, participant_id: str | None = None) -> list[dict]:
-        """Plan the event's messages and insert those not in the log yet; return the inserted entries."""
-        state = await read_model_for(self.projections, session_id, participant_id)
+        """Plan the event's messages and insert those not in the log yet; return the inserted entries.
+        An event about one participant needs only that contact, not the whole session's."""
+        state = await read_model_for(self.projections, session_id, participant_id,
+                                     whole_session=participant_id is None)
         planned = plan_messages(event.type, event.data, state, event_id=event.id)
         now = self.clock()
         inserted = await self.log.add([new_entry(p, now) for p in planned])
