@@ -51,3 +51,24 @@ async def eventually(check, timeout: float = 20.0, interval: float = 0.2):
             return last
         await asyncio.sleep(interval)
     raise AssertionError(f"condition not met within {timeout}s; last value: {last!r}")
+
+
+@pytest.fixture
+def keys(tmp_path):
+    """A signing key pair for this test; `issue(role, subject, ...)` makes tokens with it."""
+    from emm_common.auth import ensure_key_pair
+
+    ensure_key_pair(tmp_path / "jwt.pem", tmp_path / "jwt.pub.pem")
+    return tmp_path
+
+
+@pytest.fixture
+def issue(keys):
+    from emm_common.auth import TokenIssuer
+
+    issuer = TokenIssuer((keys / "jwt.pem").read_bytes())
+
+    def token(role: str, subject: str = "someone", **scope) -> dict[str, str]:
+        return {"Authorization": f"Bearer {issuer.issue(subject, role, **scope)}"}
+
+    return token

@@ -14,6 +14,8 @@ Two patterns, one per side of a service:
 from __future__ import annotations
 
 import asyncio
+import json
+import logging
 from collections import defaultdict
 from dataclasses import dataclass
 from contextlib import asynccontextmanager
@@ -22,7 +24,10 @@ from typing import Any, Iterable
 from pymongo.errors import DuplicateKeyError
 
 from emm_common.envelope import Event
+from emm_common import outbox
 from emm_common.outbox import outbox_fields
+
+log = logging.getLogger(__name__)
 
 
 class VersionConflict(Exception):
@@ -44,50 +49,93 @@ class AggregateStore:
     several concurrent writers win: FerretDB v1 does not apply a conditional update atomically
     (two concurrent `update_one({_id, version: N})` both match), but it does refuse a second
     insert of the same `_id`. The events of a version sit in its outbox for the relay.
-    Old versions whose outbox is empty are pruned to a stub; the newest `keep` keep their state.
+
+    Every read is by `_id` (FerretDB scans the whole collection for anything else): a small
+    head document `<collection>_heads/{_id: aggregate id, version}` says where to start, and
+    `load` steps forward while a newer version exists, so a head left behind by a crash or a
+    race costs one more read, never a wrong answer. Versions older than the newest `keep`
+    lose their state once their events are published, but keep their `_id`.
+
+    The state is stored as JSON text: it is only ever read whole, by `_id`, and FerretDB decodes
+    a long string many times faster than the same data as nested documents (measured: ~50 ms
+    against ~8 ms for one 15 kB session document).
     """
 
     def __init__(self, collection: Any, keep: int = 3) -> None:
         self.collection = collection
+        self.heads = collection.database[f"{collection.name}_heads"]
         self._keep = keep
+        self._pruning: set[asyncio.Task] = set()
+
+    @staticmethod
+    def document_id(aggregate_id: str, version: int) -> str:
+        return f"{aggregate_id}@{version:010d}"
 
     async def ensure_indexes(self) -> None:
-        await self.collection.create_index([("aggregate_id", 1), ("version", -1)])
+        """Nothing to index: every read is by `_id`. Kept so callers need not know."""
 
     async def load(self, aggregate_id: str) -> Versioned | None:
         """The newest version of an aggregate, or None if it does not exist."""
-        cursor = self.collection.find({"aggregate_id": aggregate_id}, {"outbox": 0}).sort("version", -1).limit(1)
-        docs = await cursor.to_list(1)
-        return Versioned(aggregate_id, docs[0]["version"], docs[0]["state"]) if docs else None
+        head = await self.heads.find_one({"_id": aggregate_id})
+        version = head["version"] if head else 1
+        doc = await self.collection.find_one({"_id": self.document_id(aggregate_id, version)}, {"outbox": 0})
+        if doc is None:
+            return None
+        while True:
+            newer = await self.collection.find_one({"_id": self.document_id(aggregate_id, version + 1)},
+                                                   {"outbox": 0})
+            if newer is None:
+                return Versioned(aggregate_id, version, json.loads(doc["state"]))
+            doc, version = newer, version + 1
 
     async def commit(self, aggregate_id: str, state: dict[str, Any], expected_version: int,
                      events: Iterable[Event]) -> int:
         """Store `state` as the version after `expected_version` (0 to create), with its events in
         the outbox, in one insert. Raises VersionConflict if another writer got there first."""
         version = expected_version + 1
+        doc_id = self.document_id(aggregate_id, version)
+        events = list(events)
         try:
-            await self.collection.insert_one({
-                "_id": f"{aggregate_id}@{version:010d}", "aggregate_id": aggregate_id, "version": version,
-                "state": state, "outbox": outbox_map(events, version)})
+            await self.collection.insert_one({"_id": doc_id, "aggregate_id": aggregate_id, "version": version,
+                                              "state": json.dumps(state, separators=(",", ":")),
+                                              "outbox": outbox_map(events, version)})
         except DuplicateKeyError as exc:
             raise VersionConflict(f"{aggregate_id} v{version}") from exc
+        if events:
+            outbox.committed(self.collection.name, doc_id)
+        await self._move_head(aggregate_id, version)
         if version > self._keep:
-            # Old versions lose their state but keep their _id: deleting them would let a slow
-            # writer commit a version number that is free again, and its change would be lost.
-            await self.collection.update_many(
-                {"aggregate_id": aggregate_id, "version": {"$lte": version - self._keep}, "outbox": {},
-                 "state": {"$exists": True}},
-                {"$unset": {"state": ""}})
+            task = asyncio.create_task(self._prune(self.document_id(aggregate_id, version - self._keep)))
+            self._pruning.add(task)  # off the request path; keep a reference until it is done
+            task.add_done_callback(self._pruning.discard)
         return version
 
-    async def latest_of_all(self, query: dict[str, Any] | None = None) -> list[Versioned]:
-        """The newest version of every aggregate matching `query` (on `state.` fields)."""
-        newest: dict[str, Versioned] = {}
-        async for doc in self.collection.find({"state": {"$exists": True}, **(query or {})}, {"outbox": 0}):
-            current = newest.get(doc["aggregate_id"])
-            if current is None or doc["version"] > current.version:
-                newest[doc["aggregate_id"]] = Versioned(doc["aggregate_id"], doc["version"], doc["state"])
-        return list(newest.values())
+    async def settled(self) -> None:
+        """Wait for the pruning started by earlier commits (tests and shutdown)."""
+        await asyncio.gather(*self._pruning, return_exceptions=True)
+
+    async def _prune(self, doc_id: str) -> None:
+        # An old version loses its state but keeps its _id: deleting it would let a slow writer
+        # commit a version number that is free again, and that writer's change would be lost.
+        try:
+            await self.collection.update_one({"_id": doc_id, "outbox": {}}, {"$unset": {"state": ""}})
+        except Exception as exc:  # pruning is housekeeping; the next commit tries the next one
+            log.warning("could not prune %s: %r", doc_id, exc)
+
+    async def _move_head(self, aggregate_id: str, version: int) -> None:
+        try:
+            await self.heads.update_one({"_id": aggregate_id}, {"$max": {"version": version}}, upsert=True)
+        except DuplicateKeyError:
+            pass  # a concurrent writer created the head; it is only a hint, load steps forward
+
+    async def latest_of_all(self, where: dict[str, Any] | None = None) -> list[Versioned]:
+        """The newest version of every aggregate whose state has the given field values."""
+        found = []
+        async for head in self.heads.find({}):
+            current = await self.load(head["_id"])
+            if current and all(current.state.get(k) == v for k, v in (where or {}).items()):
+                found.append(current)
+        return found
 
 
 def outbox_map(events: Iterable[Event], version: int) -> dict[str, Any]:

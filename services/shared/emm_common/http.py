@@ -38,7 +38,8 @@ class Runtime:
         self._connect_task: asyncio.Task | None = None
 
     def start(self, outbox_collections: list[Any]) -> None:
-        self.relay = OutboxRelay(self.publisher, outbox_collections, self.settings.outbox_poll_seconds)
+        self.relay = OutboxRelay(self.publisher, outbox_collections, self.settings.outbox_poll_seconds,
+                                 self.settings.outbox_sweep_seconds)
         self._connect_task = asyncio.create_task(self._connect_kafka(), name="connect-kafka")
 
     async def _connect_kafka(self) -> None:
@@ -50,11 +51,6 @@ class Runtime:
         await retry_until_reachable("Kafka", settings.kafka_bootstrap_servers, self.publisher.start)
         self.kafka_connected = True
         self.relay.start()
-
-    def committed(self) -> None:
-        """Call after a write that put events in an outbox: publish them now."""
-        if self.relay:
-            self.relay.nudge()
 
     async def stop(self) -> None:
         if self._connect_task:

@@ -39,7 +39,9 @@ class ServiceSettings(BaseSettings):
     jwt_private_key_file: Path | None = Field(
         None, validation_alias=AliasChoices("EMM_JWT_PRIVATE_KEY_FILE", "jwt_private_key_file"),
         description="Only the issuing service (registration) has the private key.")
-    outbox_poll_seconds: float = 1.0
+    outbox_poll_seconds: float = Field(1.0, description="First retry delay of the outbox relay after a failure.")
+    outbox_sweep_seconds: float = Field(
+        10.0, description="How often the relay scans for events a crashed process left in an outbox.")
     consumer_max_attempts: int = Field(
         3, description="Tries of a handler that raises an unexpected error before the event is dead-lettered.")
     transient_retry_seconds: float = Field(

@@ -64,7 +64,8 @@ def build_app(settings: ServiceSettings, base_topics: list[str], make_handlers: 
             await retry_until_reachable("MongoDB", settings.mongodb_uri, lambda: mongo.ping(database))
             handlers, outbox_collections = await make_handlers(database, publisher)
             state["publisher"] = publisher
-            state["relay"] = OutboxRelay(publisher, outbox_collections, settings.outbox_poll_seconds)
+            state["relay"] = OutboxRelay(publisher, outbox_collections, settings.outbox_poll_seconds,
+                                         settings.outbox_sweep_seconds)
             state["processor"] = EventProcessor(
                 settings.service_name, handlers, publisher.send_raw,
                 topic_name(dead_letter_topic(settings.service_name), settings.topic_prefix),
@@ -83,10 +84,8 @@ def build_app(settings: ServiceSettings, base_topics: list[str], make_handlers: 
         await state["ready"].wait()
         async for event in stream.events():
             message = event.message
-            outcome = await state["processor"].process(ConsumedRecord(
+            await state["processor"].process(ConsumedRecord(
                 message.topic, message.partition, message.offset, message.key, message.value, headers_of(message)))
-            if outcome != "ignored":
-                state["relay"].nudge()
 
     return app
 

@@ -11,14 +11,13 @@ import sys
 from pathlib import Path
 
 import pytest
-from aiokafka import AIOKafkaConsumer
 
-from emm_common import contract
 from emm_common.envelope import KafkaRecord, from_record, new_event
 from emm_common.outbox import OutboxRelay, outbox_fields
 from emm_common.publisher import EventPublisher
 from emm_common.topics import all_topics, ensure_topics, topic_name
 from tests.conftest import KAFKA, MONGODB_URI, eventually
+from tests.topics import read_topic
 
 pytestmark = pytest.mark.integration
 COMPLETED = "org.iom.emm.session.completed.v1"
@@ -27,25 +26,6 @@ COMPLETED = "org.iom.emm.session.completed.v1"
 def completed(session_id: str):
     return new_event(COMPLETED, {"session_id": session_id, "completed_at": "2026-05-18T17:00:00Z"},
                      source="/emm/test")
-
-
-async def read_topic(topic: str, expected: int, timeout: float = 20.0):
-    consumer = AIOKafkaConsumer(topic, bootstrap_servers=KAFKA, auto_offset_reset="earliest",
-                                enable_auto_commit=False, group_id=None)
-    await consumer.start()
-    records = []
-    try:
-        deadline = asyncio.get_running_loop().time() + timeout
-        while len(records) < expected and asyncio.get_running_loop().time() < deadline:
-            batch = await consumer.getmany(timeout_ms=500)
-            for messages in batch.values():
-                records.extend(messages)
-        await asyncio.sleep(0.5)  # and nothing more than expected
-        for messages in (await consumer.getmany(timeout_ms=500)).values():
-            records.extend(messages)
-    finally:
-        await consumer.stop()
-    return records
 
 
 @pytest.fixture

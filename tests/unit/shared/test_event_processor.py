@@ -3,7 +3,6 @@ in-memory fake of our own (the real topic is exercised in tests/integration/shar
 
 from __future__ import annotations
 
-import pytest
 from pymongo.errors import AutoReconnect
 
 from emm_common import contract

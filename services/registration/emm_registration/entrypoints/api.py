@@ -195,7 +195,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                       attendance=AggregateStore(database.attendance))
 
     async def on_start(runtime: Runtime) -> None:
-        app.state.registration = Registration(stores(runtime.database), committed=runtime.committed)
+        app.state.registration = Registration(stores(runtime.database))
         try:
             await app.state.registration.stores.ensure_indexes()
         except Exception:  # the database may be down at start; indexes are an optimisation

@@ -51,10 +51,8 @@ class EnrollmentResult:
 class Registration:
     """Application service of the registration bounded context."""
 
-    def __init__(self, stores: Stores, committed: Callable[[], None] = lambda: None,
-                 clock: Callable[[], datetime] = utc_now) -> None:
+    def __init__(self, stores: Stores, clock: Callable[[], datetime] = utc_now) -> None:
         self.stores = stores
-        self._committed = committed
         self._clock = clock
         self._locks = KeyedLocks()
 
@@ -78,7 +76,6 @@ class Registration:
                 except VersionConflict:
                     continue  # another process committed first: decide again on its version
                 aggregate.pending_events.clear()
-                self._committed()
                 return aggregate
         raise Conflict("session_id", "too many concurrent changes; try again")
 
@@ -137,9 +134,9 @@ class Registration:
     async def sessions(self, status: str | None = None, country: str | None = None) -> list[Session]:
         query = {}
         if status:
-            query["state.status"] = status
+            query["status"] = status
         if country:
-            query["state.country"] = country
+            query["country"] = country
         found = [docs.session_from_document(v.state) for v in await self.stores.sessions.latest_of_all(query)]
         return sorted(found, key=lambda s: (s.start_date, s.session_id))
 

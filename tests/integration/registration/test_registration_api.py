@@ -1,0 +1,231 @@
+"""The registration service through its real HTTP API, with the real broker and database."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import httpx
+import pytest
+
+from emm_common.topics import all_topics, ensure_topics, topic_name
+from tests.conftest import KAFKA
+from tests.processes import ServiceProcess
+from tests.topics import read_events, read_topic
+
+pytestmark = pytest.mark.integration
+
+
+def session_body(**overrides) -> dict:
+    body = {"title": "EMM2.0 Training-of-Trainers, session 2", "kind": "training_of_trainers",
+            "modules": ["migration-governance", "border-management"], "organizing_office": "RO Dakar",
+            "city": "Dakar", "country": "SN", "venue": "IOM Regional Office", "start_date": "2026-05-19",
+            "end_date": "2026-05-20", "timezone": "Africa/Dakar", "languages": ["fr", "en"], "capacity": 12,
+            "facilitator_ids": ["par-facilitator"], "target_audience": "IBM project managers"}
+    return {**body, **overrides}
+
+
+def person(n: int, unique: str, **overrides) -> dict:
+    return {"email": f"person{n}.{unique}@example.org", "full_name": f"Participant {n}", "country": "SN",
+            "preferred_language": "fr" if n % 2 else "en", "consent_to_contact": True,
+            "organization": "IOM", "job_title": "Project manager", "sex": "female" if n % 2 else "male",
+            **overrides}
+
+
+@pytest.fixture
+def api(topic_prefix, unique, keys):
+    service = ServiceProcess("registration", "api", topic_prefix, f"test_{unique}", keys).start()
+    yield service
+    service.stop()
+
+
+@pytest.fixture
+async def client(api):
+    async with httpx.AsyncClient(base_url=api.url, timeout=60) as client:
+        yield client
+
+
+async def schedule(client, issue, **overrides) -> str:
+    response = await client.post("/sessions", json=session_body(**overrides), headers=issue("organizer"))
+    assert response.status_code == 201, response.text
+    return response.json()["session"]["session_id"]
+
+
+async def test_scheduling_stores_the_session_and_publishes_it(client, issue, topic_prefix):
+    session_id = await schedule(client, issue)
+    detail = (await client.get(f"/sessions/{session_id}", headers=issue("facilitator"))).json()
+    assert (detail["seats_taken"], detail["seats_left"], detail["waitlist_length"]) == (0, 12, 0)
+    assert detail["session"]["days"] == ["2026-05-19", "2026-05-20"]
+    [event] = await read_events(topic_name("emm.sessions", topic_prefix), 1)
+    assert event.type == "org.iom.emm.session.scheduled.v1" and event.subject == session_id
+
+
+async def test_200_concurrent_enrollments_for_20_seats_never_overbook(client, issue, unique, topic_prefix):
+    session_id = await schedule(client, issue, capacity=20)
+    organizer = issue("organizer")
+
+    async def enroll(n):
+        response = await client.post(f"/sessions/{session_id}/enrollments", json=person(n, unique),
+                                     headers=organizer)
+        assert response.status_code == 201, response.text
+        return response.json()["enrollment"]
+
+    enrollments = await asyncio.gather(*(enroll(n) for n in range(200)))
+    statuses = [e["status"] for e in enrollments]
+    assert statuses.count("registered") == 20 and statuses.count("waitlisted") == 180
+    roster = (await client.get(f"/sessions/{session_id}/roster", headers=organizer)).json()
+    assert len(roster["registered"]) == 20 and len(roster["waitlist"]) == 180
+    # the waitlist is in acceptance order: the position each request was given is its place
+    given = sorted((e["waitlist_position"], e["enrollment_id"]) for e in enrollments if e["status"] == "waitlisted")
+    assert [p for p, _ in given] == list(range(1, 181))
+    assert [e["enrollment_id"] for e in roster["waitlist"]] == [eid for _, eid in given]
+
+    events = await read_events(topic_name("emm.enrollments", topic_prefix), 200)
+    kinds = [e.type.split(".")[-2] for e in events]
+    assert kinds.count("registered") == 20 and kinds.count("waitlisted") == 180
+
+
+async def test_cancelling_a_seat_promotes_the_first_waitlisted(client, issue, unique, topic_prefix):
+    session_id = await schedule(client, issue, capacity=2)
+    organizer = issue("organizer")
+    made = [(await client.post(f"/sessions/{session_id}/enrollments", json=person(n, unique),
+                               headers=organizer)).json() for n in range(4)]
+    first_seat, first_waiting = made[0]["enrollment"], made[2]["enrollment"]
+    assert first_waiting["waitlist_position"] == 1
+    # the participant cancels their own seat with the token they were given
+    own_token = {"Authorization": f"Bearer {made[0]['participant_token']}"}
+    response = await client.post(f"/sessions/{session_id}/enrollments/{first_seat['enrollment_id']}/cancellation",
+                                 json={"reason": "mission travel"}, headers=own_token)
+    assert response.status_code == 200 and response.json()["status"] == "cancelled"
+    roster = (await client.get(f"/sessions/{session_id}/roster", headers=organizer)).json()
+    assert first_waiting["enrollment_id"] in [e["enrollment_id"] for e in roster["registered"]]
+    assert [e["waitlist_position"] for e in roster["waitlist"]] == [1]
+    events = await read_events(topic_name("emm.enrollments", topic_prefix), 6)
+    assert [e.type.split(".")[-2] for e in events][-2:] == ["cancelled", "promoted"]
+    assert events[-1].data["freed_by_enrollment_id"] == first_seat["enrollment_id"]
+
+
+async def test_enrolling_the_same_person_twice_returns_the_existing_enrollment(client, issue, unique):
+    session_id = await schedule(client, issue)
+    first = await client.post(f"/sessions/{session_id}/enrollments", json=person(1, unique), headers=issue("organizer"))
+    again = await client.post(f"/sessions/{session_id}/enrollments",
+                              json=person(1, unique, email=f"PERSON1.{unique}@Example.org"),
+                              headers=issue("organizer"))
+    assert (first.status_code, again.status_code) == (201, 200)
+    assert again.json()["enrollment"]["enrollment_id"] == first.json()["enrollment"]["enrollment_id"]
+    assert again.json()["created"] is False
+
+
+async def test_self_enrollment_needs_an_invitation_to_that_session(client, issue, unique):
+    session_id = await schedule(client, issue)
+    other_session = await schedule(client, issue)
+    invitation = (await client.post(f"/sessions/{session_id}/invitations", json={},
+                                    headers=issue("organizer"))).json()["token"]
+    invited = {"Authorization": f"Bearer {invitation}"}
+    response = await client.post(f"/sessions/{session_id}/enrollments", json=person(5, unique), headers=invited)
+    assert response.status_code == 201 and response.json()["enrollment"]["enrolled_by"] == "participant"
+    wrong = await client.post(f"/sessions/{other_session}/enrollments", json=person(6, unique), headers=invited)
+    assert wrong.status_code == 403
+
+
+@pytest.mark.parametrize("overrides, field", [
+    ({"capacity": 0}, "capacity"),
+    ({"end_date": "2026-05-01"}, "end_date"),
+    ({"languages": ["de"]}, "languages"),
+    ({"timezone": "Mars/Olympus"}, "timezone"),
+    ({"country": "Senegal"}, "country"),
+])
+async def test_bad_session_input_gets_422_naming_the_field_and_publishes_nothing(client, issue, topic_prefix,
+                                                                                 overrides, field):
+    response = await client.post("/sessions", json=session_body(**overrides), headers=issue("organizer"))
+    assert response.status_code == 422, response.text
+    assert any(field in [str(part) for part in error["loc"]] for error in response.json()["detail"]), response.text
+    assert await read_topic(topic_name("emm.sessions", topic_prefix), 0, timeout=1) == []
+
+
+async def test_enrolling_in_a_cancelled_session_is_a_conflict(client, issue, unique):
+    session_id = await schedule(client, issue)
+    cancelled = await client.post(f"/sessions/{session_id}/status", json={"status": "cancelled", "reason": "venue"},
+                                  headers=issue("organizer"))
+    assert cancelled.status_code == 200 and cancelled.json()["session"]["status"] == "cancelled"
+    response = await client.post(f"/sessions/{session_id}/enrollments", json=person(1, unique),
+                                 headers=issue("organizer"))
+    assert response.status_code == 409
+    assert response.json()["detail"][0]["loc"][-1] == "session_id"
+
+
+async def test_wrong_or_missing_token_changes_nothing(client, issue, topic_prefix):
+    assert (await client.post("/sessions", json=session_body())).status_code == 401
+    assert (await client.post("/sessions", json=session_body(),
+                              headers={"Authorization": "Bearer forged"})).status_code == 401
+    assert (await client.post("/sessions", json=session_body(), headers=issue("facilitator"))).status_code == 403
+    assert (await client.post("/sessions", json=session_body(), headers=issue("participant"))).status_code == 403
+    assert (await client.get("/sessions", headers=issue("organizer"))).json() == []
+    assert await read_topic(topic_name("emm.sessions", topic_prefix), 0, timeout=1) == []
+
+
+async def test_attendance_is_marked_per_day_and_the_latest_mark_wins(client, issue, unique, topic_prefix):
+    session_id = await schedule(client, issue, capacity=2)
+    organizer = issue("organizer")
+    made = [(await client.post(f"/sessions/{session_id}/enrollments", json=person(n, unique),
+                               headers=organizer)).json()["enrollment"] for n in range(3)]
+    present, absent, waiting = (e["participant_id"] for e in made)
+    facilitator = issue("facilitator", "par-facilitator")
+    day = "2026-05-19"
+    marks = {"marks": [{"participant_id": present, "status": "late"},
+                       {"participant_id": absent, "status": "absent", "note": "sick"}]}
+    response = await client.put(f"/sessions/{session_id}/attendance/{day}", json=marks, headers=facilitator)
+    assert response.status_code == 200, response.text
+    correction = {"marks": [{"participant_id": present, "status": "present"}]}
+    sheet = (await client.put(f"/sessions/{session_id}/attendance/{day}", json=correction,
+                              headers=facilitator)).json()
+    assert sheet["sheet"][day][present]["status"] == "present"
+    assert sheet["participant_rates"] == {present: 1.0, absent: 0.0}
+    assert sheet["session_rate"] == 0.5
+    # only registered participants, only session days, only this session's facilitators
+    waitlisted = {"marks": [{"participant_id": waiting, "status": "present"}]}
+    assert (await client.put(f"/sessions/{session_id}/attendance/{day}", json=waitlisted,
+                             headers=facilitator)).status_code == 409
+    assert (await client.put(f"/sessions/{session_id}/attendance/2026-05-21", json=correction,
+                             headers=facilitator)).status_code == 422
+    assert (await client.put(f"/sessions/{session_id}/attendance/{day}", json=correction,
+                             headers=issue("facilitator", "par-someone-else"))).status_code == 403
+    events = await read_events(topic_name("emm.attendance", topic_prefix), 3)
+    assert [e.data["status"] for e in events] == ["late", "absent", "present"]
+
+
+async def test_contact_details_travel_only_on_the_internal_topic(client, issue, unique, topic_prefix):
+    session_id = await schedule(client, issue)
+    email = f"person7.{unique}@example.org"
+    await client.post(f"/sessions/{session_id}/enrollments", json=person(7, unique, phone="+221 77 123 45 67"),
+                      headers=issue("organizer"))
+    contacts = await read_events(topic_name("emm.contacts.internal", topic_prefix), 1)
+    assert contacts[0].data["email"] == email and contacts[0].data["phone"] == "+221 77 123 45 67"
+    for public in ["emm.sessions", "emm.enrollments", "emm.attendance"]:
+        for record in await read_topic(topic_name(public, topic_prefix), 0, timeout=1):
+            text = record.value.decode() + json.dumps([(k, v.decode()) for k, v in record.headers])
+            assert email not in text and "77 123 45 67" not in text
+
+
+async def test_a_2xx_survives_a_kill_before_publishing(topic_prefix, unique, keys, issue):
+    # Kafka is unreachable for the first process: it stores facts (2xx) but cannot publish them.
+    offline = ServiceProcess("registration", "api", topic_prefix, f"test_{unique}", keys,
+                             env={"KAFKA_BOOTSTRAP_SERVERS": "127.0.0.1:1"}).start()
+    try:
+        async with httpx.AsyncClient(base_url=offline.url, timeout=30) as client:
+            session_id = await schedule(client, issue)
+            response = await client.post(f"/sessions/{session_id}/enrollments", json=person(1, unique),
+                                         headers=issue("organizer"))
+            assert response.status_code == 201
+    finally:
+        offline.kill()  # SIGKILL right after the responses, nothing published yet
+    await ensure_topics(KAFKA, {topic_name(t, topic_prefix) for t in all_topics()}, partitions=3)
+    assert await read_topic(topic_name("emm.sessions", topic_prefix), 0, timeout=1) == []
+
+    restarted = ServiceProcess("registration", "api", topic_prefix, f"test_{unique}", keys).start()
+    try:
+        [scheduled] = await read_events(topic_name("emm.sessions", topic_prefix), 1)
+        [registered] = await read_events(topic_name("emm.enrollments", topic_prefix), 1)
+        assert scheduled.subject == session_id and registered.data["session_id"] == session_id
+    finally:
+        restarted.stop()

@@ -1,0 +1,94 @@
+"""Our services as real processes for integration tests: an API under uvicorn, a worker, on
+free ports, with the test's own topic prefix, database and signing keys."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from tests.conftest import KAFKA, MONGODB_URI
+
+ROOT = Path(__file__).parents[1]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class ServiceProcess:
+    """One API or worker process; `env` overrides the defaults of `environment`."""
+
+    service: str
+    kind: str  # "api" or "worker"
+    prefix: str
+    database: str
+    keys: Path
+    env: dict[str, str] = field(default_factory=dict)
+    port: int = field(default_factory=free_port)
+    process: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def environment(self) -> dict[str, str]:
+        upper = self.service.upper()
+        env = {**os.environ, "KAFKA_BOOTSTRAP_SERVERS": KAFKA, "MONGODB_URI": MONGODB_URI,
+               "EMM_TOPIC_PREFIX": self.prefix, "EMM_TOPIC_PARTITIONS": "3",
+               f"{upper}_MONGODB_DATABASE": self.database,
+               "EMM_JWT_PUBLIC_KEY_FILE": str(self.keys / "jwt.pub.pem"),
+               f"{upper}_OUTBOX_POLL_SECONDS": "0.5", f"{upper}_METRICS_PORT": str(self.port)}
+        if self.service == "registration":
+            env["EMM_JWT_PRIVATE_KEY_FILE"] = str(self.keys / "jwt.pem")
+        return {**env, **self.env}
+
+    def start(self, wait: bool = True) -> "ServiceProcess":
+        if self.kind == "api":
+            command = [sys.executable, "-m", "uvicorn", f"emm_{self.service}.entrypoints.api:create_app", "--factory",
+                       "--host", "127.0.0.1", "--port", str(self.port), "--log-level", "warning"]
+        else:
+            command = [sys.executable, "-m", f"emm_{self.service}.entrypoints.worker"]
+        log = open(Path(os.environ.get("TMPDIR", "/tmp")) / f"emm-{self.prefix}{self.service}-{self.kind}.log", "ab")
+        self.process = subprocess.Popen(command, cwd=ROOT, env=self.environment(), stdout=log,
+                                        stderr=subprocess.STDOUT, start_new_session=True)
+        if wait:
+            self.wait_until_answering()
+        return self
+
+    def wait_until_answering(self, path: str | None = None, timeout: float = 60.0) -> None:
+        path = path or ("/healthz" if self.kind == "api" else "/metrics")
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"{self.service} {self.kind} exited with {self.process.returncode}")
+            try:
+                if httpx.get(self.url + path, timeout=1).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.2)
+        raise RuntimeError(f"{self.service} {self.kind} did not answer {path} within {timeout}s")
+
+    def kill(self, sig: int = signal.SIGKILL) -> None:
+        if self.process and self.process.poll() is None:
+            os.killpg(self.process.pid, sig)
+            self.process.wait(30)
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(20)
+            except subprocess.TimeoutExpired:
+                self.kill()
