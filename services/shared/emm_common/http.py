@@ -15,6 +15,7 @@ from prometheus_fastapi_instrumentator import Instrumentator
 from pymongo.errors import ConnectionFailure
 
 from emm_common import metrics, mongo
+from emm_common.errors import DomainError
 from emm_common.auth import TokenIssuer, TokenVerifier, ensure_key_pair
 from emm_common.outbox import OutboxRelay
 from emm_common.publisher import EventPublisher
@@ -103,12 +104,11 @@ def load_keys(settings: ServiceSettings) -> tuple[TokenVerifier, TokenIssuer | N
 
 def create_service_app(settings: ServiceSettings, *, title: str, description: str, version: str = "1.0.0",
                        outbox_collections: Callable[[Any], list[Any]] = lambda db: [],
-                       on_start: Callable[[Runtime], Awaitable[None]] | None = None,
-                       error_statuses: dict[type[Exception], int] | None = None) -> FastAPI:
+                       on_start: Callable[[Runtime], Awaitable[None]] | None = None) -> FastAPI:
     """A FastAPI app with the shared lifecycle and operational endpoints. Add the service's routers to it.
 
-    `outbox_collections(database)` names the collections whose outboxes this process relays;
-    `error_statuses` maps the service's domain errors (with `.field` and `.message`) to HTTP statuses.
+    `outbox_collections(database)` names the collections whose outboxes this process relays.
+    A DomainError becomes its `http_status` with a body that names the field at fault.
     """
 
     @asynccontextmanager
@@ -147,11 +147,9 @@ def create_service_app(settings: ServiceSettings, *, title: str, description: st
                   for e in exc.errors()]
         return JSONResponse(status_code=422, content={"detail": errors})
 
-    for error_class, status in (error_statuses or {}).items():
-        def render(request: Request, exc: Exception, status: int = status):
-            return problem(status, getattr(exc, "field", ""), getattr(exc, "message", str(exc)),
-                           type(exc).__name__)
-        app.add_exception_handler(error_class, render)
+    @app.exception_handler(DomainError)
+    async def refused(request: Request, exc: DomainError):
+        return problem(exc.http_status, exc.field, exc.message, type(exc).__name__)
 
     Instrumentator(excluded_handlers=["/metrics"]).instrument(app).expose(
         app, endpoint="/metrics", include_in_schema=False)

@@ -1,38 +1,5 @@
-"""Errors the domain raises. Each names the input field (or questionnaire item) at fault."""
+"""The domain's errors: the shared ones (each names the field at fault)."""
 
-from __future__ import annotations
+from emm_common.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
 
-
-class DomainError(Exception):
-    """A command the domain refuses; `field` is the input or item at fault, `message` says why."""
-
-    http_status = 400
-
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(f"{field}: {message}")
-        self.field = field
-        self.message = message
-
-
-class InvalidInput(DomainError):
-    """The input itself is wrong, whatever the state."""
-
-    http_status = 422
-
-
-class Conflict(DomainError):
-    """The input is fine but the current state forbids it, e.g. a session not started yet."""
-
-    http_status = 409
-
-
-class NotFound(DomainError):
-    """The thing the command refers to does not exist."""
-
-    http_status = 404
-
-
-class Forbidden(DomainError):
-    """This person may not do this, e.g. evaluate a session they are not registered in."""
-
-    http_status = 403
+__all__ = ["Conflict", "DomainError", "Forbidden", "InvalidInput", "NotFound"]

@@ -11,7 +11,7 @@ from emm_common.auth import Principal, require_role
 from emm_common.documents import AggregateStore
 from emm_common.http import Runtime, create_service_app
 from emm_registration.config import Settings
-from emm_registration.domain.errors import Conflict, InvalidInput, NotFound
+from emm_registration.domain.errors import InvalidInput
 from emm_registration.entrypoints import models as m
 from emm_registration.service_layer.commands import Registration, Stores
 
@@ -206,6 +206,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description="Sessions, participants, enrollment with capacity and waitlist, daily attendance. "
                     "Every change is published as an event (see schemas/asyncapi.yaml).",
         outbox_collections=lambda db: [db.sessions, db.participants, db.attendance],
-        on_start=on_start, error_statuses={InvalidInput: 422, Conflict: 409, NotFound: 404})
+        on_start=on_start)
     app.include_router(router)
     return app
