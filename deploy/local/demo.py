@@ -1,0 +1,113 @@
+"""Demo data: the seed's Dakar Training-of-Trainers, replayed through the real APIs.
+
+Two 2-day ToT sessions in Dakar (17-18 May for RO Dakar senior staff; 19-20 May for 12 IBM
+project managers, French and English speakers), one of them overbooked so the waitlist is used,
+one cancellation that promotes the first waitlisted person, and daily attendance with one
+missed day. Safe to run again: the sessions have fixed ids, and once they exist nothing is added.
+
+    python deploy/local/demo.py [--registration http://127.0.0.1:8001]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import httpx
+
+from emm_common.auth import TokenIssuer
+
+KEYS = Path.home() / ".cache" / "emm-tot" / "keys"
+YEAR = 2026
+
+SESSIONS = [
+    {"session_id": "ses-dakar-tot-1", "title": "EMM2.0 Training-of-Trainers - RO Dakar senior staff",
+     "kind": "training_of_trainers", "modules": ["migration-governance", "labour-mobility", "migration-and-development"],
+     "organizing_office": "RO Dakar", "city": "Dakar", "country": "SN", "venue": "IOM Regional Office for WCA",
+     "start_date": f"{YEAR}-05-17", "end_date": f"{YEAR}-05-18", "timezone": "Africa/Dakar",
+     "languages": ["fr", "en"], "capacity": 10, "facilitator_ids": ["par-emm-facilitator-1"],
+     "target_audience": "Regional Thematic Specialists, RLPO, heads of unit"},
+    {"session_id": "ses-dakar-tot-2", "title": "EMM2.0 Training-of-Trainers - IBM project managers",
+     "kind": "training_of_trainers", "modules": ["border-management", "migration-governance"],
+     "organizing_office": "RO Dakar (IBM RTS)", "city": "Dakar", "country": "SN",
+     "venue": "IOM Regional Office for WCA", "start_date": f"{YEAR}-05-19", "end_date": f"{YEAR}-05-20",
+     "timezone": "Africa/Dakar", "languages": ["fr", "en"], "capacity": 12,
+     "facilitator_ids": ["par-emm-facilitator-1"], "target_audience": "IBM project managers in WCA"},
+]
+
+SENIOR_STAFF = [("Aminata Diallo", "SN", "fr", "female", "Regional Thematic Specialist"),
+                ("Jean-Baptiste Kaboré", "BF", "fr", "male", "Regional Liaison and Policy Officer"),
+                ("Grace Mensah", "GH", "en", "female", "Head of Media and Communication"),
+                ("Moussa Traoré", "ML", "fr", "male", "Programme Manager"),
+                ("Fatoumata Camara", "GN", "fr", "female", "Regional Thematic Specialist"),
+                ("Emmanuel Okafor", "NG", "en", "male", "Senior Programme Manager"),
+                ("Mariama Bah", "SL", "en", "female", "Awareness Raising Officer"),
+                ("Cheikh Ndiaye", "SN", "fr", "male", "Regional Data Officer")]
+IBM_MANAGERS = [("Awa Sow", "SN", "fr", "female"), ("Koffi Mensah", "TG", "fr", "male"),
+                ("Adjoa Asante", "GH", "en", "female"), ("Ibrahim Sanogo", "CI", "fr", "male"),
+                ("Ngozi Eze", "NG", "en", "female"), ("Ousmane Diop", "SN", "fr", "male"),
+                ("Aïcha Touré", "NE", "fr", "female"), ("Samuel Boateng", "GH", "en", "male"),
+                ("Mamadou Keïta", "ML", "fr", "male"), ("Hawa Coulibaly", "BF", "fr", "female"),
+                ("Yaw Owusu", "GH", "en", "male"), ("Fanta Konaté", "GN", "fr", "female"),
+                ("Chidi Nwosu", "NG", "en", "male"), ("Rokia Dembélé", "ML", "fr", "female")]
+
+
+def email_of(name: str) -> str:
+    ascii_name = name.lower().replace(" ", ".").encode("ascii", "ignore").decode()
+    return f"{ascii_name}@example.org"
+
+
+def person(name: str, country: str, language: str, sex: str, title: str) -> dict:
+    return {"email": email_of(name), "full_name": name, "country": country, "preferred_language": language,
+            "sex": sex, "consent_to_contact": True, "organization": "IOM", "job_title": title}
+
+
+def call(client: httpx.Client, method: str, path: str, **kwargs) -> dict:
+    response = client.request(method, path, **kwargs)
+    if response.status_code >= 400:
+        raise SystemExit(f"[demo] {method} {path} failed: {response.status_code} {response.text[:300]}")
+    return response.json()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--registration", default="http://127.0.0.1:8001")
+    args = parser.parse_args()
+    issuer = TokenIssuer((KEYS / "jwt-ed25519.pem").read_bytes())
+    organizer = {"Authorization": f"Bearer {issuer.issue('usr-emm-team', 'organizer')}"}
+    facilitator = {"Authorization": f"Bearer {issuer.issue('par-emm-facilitator-1', 'facilitator')}"}
+
+    with httpx.Client(base_url=args.registration, timeout=60, headers=organizer) as client:
+        created = [client.post("/sessions", json=session).status_code for session in SESSIONS]
+        if created == [200, 200]:
+            print("[demo] the Dakar sessions are there already; nothing to add")
+            return 0
+        senior = [person(*p) for p in SENIOR_STAFF]
+        ibm = [person(*p, "IBM Project Manager") for p in IBM_MANAGERS]
+        call(client, "POST", "/sessions/ses-dakar-tot-1/enrollments/bulk", json={"participants": senior})
+        # 14 people for 12 seats: the last two wait; one cancellation promotes the first of them
+        enrolled = call(client, "POST", "/sessions/ses-dakar-tot-2/enrollments/bulk", json={"participants": ibm})
+        cancelling = enrolled[3]["enrollment"]
+        if cancelling["status"] == "registered":
+            call(client, "POST", f"/sessions/ses-dakar-tot-2/enrollments/{cancelling['enrollment_id']}/cancellation",
+                 json={"reason": "Called away on mission"})
+        for session in SESSIONS:
+            sid = session["session_id"]
+            current = call(client, "GET", f"/sessions/{sid}")["session"]["status"]
+            if current == "scheduled":
+                call(client, "POST", f"/sessions/{sid}/status", json={"status": "in_progress"})
+            roster = call(client, "GET", f"/sessions/{sid}/roster")["registered"]
+            for day_index, day in enumerate([session["start_date"], session["end_date"]]):
+                marks = [{"participant_id": e["participant_id"],
+                          "status": "absent" if (day_index == 1 and i == 0 and sid.endswith("2")) else "present"}
+                         for i, e in enumerate(roster)]
+                call(client, "PUT", f"/sessions/{sid}/attendance/{day}", json={"marks": marks},
+                     headers=facilitator)
+            print(f"[demo] {sid}: {len(roster)} registered, attendance taken for 2 days")
+    print("[demo] done: open http://127.0.0.1:8001/docs (token: python -m emm_common.auth token organizer me)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
