@@ -94,15 +94,15 @@ class AggregateStore:
         the outbox, in one insert. Raises VersionConflict if another writer got there first."""
         version = expected_version + 1
         doc_id = self.document_id(aggregate_id, version)
-        events = list(events)
+        pending = outbox_map(events, version)
         try:
             await self.collection.insert_one({"_id": doc_id, "aggregate_id": aggregate_id, "version": version,
                                               "state": json.dumps(state, separators=(",", ":")),
-                                              "outbox": outbox_map(events, version)})
+                                              "outbox": pending})
         except DuplicateKeyError as exc:
             raise VersionConflict(f"{aggregate_id} v{version}") from exc
-        if events:
-            outbox.committed(self.collection.name, doc_id)
+        if pending:
+            outbox.committed(self.collection.name, doc_id, pending)
         await self._move_head(aggregate_id, version)
         if version > self._keep:
             task = asyncio.create_task(self._prune(self.document_id(aggregate_id, version - self._keep)))
@@ -127,6 +127,12 @@ class AggregateStore:
             await self.heads.update_one({"_id": aggregate_id}, {"$max": {"version": version}}, upsert=True)
         except DuplicateKeyError:
             pass  # a concurrent writer created the head; it is only a hint, load steps forward
+
+    async def exists(self, aggregate_id: str) -> bool:
+        """Whether the aggregate has been created (two small reads by _id at most)."""
+        if await self.heads.find_one({"_id": aggregate_id}, {"_id": 1}):
+            return True
+        return await self.collection.find_one({"_id": self.document_id(aggregate_id, 1)}, {"_id": 1}) is not None
 
     async def latest_of_all(self, where: dict[str, Any] | None = None) -> list[Versioned]:
         """The newest version of every aggregate whose state has the given field values."""

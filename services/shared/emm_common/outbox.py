@@ -34,10 +34,11 @@ def outbox_fields(events: Iterable[Event], version: int) -> dict[str, Any]:
             for index, event in enumerate(events)}
 
 
-def committed(collection_name: str, doc_id: str) -> None:
-    """Tell this process's relay that a document's outbox has new events to publish now."""
+def committed(collection_name: str, doc_id: str, outbox: dict[str, Any] | None = None) -> None:
+    """Tell this process's relay that a document's outbox has new events to publish now; pass
+    the outbox as written to spare the relay reading the document back."""
     for relay in _active_relays:
-        relay.nudge(collection_name, doc_id)
+        relay.nudge(collection_name, doc_id, outbox)
 
 
 class OutboxRelay:
@@ -49,13 +50,14 @@ class OutboxRelay:
         self._collections = {c.name: c for c in collections}
         self._poll_seconds = poll_seconds
         self._sweep_seconds = sweep_seconds
-        self._queue: asyncio.Queue[tuple[str, str] | None] = asyncio.Queue()
+        self._queue: asyncio.Queue[tuple[str, str, dict | None] | None] = asyncio.Queue()
         self._task: asyncio.Task | None = None
 
-    def nudge(self, collection_name: str | None = None, doc_id: str | None = None) -> None:
+    def nudge(self, collection_name: str | None = None, doc_id: str | None = None,
+              outbox: dict[str, Any] | None = None) -> None:
         """Publish one document's outbox now; without arguments, sweep every collection soon."""
         if collection_name is None or collection_name in self._collections:
-            self._queue.put_nowait((collection_name, doc_id) if collection_name else None)
+            self._queue.put_nowait((collection_name, doc_id, outbox) if collection_name else None)
 
     async def publish_document(self, collection: Any, doc_id: Any, doc: dict | None = None) -> int:
         """Publish one document's pending events and remove them from its outbox."""
@@ -99,8 +101,9 @@ class OutboxRelay:
                 if item is None:
                     sweep_due = 0.0
                     continue
-                collection_name, doc_id = item
-                await self.publish_document(self._collections[collection_name], doc_id)
+                collection_name, doc_id, outbox = item
+                known = {"_id": doc_id, "outbox": outbox} if outbox is not None else None
+                await self.publish_document(self._collections[collection_name], doc_id, known)
                 backoff = self._poll_seconds
             except asyncio.CancelledError:
                 raise

@@ -3,6 +3,13 @@
 
 Claims are inserts on purpose: FerretDB v1 lets two concurrent conditional updates of one
 document both match, but refuses a second insert of the same _id.
+
+FerretDB v1 scans a whole collection for any query not on `_id`, and the log only grows. So the
+hot paths query two small index collections that hold only unfinished work, and then read the
+entries by `_id`: `delivery_queue` ({_id: notification id, due_at}) for entries still to send,
+`awaiting_contacts` ({_id: notification id, participant_id}) for entries waiting for a contact.
+They are kept up to date by `update` after each entry write; a crash in between leaves a stale
+index document that the next reader repairs from the entry itself.
 """
 
 from __future__ import annotations
@@ -14,7 +21,7 @@ from pymongo import ASCENDING, DESCENDING
 from pymongo.errors import DuplicateKeyError
 
 from emm_common.envelope import Event
-from emm_common.outbox import outbox_fields
+from emm_common.outbox import committed, outbox_fields
 from emm_notification.service_layer.log_entries import DELIVERABLE, Status
 
 
@@ -23,11 +30,16 @@ class MongoNotificationLog:
         self.entries = database.notifications
         self.claims = database.delivery_claims
         self.occasions = database.scheduled_occasions
+        self.queue = database.delivery_queue
+        self.awaiting = database.awaiting_contacts
 
     async def ensure_indexes(self) -> None:
-        await self.entries.create_index([("status", ASCENDING), ("next_attempt_at", ASCENDING)])
-        await self.entries.create_index([("recipient_participant_id", ASCENDING), ("status", ASCENDING)])
-        await self.entries.create_index([("session_id", ASCENDING)])
+        # Used by MongoDB 7 for the support queries; FerretDB v1 scans regardless.
+        await self.entries.create_index([("recipient_participant_id", ASCENDING), ("created_at", DESCENDING)])
+        await self.entries.create_index([("session_id", ASCENDING), ("created_at", DESCENDING)])
+        await self.entries.create_index([("status", ASCENDING), ("created_at", DESCENDING)])
+        await self.queue.create_index([("due_at", ASCENDING)])
+        await self.awaiting.create_index([("participant_id", ASCENDING)])
 
     async def add(self, entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
         inserted = []
@@ -35,9 +47,27 @@ class MongoNotificationLog:
             try:
                 await self.entries.insert_one(entry)
             except DuplicateKeyError:
-                continue  # planned before: the event was redelivered or replayed
+                # Planned before (a redelivery or replay); a crash may have come before its indexing.
+                if (existing := await self.get(entry["_id"])) is not None:
+                    await self._index(existing["_id"], existing["status"], existing.get("next_attempt_at"),
+                                      existing["recipient_participant_id"])
+                continue
+            await self._index(entry["_id"], entry["status"], entry.get("next_attempt_at"),
+                              entry["recipient_participant_id"])
             inserted.append(entry)
         return inserted
+
+    async def _index(self, notification_id: str, status: str, due_at: datetime | None,
+                     participant_id: str | None) -> None:
+        """Make the index collections agree with an entry's status."""
+        if status in DELIVERABLE:
+            await _upsert(self.queue, notification_id, {"due_at": due_at})
+        else:
+            await self.queue.delete_one({"_id": notification_id})
+        if status == Status.AWAITING_CONTACT:
+            await _upsert(self.awaiting, notification_id, {"participant_id": participant_id})
+        else:
+            await self.awaiting.delete_one({"_id": notification_id})
 
     async def get(self, notification_id: str) -> dict[str, Any] | None:
         return await self.entries.find_one({"_id": notification_id})
@@ -49,12 +79,28 @@ class MongoNotificationLog:
         return await self.entries.find(query).sort("created_at", DESCENDING).limit(limit).to_list(limit)
 
     async def due(self, now: datetime, limit: int) -> list[dict[str, Any]]:
-        query = {"status": {"$in": [str(s) for s in DELIVERABLE]}, "next_attempt_at": {"$lte": now}}
-        return await self.entries.find(query).sort("next_attempt_at", ASCENDING).limit(limit).to_list(limit)
+        queued = await self.queue.find({"due_at": {"$lte": now}}).sort("due_at", ASCENDING).limit(limit).to_list(limit)
+        due = []
+        for item in queued:
+            entry = await self.get(item["_id"])
+            if entry is None:
+                continue
+            if entry["status"] not in DELIVERABLE or entry.get("next_attempt_at") != item["due_at"]:
+                await self._index(entry["_id"], entry["status"], entry.get("next_attempt_at"),
+                                  entry["recipient_participant_id"])  # stale after a crash: repair
+                if entry["status"] not in DELIVERABLE or entry.get("next_attempt_at") is None \
+                        or entry["next_attempt_at"] > now:
+                    continue
+            due.append(entry)
+        return due
 
     async def awaiting_contact(self, participant_id: str) -> list[dict[str, Any]]:
-        return await self.entries.find({"recipient_participant_id": participant_id,
-                                        "status": str(Status.AWAITING_CONTACT)}).to_list(None)
+        waiting = []
+        async for item in self.awaiting.find({"participant_id": participant_id}):
+            entry = await self.get(item["_id"])
+            if entry is not None and entry["status"] == Status.AWAITING_CONTACT:
+                waiting.append(entry)
+        return waiting
 
     async def update(self, notification_id: str, fields: dict[str, Any], *, history: list[dict[str, Any]] = (),
                      events: Iterable[Event] = (), version: int = 0) -> None:
@@ -64,6 +110,15 @@ class MongoNotificationLog:
         if history:
             update["$push"] = {"history": {"$each": list(history)}}
         await self.entries.update_one({"_id": notification_id}, update)
+        if events:
+            committed(self.entries.name, notification_id)  # the relay publishes them now, by _id
+        if "status" in fields:  # every status write also sets next_attempt_at
+            participant_id = None
+            if fields["status"] == Status.AWAITING_CONTACT:
+                participant_id = (await self.get(notification_id))["recipient_participant_id"]
+            await self._index(notification_id, fields["status"], fields.get("next_attempt_at"), participant_id)
+        elif "next_attempt_at" in fields:
+            await _upsert(self.queue, notification_id, {"due_at": fields["next_attempt_at"]})
 
     async def claim(self, key: str, now: datetime, by: str) -> bool:
         try:
@@ -84,3 +139,10 @@ class MongoNotificationLog:
             await self.occasions.insert_one({"_id": occasion_id, "planned_at": now})
         except DuplicateKeyError:
             pass  # another worker planned it too; the log entries are the same ids
+
+
+async def _upsert(collection: Any, doc_id: str, fields: dict[str, Any]) -> None:
+    try:
+        await collection.update_one({"_id": doc_id}, {"$set": fields}, upsert=True)
+    except DuplicateKeyError:  # two upserts raced to create it: the other one did
+        await collection.update_one({"_id": doc_id}, {"$set": fields})

@@ -17,7 +17,7 @@ from emm_common.http import create_service_app
 from emm_notification.adapters.notification_log import MongoNotificationLog
 from emm_notification.config import Settings
 from emm_notification.service_layer.log_entries import Status
-from emm_notification.service_layer.resend import NotificationNotFound, NotResendable, request_resend
+from emm_notification.service_layer.resend import NotificationNotFound, request_resend
 
 Reader = Annotated[Principal, Depends(require_role("organizer", "service"))]
 Organizer = Annotated[Principal, Depends(require_role("organizer"))]
@@ -97,7 +97,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = create_service_app(
         settings, title="EMM2.0 notification service",
         description="Every message sent to participants and organizers, its status and attempts; resend of "
-                    "failed ones. Messages themselves are caused by events, not by this API.",
-        error_statuses={NotificationNotFound: 404, NotResendable: 409})
+                    "failed ones. Messages themselves are caused by events, not by this API.")
     app.include_router(router)
     return app

@@ -5,24 +5,19 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from emm_common.errors import Conflict, NotFound
 from emm_notification.service_layer.log_entries import Status, resend_claim_id
 from emm_notification.service_layer.ports import NotificationLog
 
 
-class NotificationNotFound(LookupError):
-    field = "notification_id"
-
+class NotificationNotFound(NotFound):
     def __init__(self, notification_id: str) -> None:
-        super().__init__(f"no notification {notification_id}")
-        self.message = f"no notification {notification_id}"
+        super().__init__("notification_id", f"no notification {notification_id}")
 
 
-class NotResendable(Exception):
-    field = "status"
-
+class NotResendable(Conflict):
     def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+        super().__init__("status", message)
 
 
 async def request_resend(log: NotificationLog, notification_id: str, *, by: str, now: datetime) -> dict[str, Any]:

@@ -165,7 +165,8 @@ class Registration:
     async def enroll(self, session_id: str, person: Mapping[str, Any], enrolled_by: str) -> EnrollmentResult:
         """Enroll a person (registered, or waitlisted when full). The same person again gets
         their existing enrollment back (created False)."""
-        await self.session(session_id)  # 404 before anything is written
+        if not await self.stores.sessions.exists(session_id):  # 404 before anything is written
+            raise NotFound("session_id", f"no session {session_id}")
         participant = await self.register_participant(person)
         now = self._clock()
         enrollment_id = f"enr-{uuid.uuid4().hex[:16]}"
