@@ -153,7 +153,7 @@ async def main() -> None:
           f"p50 {ms(hot_lat, .5)}  p99 {ms(hot_lat, .99)}")
     print(f"ratio enroll (spread) / bare FastAPI      {spread_rate / bare_rate:6.3f}")
     print(f"ratio enroll (spread) / raw DB inserts    {spread_rate / database_rate:6.3f}  "
-          f"(each enrollment writes 2 versioned documents and reads 4-6 by _id)")
+          f"(each enrollment inserts 4 documents and reads 5-7 by _id)")
     print(f"ratio enroll (one session) / spread       {hot_rate / spread_rate:6.3f}")
 
 

@@ -48,6 +48,9 @@ class ServiceSettings(BaseSettings):
         300.0, description="How long an event waits for Kafka or MongoDB to come back before it is dead-lettered.")
     consumer_session_timeout_seconds: float = 10.0
     metrics_port: int = Field(0, description="Port of the worker's /metrics; 0 means no metrics server.")
+    consumer_group: str = Field(
+        "", description="Kafka consumer group of the worker (after the topic prefix); empty means the service "
+                        "name. A rebuild runs a second worker with its own group so it reads every topic from the start.")
 
     @property
     def database_name(self) -> str:

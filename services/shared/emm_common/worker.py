@@ -37,7 +37,7 @@ def headers_of(message: Any) -> list[tuple[str, bytes]]:
 def build_app(settings: ServiceSettings, base_topics: list[str], make_handlers: HandlerFactory) -> faust.App:
     """A faust app with one agent consuming `base_topics` (contract names, prefix added here)."""
     app = faust.App(
-        f"{settings.topic_prefix}{settings.service_name}",
+        f"{settings.topic_prefix}{settings.consumer_group or settings.service_name}",
         broker=f"kafka://{settings.kafka_bootstrap_servers}",
         value_serializer="raw", key_serializer="raw",
         store="memory://", web_enabled=False, autodiscover=False,
