@@ -6,8 +6,10 @@
 CACHE ?= $(HOME)/.cache/emm-tot
 PY := $(CACHE)/venv/bin/python
 export EMM_CACHE_DIR := $(CACHE)
+# This checkout's own packages, ahead of anything installed in the shared venv.
+export PYTHONPATH := $(CURDIR)/services/shared:$(CURDIR)/services/registration:$(CURDIR)/services/evaluation:$(CURDIR)/services/notification:$(CURDIR)
 
-.PHONY: run stop status test test-slow bootstrap stack
+.PHONY: run stop status test test-slow bootstrap stack token
 
 bootstrap:
 	@deploy/local/bootstrap.sh
@@ -31,3 +33,7 @@ test: bootstrap
 
 test-slow: bootstrap
 	@deploy/local/run_tests.sh -m slow $(ARGS)
+
+# A bearer token for the local APIs: make token ROLE=organizer [SUBJECT=me]
+token: bootstrap
+	@$(PY) -m emm_common.auth token $(or $(ROLE),organizer) $(or $(SUBJECT),me)
