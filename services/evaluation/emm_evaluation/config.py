@@ -1,8 +1,10 @@
 """Settings of the evaluation service (environment variables prefixed EVALUATION_, plus the shared ones)."""
 
+from pydantic import Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
 from emm_common.settings import ServiceSettings
+from emm_evaluation.domain.certification import CertificationRules
 
 
 class Settings(ServiceSettings):
@@ -10,3 +12,25 @@ class Settings(ServiceSettings):
 
     service_name: str = "evaluation"
     http_port: int = 8002
+
+    # Certification rules (see domain/certification.py); the worker decides with them.
+    certification_min_attendance_ratio: float = 0.8
+    certification_evaluation_required: bool = True
+    certification_min_peer_rubric_average: float | None = Field(
+        3.5, description="Best peer-rubric average needed on a practice delivery; empty drops the rule.")
+    certification_post_test_pass_mark: float = 70
+
+    respondent_key: SecretStr = Field(
+        SecretStr("local-respondent-key"),
+        description="HMAC key of respondent references: an anonymous evaluation's event carries one instead of "
+                    "the participant id, so the worker (which has the key) can count it for certification.")
+    publish_decisions: bool = Field(
+        True, description="False for a rebuild worker: it decides no certification itself and takes them all "
+                          "from the trainer.certified events of the first run on emm.trainers.")
+
+    def certification_rules(self) -> CertificationRules:
+        return CertificationRules(
+            min_attendance_ratio=self.certification_min_attendance_ratio,
+            evaluation_required=self.certification_evaluation_required,
+            min_peer_rubric_average=self.certification_min_peer_rubric_average,
+            post_test_pass_mark=self.certification_post_test_pass_mark)

@@ -8,6 +8,8 @@ and reports never show its name.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
@@ -127,3 +129,13 @@ def to_event_payload(submission: FeedbackSubmission) -> dict[str, Any]:
     if submission.replaces_submission_id:
         payload["replaces_submission_id"] = submission.replaces_submission_id
     return payload
+
+
+def respondent_ref(key: bytes, session_id: str, participant_id: str) -> str:
+    """A pseudonym of the participant within one session (HMAC-SHA256, 32 hex digits).
+
+    Every `feedback.submitted` event carries it: outside consumers cannot tell who answered
+    anonymously, but this service, which holds the key, can count the evaluation for certification.
+    """
+    message = f"{session_id}\x1f{participant_id}".encode()
+    return "r" + hmac.new(key, message, hashlib.sha256).hexdigest()[:32]
