@@ -1,0 +1,213 @@
+"""HTTP API of the evaluation service (run: uvicorn emm_evaluation.entrypoints.api:create_app --factory).
+
+Fields are loosely typed here on purpose: the domain validates them and its errors name the
+item at fault (e.g. `work_performance: must be from 1 to 5`), which a participant can act on.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, FastAPI, Query, Request, Response
+from pydantic import BaseModel, Field
+
+from emm_common.auth import Principal, require_role
+from emm_common.http import create_service_app
+from emm_evaluation.config import Settings
+from emm_evaluation.domain.questionnaire import default_tot_questionnaire, questionnaire_to_dict
+from emm_evaluation.domain.report import build_aggregate_report, build_session_report
+from emm_evaluation.domain.report_export import report_to_csv, report_to_dict
+from emm_evaluation.service_layer.commands import Evaluation
+
+Organizer = Annotated[Principal, Depends(require_role("organizer"))]
+Staff = Annotated[Principal, Depends(require_role("organizer", "facilitator"))]
+Reader = Annotated[Principal, Depends(require_role("organizer", "facilitator", "service"))]
+Anyone = Annotated[Principal, Depends(require_role("organizer", "facilitator", "participant", "service"))]
+Participant = Annotated[Principal, Depends(require_role("participant"))]
+Rater = Annotated[Principal, Depends(require_role("facilitator", "participant"))]
+Language = Annotated[Literal["fr", "en", "pt"], Query(description="Language of item texts and headlines")]
+
+ERRORS = {401: {"description": "Missing or invalid bearer token"},
+          403: {"description": "The token's role or scope does not allow this"},
+          404: {"description": "No such session, questionnaire, participant or trainer"},
+          409: {"description": "The state forbids this (session not started, already revoked, ...)"},
+          422: {"description": "Invalid input; `detail[].loc` names the field or questionnaire item"}}
+
+router = APIRouter(responses=ERRORS)
+
+
+def evaluation(request: Request) -> Evaluation:
+    return request.app.state.evaluation
+
+
+Service = Annotated[Evaluation, Depends(evaluation)]
+
+
+class QuestionnaireBody(BaseModel):
+    questionnaire_id: str | None = None
+    title: Any = Field(None, description="{fr, en, pt}")
+    items: Any = Field(None, description="[{item_id, type: likert5|scale0_10|single_choice|free_text, text: "
+                                         "{fr, en, pt}, required, options}]")
+
+
+class QuestionnaireChanges(BaseModel):
+    title: Any = None
+    items: Any = None
+
+
+class Attachment(BaseModel):
+    questionnaire_id: str
+    version: int | None = None
+
+
+class FeedbackBody(BaseModel):
+    submission_id: str | None = Field(None, description="Your request id: sending it again stores nothing twice")
+    language: Any = "en"
+    anonymous: Any = False
+    answers: Any = Field(None, description="[{item_id, value}]")
+
+
+class PeerFeedbackBody(BaseModel):
+    peer_feedback_id: str | None = None
+    trainee_participant_id: Any = None
+    module: Any = None
+    scores: Any = Field(None, description="content_mastery, clarity, participant_engagement, time_management, "
+                                          "adult_learning_methods: 1-5 each")
+    comment: Any = None
+
+
+class ScoreBody(BaseModel):
+    participant_id: str
+    phase: Literal["pre", "post"]
+    score: Any
+
+
+class RevocationBody(BaseModel):
+    reason: Any = None
+
+
+# -- questionnaires -----------------------------------------------------------------------------
+
+@router.get("/questionnaires/default", tags=["questionnaires"], summary="The default ToT evaluation (fr, en, pt)")
+async def default_questionnaire(who: Anyone):
+    return questionnaire_to_dict(default_tot_questionnaire())
+
+
+@router.get("/questionnaires/{questionnaire_id}", tags=["questionnaires"], summary="A questionnaire (newest version)")
+async def get_questionnaire(questionnaire_id: str, who: Anyone, service: Service, version: int | None = None):
+    return questionnaire_to_dict(await service.reader.questionnaire(questionnaire_id, version))
+
+
+@router.post("/questionnaires", status_code=201, tags=["questionnaires"], summary="Define a questionnaire")
+async def create_questionnaire(body: QuestionnaireBody, who: Organizer, service: Service):
+    return await service.create_questionnaire(body.model_dump(exclude_none=True))
+
+
+@router.put("/questionnaires/{questionnaire_id}", tags=["questionnaires"],
+            summary="Revise a questionnaire: a new version; answers to earlier versions keep theirs")
+async def revise_questionnaire(questionnaire_id: str, body: QuestionnaireChanges, who: Organizer, service: Service):
+    return await service.revise_questionnaire(questionnaire_id, body.model_dump(exclude_none=True))
+
+
+@router.put("/sessions/{session_id}/questionnaire", tags=["questionnaires"],
+            summary="Attach a questionnaire version to a session")
+async def attach_questionnaire(session_id: str, body: Attachment, who: Organizer, service: Service):
+    return await service.attach_questionnaire(session_id, body.questionnaire_id, body.version)
+
+
+@router.get("/sessions/{session_id}/questionnaire", tags=["questionnaires"],
+            summary="The questionnaire participants of this session answer")
+async def session_questionnaire(session_id: str, who: Anyone, service: Service):
+    await service.reader.session_doc(session_id)
+    return questionnaire_to_dict(await service.reader.questionnaire_of(session_id))
+
+
+# -- feedback -----------------------------------------------------------------------------------
+
+@router.post("/sessions/{session_id}/feedback", status_code=201, tags=["feedback"],
+             summary="Submit the end-of-training evaluation (201 new; 200 when it replaced an earlier one)")
+async def submit_feedback(session_id: str, body: FeedbackBody, who: Participant, service: Service,
+                          response: Response):
+    outcome = await service.submit_feedback(who, session_id, body.model_dump())
+    if outcome.replaced or outcome.duplicate:
+        response.status_code = 200
+    return {"submission_id": outcome.record["submission_id"], "replaced": outcome.replaced is not None,
+            "replaced_submission_id": outcome.replaced, "duplicate": outcome.duplicate,
+            "anonymous": outcome.record["anonymous"]}
+
+
+@router.post("/sessions/{session_id}/peer-feedback", status_code=201, tags=["feedback"],
+             summary="Rate a trainee's practice delivery (rater = the caller)")
+async def submit_peer_feedback(session_id: str, body: PeerFeedbackBody, who: Rater, service: Service,
+                               response: Response):
+    outcome = await service.submit_peer_feedback(who, session_id, body.model_dump())
+    if outcome.replaced or outcome.duplicate:
+        response.status_code = 200
+    return {**outcome.record, "replaced": outcome.replaced is not None, "replaced_peer_feedback_id": outcome.replaced}
+
+
+@router.post("/sessions/{session_id}/scores", tags=["feedback"], summary="Record a pre- or post-test score (0-100)")
+async def record_score(session_id: str, body: ScoreBody, who: Staff, service: Service):
+    scores = await service.record_score(session_id, body.participant_id, body.phase, body.score)
+    return {"participant_id": scores.participant_id, "pre": scores.pre, "post": scores.post, "gain": scores.gain}
+
+
+# -- reports ------------------------------------------------------------------------------------
+
+@router.get("/sessions/{session_id}/report", tags=["reports"], summary="The evaluation report of a session (JSON)")
+async def session_report(session_id: str, who: Reader, service: Service, language: Language = "en"):
+    return report_to_dict(build_session_report(await service.reader.session_facts(session_id), language))
+
+
+@router.get("/sessions/{session_id}/report.csv", tags=["reports"], summary="The report's numbers as CSV")
+async def session_report_csv(session_id: str, who: Reader, service: Service, language: Language = "en"):
+    report = build_session_report(await service.reader.session_facts(session_id), language)
+    return Response(report_to_csv(report), media_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="report-{session_id}.csv"'})
+
+
+@router.get("/reports", tags=["reports"],
+            summary="Across sessions: filter by session country, office and period, respondents' sex")
+async def aggregate_report(who: Reader, service: Service, language: Language = "en", country: str | None = None,
+                           office: str | None = None, sex: str | None = None, period_from: date | None = None,
+                           period_to: date | None = None):
+    session_ids = await service.reader.matching_sessions(country, office, period_from, period_to)
+    facts = [await service.reader.session_facts(session_id, sex) for session_id in session_ids]
+    return report_to_dict(build_aggregate_report(facts, language))
+
+
+# -- trainer pool -------------------------------------------------------------------------------
+
+@router.get("/trainers", tags=["trainers"], summary="Search the pool of certified EMM2.0 trainers")
+async def trainer_pool(who: Reader, service: Service, language: str | None = None, country: str | None = None,
+                       module: str | None = None, certified_from: date | None = None,
+                       certified_to: date | None = None, include_revoked: bool = False):
+    return await service.trainer_pool(language=language, country=country, module=module,
+                                      certified_from=certified_from, certified_to=certified_to,
+                                      include_revoked=include_revoked)
+
+
+@router.post("/trainers/{trainer_id}/revoke", tags=["trainers"], summary="Revoke a certification (trainer.revoked)")
+async def revoke(trainer_id: str, body: RevocationBody, who: Organizer, service: Service):
+    return await service.revoke(trainer_id, body.reason, who.subject)
+
+
+def create_app() -> FastAPI:
+    settings = Settings()
+    holder: dict[str, Evaluation] = {}
+
+    def outbox_collections(database: Any) -> list[Any]:
+        holder["evaluation"] = Evaluation(database, settings.respondent_key.get_secret_value().encode())
+        return holder["evaluation"].outbox_collections()
+
+    async def on_start(runtime) -> None:
+        app.state.evaluation = holder["evaluation"]
+        app.state.evaluation.reader.pass_mark = settings.certification_post_test_pass_mark
+
+    app = create_service_app(settings, title="EMM2.0 evaluation service",
+                             description="Questionnaires, evaluations, peer feedback, pre/post tests, reports "
+                                         "and the pool of certified trainers.",
+                             outbox_collections=outbox_collections, on_start=on_start)
+    app.include_router(router)
+    return app

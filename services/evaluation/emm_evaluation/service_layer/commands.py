@@ -1,0 +1,258 @@
+"""The evaluation service's commands: load the command-side aggregate, let the domain decide,
+commit the new version with its events in one insert (emm_common.documents.change_aggregate).
+
+Checks of who may do what read the worker's projections (sessions, trainees, trainers), never
+registration's database; the API never writes a projection. The events committed here are
+consumed back by the worker, which updates the projections.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime, timezone
+from typing import Any, Callable
+
+from emm_common.auth import Principal
+from emm_common.documents import AggregateStore, KeyedLocks, VersionConflict, change_aggregate
+from emm_common.envelope import new_event
+from emm_evaluation.domain import certification as cert
+from emm_evaluation.domain import feedback as fb
+from emm_evaluation.domain import peer_feedback as peer
+from emm_evaluation.domain.errors import Conflict, Forbidden, NotFound
+from emm_evaluation.domain.knowledge_test import KnowledgeScores, record_score
+from emm_evaluation.domain.questionnaire import (DEFAULT_QUESTIONNAIRE_ID, questionnaire_from_dict,
+                                                 questionnaire_to_dict)
+from emm_evaluation.service_layer import projections as p
+from emm_evaluation.service_layer.reports import ReportReader
+
+SOURCE = "/emm/evaluation"
+
+
+def utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def parse_time(value: str) -> datetime:
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a submission command did: `replaced` is the id it replaced; `duplicate` a retried request."""
+
+    record: dict[str, Any]
+    replaced: str | None = None
+    duplicate: bool = False
+
+
+class Evaluation:
+    """Application service of the evaluation bounded context (API side)."""
+
+    def __init__(self, database: Any, respondent_key: bytes, clock: Callable[[], datetime] = utc_now) -> None:
+        self.db = database
+        self.reader = ReportReader(database)
+        self.questionnaires = self.reader.questionnaires
+        self.attachments = self.reader.attachments
+        self.scores = self.reader.scores
+        self.feedback = AggregateStore(database["feedback_submissions"])
+        self.peer_feedback = AggregateStore(database["peer_feedback"])
+        self.revocations = AggregateStore(database["revocations"])
+        self.respondent_key = respondent_key
+        self.clock = clock
+        self.locks = KeyedLocks()
+
+    def outbox_collections(self) -> list[Any]:
+        return [self.feedback.collection, self.peer_feedback.collection, self.revocations.collection]
+
+    async def _commit(self, store: AggregateStore, aggregate_id: str, change) -> int | None:
+        try:
+            return await change_aggregate(store, aggregate_id, change, self.locks)
+        except VersionConflict:
+            raise Conflict(aggregate_id, "too many concurrent changes; try again") from None
+
+    # -- questionnaires ------------------------------------------------------------------------
+
+    async def create_questionnaire(self, body: dict[str, Any]) -> dict[str, Any]:
+        questionnaire_id = body.get("questionnaire_id") or f"q-{uuid.uuid4().hex[:12]}"
+        if questionnaire_id == DEFAULT_QUESTIONNAIRE_ID:
+            raise Conflict("questionnaire_id", "is the default questionnaire's id")
+        questionnaire = questionnaire_to_dict(questionnaire_from_dict(
+            {**body, "questionnaire_id": questionnaire_id, "version": 1}))
+
+        def create(current):
+            if current is not None:
+                raise Conflict("questionnaire_id", f"{questionnaire_id} exists already; revise it with PUT")
+            return {"versions": [questionnaire]}, []
+
+        await self._commit(self.questionnaires, questionnaire_id, create)
+        return questionnaire
+
+    async def revise_questionnaire(self, questionnaire_id: str, changes: dict[str, Any]) -> dict[str, Any]:
+        if questionnaire_id == DEFAULT_QUESTIONNAIRE_ID:
+            raise Conflict("questionnaire_id", "the default questionnaire cannot change; create your own")
+        revised: dict[str, Any] = {}
+
+        def revise(current):
+            if current is None:
+                raise NotFound("questionnaire_id", f"no questionnaire {questionnaire_id}")
+            latest = questionnaire_from_dict(current.state["versions"][-1])
+            new = questionnaire_from_dict({**questionnaire_to_dict(latest), **changes,
+                                           "version": latest.version + 1, "questionnaire_id": questionnaire_id})
+            revised["value"] = questionnaire_to_dict(new)
+            return {"versions": [*current.state["versions"], revised["value"]]}, []
+
+        await self._commit(self.questionnaires, questionnaire_id, revise)
+        return revised["value"]
+
+    async def attach_questionnaire(self, session_id: str, questionnaire_id: str,
+                                   version: int | None = None) -> dict[str, Any]:
+        """The session's evaluation uses this questionnaire version (the newest unless named)."""
+        await self.reader.session_doc(session_id)
+        questionnaire = await self.reader.questionnaire(questionnaire_id, version)
+        attachment = {"questionnaire_id": questionnaire.questionnaire_id, "version": questionnaire.version}
+        await self._commit(self.attachments, session_id, lambda current: (attachment, []))
+        return attachment
+
+    # -- evaluations ---------------------------------------------------------------------------
+
+    async def submit_feedback(self, who: Principal, session_id: str, body: dict[str, Any]) -> Outcome:
+        if who.role != "participant" or who.session_id != session_id or not who.enrollment_id:
+            raise Forbidden("session_id", "needs a participant token scoped to an enrollment in this session")
+        session = await self.reader.session_doc(session_id)
+        trainee = await self.reader.trainee(session_id, who.subject)
+        if trainee is not None and trainee.get("enrollment_id") not in (None, who.enrollment_id):
+            raise Forbidden("enrollment_id", "the token's enrollment is not this participant's in this session")
+        fb.check_can_submit(trainee.get("status") if trainee else None, p.session_status(session),
+                            date.fromisoformat(session["session"]["start_date"]), self.clock().date())
+        questionnaire = await self.reader.questionnaire_of(session_id)
+        submission_id = body.get("submission_id") or f"fbk-{uuid.uuid4().hex[:16]}"
+        key = f"{session_id}|{who.subject}|{questionnaire.questionnaire_id}"
+        outcome: dict[str, Any] = {}
+
+        def submit(current):
+            earlier = submission_from_state(current.state) if current else None
+            recorded = fb.submit_feedback(
+                questionnaire, submission_id=submission_id, session_id=session_id, participant_id=who.subject,
+                anonymous=body.get("anonymous", False), language=body.get("language"),
+                answers=body.get("answers"), submitted_at=self.clock(), earlier=earlier)
+            payload = fb.to_event_payload(recorded.submission)
+            outcome["value"] = Outcome(payload, recorded.replaced, recorded.duplicate)
+            if recorded.duplicate:
+                return None
+            payload["respondent_ref"] = fb.respondent_ref(self.respondent_key, session_id, who.subject)
+            state = {**payload, "participant_id": who.subject}
+            return state, [new_event("org.iom.emm.feedback.submitted.v1", payload, source=SOURCE)]
+
+        await self._commit(self.feedback, key, submit)
+        return outcome["value"]
+
+    async def submit_peer_feedback(self, who: Principal, session_id: str, body: dict[str, Any]) -> Outcome:
+        session = await self.reader.session_doc(session_id)
+        if who.role == "facilitator" and who.subject in (session["session"].get("facilitator_ids") or ()):
+            rater_role = "facilitator"
+        elif who.role == "participant" and who.session_id == session_id:
+            rater = await self.reader.trainee(session_id, who.subject)
+            if rater is None or rater.get("status") != "registered":
+                raise Forbidden("rater_participant_id", "is not registered in this session")
+            rater_role = "peer"
+        else:
+            raise Forbidden("rater_participant_id", "only a facilitator or a participant of this session may rate")
+        trainee_id = body.get("trainee_participant_id")
+        trainee = await self.reader.trainee(session_id, trainee_id) if isinstance(trainee_id, str) else None
+        if trainee is None or trainee.get("status") != "registered":
+            raise NotFound("trainee_participant_id", "is not a registered participant of this session")
+        rating = peer.rate_delivery(
+            peer_feedback_id=body.get("peer_feedback_id") or f"pfb-{uuid.uuid4().hex[:16]}", session_id=session_id,
+            trainee_participant_id=trainee_id, rater_participant_id=who.subject, rater_role=rater_role,
+            module=body.get("module"), scores=body.get("scores"), submitted_at=self.clock(),
+            comment=body.get("comment"), session_modules=session["session"].get("modules"))
+        outcome: dict[str, Any] = {}
+
+        def record(current):
+            earlier = rating_from_state(current.state) if current else None
+            recorded = peer.record_rating(rating, earlier)
+            payload = peer.to_event_payload(recorded.rating)
+            outcome["value"] = Outcome(payload, recorded.replaced, recorded.duplicate)
+            if recorded.duplicate:
+                return None
+            return payload, [new_event("org.iom.emm.peer_feedback.submitted.v1", payload, source=SOURCE)]
+
+        await self._commit(self.peer_feedback, "|".join(rating.key()), record)
+        return outcome["value"]
+
+    async def record_score(self, session_id: str, participant_id: str, phase: str, score: Any) -> KnowledgeScores:
+        await self.reader.session_doc(session_id)
+        trainee = await self.reader.trainee(session_id, participant_id)
+        if trainee is None or trainee.get("status") != "registered":
+            raise NotFound("participant_id", "is not a registered participant of this session")
+        result: dict[str, Any] = {}
+
+        def record(current):
+            state = dict(current.state) if current else {}
+            earlier = state.get(participant_id)
+            scores = record_score(KnowledgeScores(participant_id, **earlier) if earlier else None,
+                                  participant_id, phase, score)
+            result["value"] = scores
+            state[participant_id] = {"pre": scores.pre, "post": scores.post}
+            return state, []
+
+        await self._commit(self.scores, session_id, record)
+        return result["value"]
+
+    # -- trainer pool --------------------------------------------------------------------------
+
+    async def revoke(self, trainer_id: str, reason: Any, revoked_by: str) -> dict[str, Any]:
+        doc = await self.db["trainers"].find_one({"_id": trainer_id})
+        if doc is None:
+            raise NotFound("trainer_id", f"no certified trainer {trainer_id}")
+        revoked = cert.revoke(trainer_from_doc(doc), reason=reason, revoked_by=revoked_by, revoked_at=self.clock())
+        payload = cert.trainer_revoked_payload(revoked)
+
+        def revoke_once(current):
+            if current is not None:
+                raise Conflict("status", "the trainer's certification is already revoked")
+            return payload, [new_event("org.iom.emm.trainer.revoked.v1", payload, source=SOURCE)]
+
+        await self._commit(self.revocations, trainer_id, revoke_once)
+        return payload
+
+    async def trainer_pool(self, **filters: Any) -> list[dict[str, Any]]:
+        trainers = [trainer_from_doc(doc) async for doc in self.db["trainers"].find({}, {"outbox": 0})
+                    if doc.get("certified_at")]
+        found = []
+        for trainer in cert.search_pool(trainers, **filters):
+            delivered = await self.db["facilitators"].find_one({"_id": trainer.participant_id})
+            sessions = (delivered or {}).get("government_sessions", [])
+            found.append({**cert.trainer_certified_payload(trainer), "status": trainer.status,
+                          "government_sessions_delivered": len(sessions), "delivered_session_ids": sessions})
+        return found
+
+
+def submission_from_state(state: dict[str, Any]) -> fb.FeedbackSubmission:
+    return fb.FeedbackSubmission(
+        submission_id=state["submission_id"], session_id=state["session_id"],
+        questionnaire_id=state["questionnaire_id"], questionnaire_version=state["questionnaire_version"],
+        participant_id=state["participant_id"], anonymous=state["anonymous"], language=state["language"],
+        answers=tuple(state["answers"]), submitted_at=parse_time(state["submitted_at"]),
+        replaces_submission_id=state.get("replaces_submission_id"))
+
+
+def rating_from_state(state: dict[str, Any]) -> peer.PeerRating:
+    return peer.PeerRating(
+        peer_feedback_id=state["peer_feedback_id"], session_id=state["session_id"],
+        trainee_participant_id=state["trainee_participant_id"], rater_participant_id=state["rater_participant_id"],
+        rater_role=state["rater_role"], module=state["module"], scores=state["scores"],
+        submitted_at=parse_time(state["submitted_at"]), comment=state.get("comment"))
+
+
+def trainer_from_doc(doc: dict[str, Any]) -> cert.Trainer:
+    return cert.Trainer(
+        trainer_id=doc["_id"], participant_id=doc["participant_id"], full_name=doc.get("full_name") or "",
+        country=doc["country"], languages=tuple(doc["languages"]), modules=tuple(doc["modules"]),
+        session_id=doc["session_id"], certified_at=parse_time(doc["certified_at"]),
+        certificate_reference=doc["certificate_reference"], status=doc.get("status", "active"),
+        revoked_at=parse_time(doc["revoked_at"]) if doc.get("revoked_at") else None,
+        revoked_by=doc.get("revoked_by"), revocation_reason=doc.get("revocation_reason"))
+
+

@@ -1,0 +1,107 @@
+"""Reports from the worker's projections (read by `_id` through the session's index) and this
+service's own questionnaires and scores. Read-only: the API never writes a projection."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime
+from typing import Any
+
+from emm_common.documents import AggregateStore
+from emm_evaluation.domain.attendance import ATTENDED_STATUSES
+from emm_evaluation.domain.errors import NotFound
+from emm_evaluation.domain.knowledge_test import KnowledgeScores
+from emm_evaluation.domain.questionnaire import (DEFAULT_QUESTIONNAIRE_ID, Questionnaire, default_tot_questionnaire,
+                                                 questionnaire_from_dict)
+from emm_evaluation.domain.report import Profile, Response, SessionFacts
+from emm_evaluation.service_layer import projections as p
+
+
+class ReportReader:
+    """Gathers the facts reports are built from."""
+
+    def __init__(self, database: Any, pass_mark: float = 70) -> None:
+        self.db = database
+        self.questionnaires = AggregateStore(database["questionnaires"])
+        self.attachments = AggregateStore(database["session_questionnaires"])
+        self.scores = AggregateStore(database["knowledge_scores"])
+        self.pass_mark = pass_mark
+
+    async def session_doc(self, session_id: str) -> dict:
+        doc = await self.db["sessions"].find_one({"_id": session_id})
+        if doc is None or doc.get("session") is None:
+            raise NotFound("session_id", f"no session {session_id} (or not projected yet)")
+        return doc
+
+    async def trainee(self, session_id: str, participant_id: str) -> dict | None:
+        return await self.db["trainees"].find_one({"_id": p.trainee_id(session_id, participant_id)})
+
+    async def questionnaire(self, questionnaire_id: str, version: int | None = None) -> Questionnaire:
+        """A questionnaire (its newest version unless `version` is given)."""
+        if questionnaire_id == DEFAULT_QUESTIONNAIRE_ID:
+            return default_tot_questionnaire()
+        current = await self.questionnaires.load(questionnaire_id)
+        if current is None:
+            raise NotFound("questionnaire_id", f"no questionnaire {questionnaire_id}")
+        versions = current.state["versions"]
+        chosen = versions[-1] if version is None else next((v for v in versions if v["version"] == version), None)
+        if chosen is None:
+            raise NotFound("questionnaire_version", f"{questionnaire_id} has no version {version}")
+        return questionnaire_from_dict(chosen)
+
+    async def questionnaire_of(self, session_id: str) -> Questionnaire:
+        """The questionnaire attached to the session, else the default ToT evaluation."""
+        attached = await self.attachments.load(session_id)
+        if attached is None:
+            return default_tot_questionnaire()
+        return await self.questionnaire(attached.state["questionnaire_id"], attached.state["version"])
+
+    async def session_facts(self, session_id: str, sex: str | None = None) -> SessionFacts:
+        doc = await self.session_doc(session_id)
+        trainees = [t for t in [await self.trainee(session_id, pid) for pid in doc.get("participants", [])] if t]
+        registered = [t for t in trainees if t.get("status") == "registered"]
+        by_participant = {t["participant_id"]: t for t in trainees}
+        days = [date.fromisoformat(day) for day in doc["session"]["days"]]
+        attended_by_day = {day: sum(1 for t in registered if p.latest_marks(t).get(day.isoformat())
+                                    in ATTENDED_STATUSES) for day in days}
+        responses = []
+        for ref in doc.get("respondents", []):
+            response = await self.db["responses"].find_one({"_id": p.response_id(session_id, ref)})
+            if response is None:
+                continue
+            submission = json.loads(response["submission"])
+            trainee = None if submission["anonymous"] else by_participant.get(submission.get("participant_id"))
+            profile = (trainee or {}).get("profile") or {}
+            if sex is not None and (submission["anonymous"] or profile.get("sex") != sex):
+                continue
+            responses.append(Response(
+                answers={a["item_id"]: a["value"] for a in submission["answers"]},
+                anonymous=submission["anonymous"],
+                submitted_at=datetime.fromisoformat(submission["submitted_at"].replace("Z", "+00:00")),
+                full_name=profile.get("full_name"),
+                profile=Profile(profile.get("country"), profile.get("organization"), profile.get("sex"))
+                if profile else None))
+        scores_doc = await self.scores.load(session_id)
+        scores = [KnowledgeScores(pid, s.get("pre"), s.get("post"))
+                  for pid, s in sorted((scores_doc.state if scores_doc else {}).items())]
+        return SessionFacts(
+            session_id=session_id, start_date=date.fromisoformat(doc["session"]["start_date"]),
+            questionnaire=await self.questionnaire_of(session_id), responses=responses,
+            registered=len(registered), session_days=days, attended_by_day=attended_by_day, scores=scores,
+            pass_mark=self.pass_mark)
+
+    async def matching_sessions(self, country: str | None = None, office: str | None = None,
+                                period_from: date | None = None, period_to: date | None = None) -> list[str]:
+        """Ids of the sessions matching the filters (an aggregate report reads every session)."""
+        found = []
+        async for doc in self.db["sessions"].find({}, {"session": 1}):
+            session = doc.get("session")
+            if session is None:
+                continue
+            start = date.fromisoformat(session["start_date"])
+            if ((country is None or session["country"] == country)
+                    and (office is None or session["organizing_office"] == office)
+                    and (period_from is None or start >= period_from)
+                    and (period_to is None or start <= period_to)):
+                found.append(doc["_id"])
+        return sorted(found)

@@ -1,0 +1,216 @@
+"""The evaluation API as a real process, with the worker, the broker and the database: the seed's
+report from data, who may submit what, errors that name the item at fault, the trainer pool."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import pytest
+
+from emm_common.topics import topic_name
+from tests.conftest import eventually
+from tests.integration.evaluation import registration_events as ev
+from tests.topics import read_events
+
+pytestmark = pytest.mark.integration
+
+QUOTE = "This is the best training I've had at IOM!"
+HEADLINES = {
+    "en": "All participants strongly agreed or agreed that the ToT will help improve their present work performance.",
+    "fr": "Tous les participants étaient tout à fait d'accord ou d'accord pour dire que la formation des formateurs "
+          "les aidera à améliorer leurs performances professionnelles actuelles.",
+    "pt": "Todos os participantes concordaram totalmente ou concordaram que a formação de formadores os ajudará a "
+          "melhorar o seu desempenho profissional atual.",
+}
+
+
+async def publish(publisher, *events):
+    for event in events:
+        await publisher.publish(event)
+
+
+def answers(work_performance=5, **overrides):
+    values = {"work_performance": work_performance, "methodology": 5, "content_quality": 5, "facilitation": 4,
+              "relevance": 5, "organization": 4, "recommend": 10, **overrides}
+    return [{"item_id": item, "value": value} for item, value in values.items()]
+
+
+def participant_token(issue, session_id, n):
+    return issue("participant", f"par-{n}", enrollment_id=f"enr-{session_id}-{n}", session_id=session_id)
+
+
+async def registered_session(publisher, database, session_id, count, **details):
+    await publish(publisher, ev.scheduled(ev.session(session_id, **details)),
+                  *(ev.registered(session_id, n) for n in range(1, count + 1)))
+
+    async def projected():
+        return await database["trainees"].count_documents({"session_id": session_id, "status": "registered"}) == count
+    await eventually(projected)
+
+
+async def test_the_seed_session_report_says_all_participants_agreed_in_three_languages(
+        publisher, worker, client, database, issue):
+    session_id = "ses-dakar-2"
+    await registered_session(publisher, database, session_id, 12, status="in_progress")
+    await publish(publisher, *(ev.attended(session_id, n, day) for n in range(1, 13)
+                               for day in ("2026-05-19", "2026-05-20") if not (n == 12 and day == "2026-05-20")))
+    for n in range(1, 13):
+        given = answers(4 if n % 3 == 0 else 5, **({"comments": QUOTE} if n == 1 else {}))
+        response = await client.post(f"/sessions/{session_id}/feedback", headers=participant_token(issue, session_id, n),
+                                     json={"language": "fr" if n % 2 else "en", "answers": given,
+                                           "anonymous": n == 1})
+        assert response.status_code == 201, response.text
+        assert response.json()["replaced"] is False
+
+    async def all_responses():
+        doc = await database["sessions"].find_one({"_id": session_id})
+        return len(doc["respondents"]) == 12
+    await eventually(all_responses)
+
+    reader = issue("organizer")
+    for language, headline in HEADLINES.items():
+        report = (await client.get(f"/sessions/{session_id}/report", params={"language": language},
+                                   headers=reader)).json()
+        assert report["headlines"][0] == headline
+    report = (await client.get(f"/sessions/{session_id}/report", headers=reader)).json()
+    assert (report["registered"], report["responses"], report["response_rate"]) == (12, 12, 100)
+    work = report["ratings"]["likert"][0]
+    assert work["item_id"] == "work_performance" and work["counts"] == {"1": 0, "2": 0, "3": 0, "4": 4, "5": 8}
+    assert report["ratings"]["scales"][0]["nps"] == 100
+    assert report["attendance"]["by_day"] == [{"day": "2026-05-19", "attended": 12, "rate": 100},
+                                              {"day": "2026-05-20", "attended": 11, "rate": 92}]
+    assert report["comments"] == [{"item_id": "comments", "text": QUOTE, "author": None}]  # anonymous: no name
+
+    exported = await client.get(f"/sessions/{session_id}/report.csv", headers=reader)
+    assert exported.headers["content-type"].startswith("text/csv")
+    rows = list(csv.DictReader(io.StringIO(exported.text)))
+    assert {"dimension": "session", "group": session_id, "section": "likert5", "item_id": "work_performance",
+            "metric": "agree_percent", "value": "100"}.items() <= next(
+        r for r in rows if r["item_id"] == "work_performance" and r["metric"] == "agree_percent").items()
+
+    across = (await client.get("/reports", params={"country": "SN", "sex": "male"}, headers=reader)).json()
+    assert across["session_ids"] == [session_id] and across["responses"] == 6  # the six men; none anonymous
+    assert (await client.get("/reports", params={"country": "CI"}, headers=reader)).json()["session_ids"] == []
+
+
+async def test_evaluations_are_refused_with_the_reason_and_the_item_at_fault(
+        publisher, worker, client, database, issue, topic_prefix):
+    await registered_session(publisher, database, "ses-e", 2, status="in_progress")
+    await registered_session(publisher, database, "ses-later", 1, start=ev.date(2099, 1, 5))
+    url = "/sessions/ses-e/feedback"
+    token = participant_token(issue, "ses-e", 1)
+
+    assert (await client.post(url, json={"answers": answers()})).status_code == 401
+    assert (await client.post(url, json={"answers": answers()}, headers=issue("organizer"))).status_code == 403
+    wrong_scope = participant_token(issue, "ses-later", 1)
+    refused = await client.post(url, json={"answers": answers()}, headers=wrong_scope)
+    assert refused.status_code == 403 and refused.json()["detail"][0]["loc"] == ["body", "session_id"]
+    not_enrolled = await client.post(url, json={"answers": answers()}, headers=participant_token(issue, "ses-e", 9))
+    assert not_enrolled.status_code == 403 and not_enrolled.json()["detail"][0]["loc"] == ["body", "participant_id"]
+    too_early = await client.post("/sessions/ses-later/feedback", json={"answers": answers()}, headers=wrong_scope)
+    assert too_early.status_code == 409 and too_early.json()["detail"][0]["loc"] == ["body", "session_start_date"]
+
+    missing = [a for a in answers() if a["item_id"] != "work_performance"]
+    response = await client.post(url, json={"answers": missing}, headers=token)
+    assert response.status_code == 422 and response.json()["detail"][0]["loc"] == ["body", "work_performance"]
+    response = await client.post(url, json={"answers": answers(recommend=11)}, headers=token)
+    assert response.status_code == 422 and response.json()["detail"][0] == {
+        "loc": ["body", "recommend"], "msg": "must be from 0 to 10", "type": "InvalidInput"}
+
+    first = await client.post(url, json={"answers": answers(), "submission_id": "fbk-e-1"}, headers=token)
+    assert first.status_code == 201
+    again = await client.post(url, json={"answers": answers(), "submission_id": "fbk-e-1"}, headers=token)
+    assert again.status_code == 200 and again.json()["duplicate"] is True
+    second = await client.post(url, json={"answers": answers(3), "anonymous": True}, headers=token)
+    assert second.status_code == 200 and second.json()["replaced_submission_id"] == "fbk-e-1"
+    events = await read_events(topic_name("emm.feedback", topic_prefix), 2)
+    assert [e.data.get("participant_id") for e in events] == ["par-1", None]  # anonymous: no participant id
+    assert events[0].data["respondent_ref"] == events[1].data["respondent_ref"]
+
+
+async def test_peer_feedback_scores_and_questionnaire_versions(publisher, worker, client, database, issue,
+                                                               topic_prefix):
+    await registered_session(publisher, database, "ses-p", 3, status="in_progress")
+    url = "/sessions/ses-p/peer-feedback"
+    body = {"trainee_participant_id": "par-2", "module": "migration-governance",
+            "scores": {c: 4 for c in ("content_mastery", "clarity", "participant_engagement", "time_management",
+                                      "adult_learning_methods")}, "comment": "Clear and engaging"}
+    assert (await client.post(url, json=body, headers=issue("organizer"))).status_code == 403
+    outsider = await client.post(url, json=body, headers=issue("facilitator", "fac-other"))
+    assert outsider.status_code == 403
+    own = await client.post(url, json={**body, "trainee_participant_id": "par-1"},
+                            headers=participant_token(issue, "ses-p", 1))
+    assert own.status_code == 422 and own.json()["detail"][0]["loc"] == ["body", "rater_participant_id"]
+    low = await client.post(url, json={**body, "scores": {**body["scores"], "clarity": 0}}, headers=issue("facilitator", "fac-1"))
+    assert low.status_code == 422 and low.json()["detail"][0]["loc"] == ["body", "scores.clarity"]
+    by_peer = await client.post(url, json=body, headers=participant_token(issue, "ses-p", 1))
+    assert by_peer.status_code == 201 and by_peer.json()["rater_role"] == "peer"
+    by_facilitator = await client.post(url, json=body, headers=issue("facilitator", "fac-1"))
+    assert by_facilitator.status_code == 201 and by_facilitator.json()["rater_role"] == "facilitator"
+    await eventually(lambda: database["trainees"].find_one({"_id": "ses-p|par-2", "ratings": {"$regex": "fac-1"}}))
+
+    scores = "/sessions/ses-p/scores"
+    assert (await client.post(scores, json={"participant_id": "par-2", "phase": "pre", "score": 55},
+                              headers=issue("facilitator", "fac-1"))).status_code == 200
+    gained = await client.post(scores, json={"participant_id": "par-2", "phase": "post", "score": 85},
+                               headers=issue("organizer"))
+    assert gained.json() == {"participant_id": "par-2", "pre": 55, "post": 85, "gain": 30}
+    wrong = await client.post(scores, json={"participant_id": "par-2", "phase": "post", "score": 150},
+                              headers=issue("organizer"))
+    assert wrong.status_code == 422 and wrong.json()["detail"][0]["loc"] == ["body", "post"]
+    report = (await client.get("/sessions/ses-p/report", headers=issue("organizer"))).json()
+    assert report["knowledge_test"]["mean_gain"] == 30
+
+    default = (await client.get("/questionnaires/default", headers=issue("participant", "par-1"))).json()
+    custom = {"questionnaire_id": "q-ibm", "title": default["title"], "items": default["items"][:2]}
+    assert (await client.post("/questionnaires", json=custom, headers=issue("facilitator"))).status_code == 403
+    bad = await client.post("/questionnaires", json={**custom, "questionnaire_id": "q-bad",
+                                                      "items": [{**default["items"][0], "type": "stars"}]},
+                            headers=issue("organizer"))
+    assert bad.status_code == 422 and bad.json()["detail"][0]["loc"] == ["body", "work_performance.type"]
+    assert (await client.post("/questionnaires", json=custom, headers=issue("organizer"))).status_code == 201
+    revised = await client.put("/questionnaires/q-ibm", json={"items": default["items"][:3]},
+                               headers=issue("organizer"))
+    assert revised.json()["version"] == 2
+    attached = await client.put("/sessions/ses-p/questionnaire", json={"questionnaire_id": "q-ibm", "version": 1},
+                                headers=issue("organizer"))
+    assert attached.json() == {"questionnaire_id": "q-ibm", "version": 1}
+    used = (await client.get("/sessions/ses-p/questionnaire", headers=participant_token(issue, "ses-p", 1))).json()
+    assert (used["version"], [i["item_id"] for i in used["items"]]) == (1, ["work_performance", "methodology"])
+
+
+async def test_the_trainer_pool_finds_certified_trainers_with_their_deliveries_and_revocation_removes_them(
+        publisher, worker, client, database, issue, topic_prefix):
+    await publish(publisher, ev.scheduled(ev.session("ses-t")), *ev.certifiable("ses-t", 1),
+                  *ev.certifiable("ses-t", 2), ev.scheduled(ev.session("gov-t", kind="government_delivery",
+                                                                       facilitators=("par-1",))))
+    await eventually(lambda: database["trainees"].count_documents({"session_id": "ses-t", "ratings": {"$ne": "{}"}}))
+    await eventually(lambda: database["facilitators"].find_one({"_id": "par-1"}))
+    await publish(publisher, ev.completed("ses-t"))
+    staff = issue("organizer")
+
+    async def pool(**params):
+        return (await client.get("/trainers", params=params, headers=staff)).json()
+
+    found = await eventually(lambda: pool(language="fr", country="SN", module="migration-governance"))
+    assert [(t["participant_id"], t["government_sessions_delivered"]) for t in found] == [("par-1", 1)]
+    assert len(await eventually(lambda: pool(certified_from="2026-05-20", certified_to="2026-05-20"))) == 2
+    assert await pool(certified_from="2026-06-01") == []
+    assert (await client.get("/trainers", headers=issue("participant", "par-1"))).status_code == 403
+
+    assert (await client.post("/trainers/trn-par-2/revoke", json={"reason": "x"},
+                              headers=issue("facilitator"))).status_code == 403
+    assert (await client.post("/trainers/trn-par-2/revoke", json={},
+                              headers=staff)).json()["detail"][0]["loc"] == ["body", "reason"]
+    revoked = await client.post("/trainers/trn-par-2/revoke", json={"reason": "Left IOM"}, headers=staff)
+    assert revoked.status_code == 200 and revoked.json()["revoked_by"] == "someone"
+    again = await client.post("/trainers/trn-par-2/revoke", json={"reason": "Left IOM"}, headers=staff)
+    assert again.status_code == 409
+    assert (await client.post("/trainers/trn-nobody/revoke", json={"reason": "x"}, headers=staff)).status_code == 404
+
+    async def only_par_1():
+        return [t["participant_id"] for t in await pool()] == ["par-1"]
+    await eventually(only_par_1)
+    events = await read_events(topic_name("emm.trainers", topic_prefix), 3)
+    assert sorted(e.type.split(".")[4] for e in events) == ["certified", "certified", "revoked"]
