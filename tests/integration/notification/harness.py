@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import socket
 import subprocess
 import sys
@@ -16,6 +15,7 @@ from pathlib import Path
 
 from emm_common.envelope import Event, new_event
 from tests.conftest import KAFKA, MAIL_READER, MONGODB_URI, SMTP_PORT
+from tests.integration.shared.test_kafka_and_outbox import stop  # noqa: F401 - the same process handling
 from tests.unit.notification import examples as ex
 
 ROOT = Path(__file__).parents[3]
@@ -40,16 +40,6 @@ def start_worker(prefix: str, database: str, smtp_port: int = SMTP_PORT, **env: 
     log = open(Path(os.environ.get("TMPDIR", "/tmp")) / f"notification-worker-{prefix}log", "ab")
     return subprocess.Popen([sys.executable, "-m", "emm_notification.entrypoints.worker"], cwd=ROOT,
                             env=environment, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-
-
-def stop(process: subprocess.Popen, sig: int = signal.SIGTERM) -> None:
-    if process.poll() is None:
-        os.killpg(process.pid, sig)
-        try:
-            process.wait(20)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
 
 
 def event(name: str, payload: dict, event_id: str | None = None) -> Event:

@@ -229,3 +229,13 @@ async def test_a_2xx_survives_a_kill_before_publishing(topic_prefix, unique, key
         assert scheduled.subject == session_id and registered.data["session_id"] == session_id
     finally:
         restarted.stop()
+
+
+async def test_metrics_count_requests_by_route_and_status(client, issue):
+    await client.get("/sessions", headers=issue("organizer"))
+    await client.get("/sessions")  # 401
+    await client.get("/readyz")
+    metrics = (await client.get("/metrics")).text
+    assert 'handler="/sessions",method="GET",status="2xx"' in metrics
+    assert 'handler="/sessions",method="GET",status="4xx"' in metrics
+    assert 'emm_dependency_up{dependency="mongodb"} 1.0' in metrics
