@@ -100,3 +100,11 @@ def test_submission_answers_are_validated_against_the_questionnaire():
     with pytest.raises(InvalidInput) as error:
         submit(answers=ANSWERS[1:])
     assert error.value.field == "work_performance"
+
+
+def test_the_respondent_reference_is_stable_per_session_and_reveals_nobody():
+    from emm_evaluation.domain.feedback import respondent_ref
+
+    ref = respondent_ref(b"key", "ses-1", "par-1")
+    assert ref == respondent_ref(b"key", "ses-1", "par-1") and len(ref) == 33 and "par-1" not in ref
+    assert ref not in (respondent_ref(b"key", "ses-2", "par-1"), respondent_ref(b"other", "ses-1", "par-1"))
