@@ -72,3 +72,16 @@ def issue(keys):
         return {"Authorization": f"Bearer {issuer.issue(subject, role, **scope)}"}
 
     return token
+
+
+@pytest.fixture
+async def publisher(topic_prefix):
+    """A producer onto this test's prefixed topics (created first, as a worker expects)."""
+    from emm_common.publisher import EventPublisher
+    from emm_common.topics import all_topics, ensure_topics, topic_name
+
+    await ensure_topics(KAFKA, {topic_name(t, topic_prefix) for t in all_topics()}, partitions=3)
+    publisher = EventPublisher(KAFKA, topic_prefix)
+    await publisher.start()
+    yield publisher
+    await publisher.stop()

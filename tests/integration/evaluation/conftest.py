@@ -6,20 +6,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from emm_common.publisher import EventPublisher
-from emm_common.topics import all_topics, ensure_topics, topic_name
-from tests.conftest import KAFKA
 from tests.processes import ServiceProcess
-
-
-@pytest.fixture
-async def publisher(topic_prefix):
-    """A producer onto this test's prefixed topics (created first, as the worker expects)."""
-    await ensure_topics(KAFKA, {topic_name(t, topic_prefix) for t in all_topics()}, partitions=3)
-    publisher = EventPublisher(KAFKA, topic_prefix)
-    await publisher.start()
-    yield publisher
-    await publisher.stop()
 
 
 @pytest.fixture
@@ -28,15 +15,10 @@ def database_name(unique) -> str:
 
 
 @pytest.fixture
-async def database(database_name):
-    from motor.motor_asyncio import AsyncIOMotorClient
-
-    from tests.conftest import MONGODB_URI
-
-    client = AsyncIOMotorClient(MONGODB_URI, serverSelectionTimeoutMS=5000, tz_aware=True)
-    yield client[database_name]
-    await client.drop_database(database_name)
-    client.close()
+def database(mongo_database, database_name):
+    """The database the worker and the API of this test use (the shared fixture's, dropped after)."""
+    assert mongo_database.name == database_name
+    return mongo_database
 
 
 @pytest.fixture

@@ -48,6 +48,9 @@ class Projector:
         self.respondent_key = respondent_key
         self.publish_decisions = publish_decisions
         self.scores = AggregateStore(database["knowledge_scores"])
+        # Session indexes only grow, so what this process has seen indexed stays indexed: it spares
+        # one read of the session document per event (the rebuild's main cost after the writes).
+        self._indexed: set[tuple[str, str]] = set()
 
     def handlers(self) -> dict[str, Any]:
         handlers: dict[str, Any] = {t: self.on_session for t in (
@@ -152,7 +155,12 @@ class Projector:
         return respondent_ref(self.respondent_key, session_id, participant_id)
 
     async def index_participant(self, session_id: str, participant_id: str) -> None:
+        if (session_id, participant_id) in self._indexed:
+            return
         await self.change("sessions", session_id, lambda doc: p.with_participant(doc, session_id, participant_id))
+        if len(self._indexed) > 200_000:
+            self._indexed.clear()
+        self._indexed.add((session_id, participant_id))
 
     async def reconsider(self, session_id: str, participant_id: str) -> None:
         """Certify the participant if every needed fact is now known and the rules hold."""
