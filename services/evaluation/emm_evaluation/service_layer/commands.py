@@ -121,9 +121,13 @@ class Evaluation:
             raise Forbidden("session_id", "needs a participant token scoped to an enrollment in this session")
         session = await self.reader.session_doc(session_id)
         trainee = await self.reader.trainee(session_id, who.subject)
-        if trainee is not None and trainee.get("enrollment_id") not in (None, who.enrollment_id):
+        if trainee is None or trainee.get("status") is None:
+            # The token proves an enrollment registration made; its event has not reached us yet.
+            raise Conflict("enrollment_id", "your enrollment has not reached the evaluation service yet; "
+                                            "try again in a moment")
+        if trainee.get("enrollment_id") not in (None, who.enrollment_id):
             raise Forbidden("enrollment_id", "the token's enrollment is not this participant's in this session")
-        fb.check_can_submit(trainee.get("status") if trainee else None, p.session_status(session),
+        fb.check_can_submit(trainee["status"], p.session_status(session),
                             date.fromisoformat(session["session"]["start_date"]), self.clock().date())
         questionnaire = await self.reader.questionnaire_of(session_id)
         submission_id = body.get("submission_id") or f"fbk-{uuid.uuid4().hex[:16]}"
