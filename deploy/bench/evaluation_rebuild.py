@@ -9,6 +9,8 @@ topic prefix, then prints:
        (replace_one by _id with upsert, one at a time like the worker, ~1 kB documents)
   ours: the rebuild rate, events/s from start of a fresh evaluation worker (new database, new
        consumer group, EVALUATION_PUBLISH_DECISIONS=false) until it has committed every offset
+       (or --max-seconds passed), with its progress every 30 s: on FerretDB v1 (SQLite) even a
+       find by _id scans the table (explain: SCAN), so the rate falls as the projections grow
   and ours as a ratio of each raw rate. Each event costs the worker several reads and writes
   by _id, so a ratio well under 1 against the upsert rate is expected.
 A benchmark, not a test: figures vary with the machine's load; compare ratios from one run.
@@ -116,22 +118,31 @@ async def committed_total(prefix: str, group: str, partitions) -> int:
         await consumer.stop()
 
 
-async def rebuild_rate(prefix: str, database_name: str, keys: Path, total: int) -> float:
+async def rebuild_rate(prefix: str, database_name: str, keys: Path, max_seconds: float) -> tuple[int, float, float]:
+    """Run a fresh rebuild worker until it has committed every offset or `max_seconds` pass;
+    print its progress every 30 s. Returns (events done, overall events/s, last interval's events/s)."""
     group = f"rebuild-{uuid.uuid4().hex[:6]}"
     offsets = await end_offsets(prefix)
+    total = sum(offsets.values())
     worker = ServiceProcess("evaluation", "worker", prefix, database_name, keys, env={
         "EVALUATION_CONSUMER_GROUP": group, "EVALUATION_PUBLISH_DECISIONS": "false",
         "EMM_TOPIC_PARTITIONS": "6"})
     started = time.perf_counter()
     worker.start(wait=False)
+    last_done, last_at, interval_rate = 0, started, 0.0
     try:
         while True:
+            await asyncio.sleep(30)
             done = await committed_total(prefix, f"{prefix}{group}", list(offsets))
-            if done >= sum(offsets.values()):
-                return total / (time.perf_counter() - started)
+            now = time.perf_counter()
+            interval_rate = (done - last_done) / (now - last_at)
+            print(f"  rebuild: {done:6d} of {total} events after {now - started:4.0f} s "
+                  f"({interval_rate:.0f} events/s over the last 30 s)", flush=True)
+            last_done, last_at = done, now
+            if done >= total or now - started >= max_seconds:
+                return done, done / (now - started), interval_rate
             if worker.process.poll() is not None:
                 raise RuntimeError("the worker exited")
-            await asyncio.sleep(1)
     finally:
         worker.stop()
 
@@ -139,6 +150,7 @@ async def rebuild_rate(prefix: str, database_name: str, keys: Path, total: int) 
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sessions", type=int, default=500, help="sessions of 102 events each")
+    parser.add_argument("--max-seconds", type=float, default=3600, help="stop the rebuild after this long")
     args = parser.parse_args()
     prefix = f"bench{uuid.uuid4().hex[:8]}."
     keys = Path("/tmp") / f"{prefix}keys"
@@ -151,12 +163,13 @@ async def main() -> None:
         print(f"generated {total} events on prefix {prefix} in {time.perf_counter() - started:.0f} s")
         consume = await raw_consume_rate(prefix, total)
         upsert = await raw_upsert_rate(client[raw_db])
-        rebuild = await rebuild_rate(prefix, rebuild_db, keys, total)
-        counts = {name: await client[rebuild_db][name].count_documents({})
-                  for name in ("sessions", "trainees", "responses")}
         print(f"raw aiokafka consume:   {consume:10.0f} events/s")
-        print(f"raw FerretDB upsert:    {upsert:10.0f} upserts/s")
-        print(f"rebuild (our worker):   {rebuild:10.0f} events/s   projected {counts}")
+        print(f"raw FerretDB upsert:    {upsert:10.0f} upserts/s", flush=True)
+        done, rebuild, last = await rebuild_rate(prefix, rebuild_db, keys, args.max_seconds)
+        counts = {name: await client[rebuild_db][name].estimated_document_count()
+                  for name in ("sessions", "trainees", "responses")}
+        print(f"rebuild (our worker):   {rebuild:10.0f} events/s   {done} of {total} events, "
+              f"last 30 s {last:.0f} events/s; projected {counts}")
         print(f"rebuild / raw consume:  {rebuild / consume:10.3f}")
         print(f"rebuild / raw upsert:   {rebuild / upsert:10.3f}")
     finally:

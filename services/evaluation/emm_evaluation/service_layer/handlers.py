@@ -73,6 +73,16 @@ class Projector:
         if before != after:
             await self.db[collection].replace_one({"_id": after["_id"]}, after, upsert=True)
 
+    async def set_fields(self, collection: str, doc_id: str, fields: dict, on_insert: dict | None = None) -> None:
+        """$set only these fields: the relay of this process also writes the trainer document (its outbox)."""
+        before = await self.load(collection, doc_id)
+        if before is not None and all(before.get(k) == v for k, v in fields.items()):
+            return
+        update: dict = {"$set": fields}
+        if on_insert:
+            update["$setOnInsert"] = on_insert
+        await self.db[collection].update_one({"_id": doc_id}, update, upsert=True)
+
     async def change(self, collection: str, doc_id: str, transition) -> dict:
         before = await self.load(collection, doc_id)
         after = transition(before)
@@ -137,17 +147,13 @@ class Projector:
         fields = {key: data.get(key) for key in ("participant_id", "session_id", "certified_at",
                                                  "certificate_reference", "full_name", "languages", "country",
                                                  "modules")}
-        before = await self.load("trainers", data["trainer_id"])
-        after = {"_id": data["trainer_id"], "status": "active", **(before or {}), **fields}
-        await self.save("trainers", before, after)
+        await self.set_fields("trainers", data["trainer_id"], fields, on_insert={"status": "active"})
 
     async def on_trainer_revoked(self, event: Event) -> None:
         data = event.data
-        before = await self.load("trainers", data["trainer_id"])
-        after = {"_id": data["trainer_id"], "participant_id": data["participant_id"], **(before or {}),
-                 "status": "revoked", "revoked_at": data["revoked_at"], "revoked_by": data["revoked_by"],
-                 "revocation_reason": data["reason"]}
-        await self.save("trainers", before, after)
+        await self.set_fields("trainers", data["trainer_id"], {
+            "participant_id": data["participant_id"], "status": "revoked", "revoked_at": data["revoked_at"],
+            "revoked_by": data["revoked_by"], "revocation_reason": data["reason"]})
 
     # -- certification ----------------------------------------------------------------------------
 
