@@ -18,7 +18,7 @@ from emm_evaluation.config import Settings
 from emm_evaluation.domain.questionnaire import default_tot_questionnaire, questionnaire_to_dict
 from emm_evaluation.domain.report import build_aggregate_report, build_session_report
 from emm_evaluation.domain.report_export import report_to_csv, report_to_dict
-from emm_evaluation.service_layer.commands import Evaluation
+from emm_evaluation.service_layer.commands import Evaluation, Outcome
 
 Organizer = Annotated[Principal, Depends(require_role("organizer"))]
 Staff = Annotated[Principal, Depends(require_role("organizer", "facilitator"))]
@@ -123,6 +123,11 @@ async def session_questionnaire(session_id: str, who: Anyone, service: Service):
     return questionnaire_to_dict(await service.reader.questionnaire_of(session_id))
 
 
+def created_or_replaced(outcome: Outcome) -> int:
+    """201 for a new submission; 200 when it replaced an earlier one or repeated a request."""
+    return 200 if outcome.replaced or outcome.duplicate else 201
+
+
 # -- feedback -----------------------------------------------------------------------------------
 
 @router.post("/sessions/{session_id}/feedback", status_code=201, tags=["feedback"],
@@ -130,8 +135,7 @@ async def session_questionnaire(session_id: str, who: Anyone, service: Service):
 async def submit_feedback(session_id: str, body: FeedbackBody, who: Participant, service: Service,
                           response: Response):
     outcome = await service.submit_feedback(who, session_id, body.model_dump())
-    if outcome.replaced or outcome.duplicate:
-        response.status_code = 200
+    response.status_code = created_or_replaced(outcome)
     return {"submission_id": outcome.record["submission_id"], "replaced": outcome.replaced is not None,
             "replaced_submission_id": outcome.replaced, "duplicate": outcome.duplicate,
             "anonymous": outcome.record["anonymous"]}
@@ -142,8 +146,7 @@ async def submit_feedback(session_id: str, body: FeedbackBody, who: Participant,
 async def submit_peer_feedback(session_id: str, body: PeerFeedbackBody, who: Rater, service: Service,
                                response: Response):
     outcome = await service.submit_peer_feedback(who, session_id, body.model_dump())
-    if outcome.replaced or outcome.duplicate:
-        response.status_code = 200
+    response.status_code = created_or_replaced(outcome)
     return {**outcome.record, "replaced": outcome.replaced is not None, "replaced_peer_feedback_id": outcome.replaced}
 
 
