@@ -11,6 +11,7 @@ missed day. Safe to run again: the sessions have fixed ids, and once they exist 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -18,7 +19,7 @@ import httpx
 
 from emm_common.auth import TokenIssuer
 
-KEYS = Path.home() / ".cache" / "emm-tot" / "keys"
+KEYS = Path(os.environ.get("EMM_CACHE_DIR", Path.home() / ".cache" / "emm-tot")) / "keys"
 YEAR = 2026
 
 SESSIONS = [
