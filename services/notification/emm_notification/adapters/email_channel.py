@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from datetime import datetime, timezone
 from email.message import EmailMessage
+from email.policy import SMTP
 from email.utils import format_datetime, formataddr
 
 import aiosmtplib
@@ -13,6 +14,8 @@ from pydantic import SecretStr
 from emm_notification.domain.channel import Attachment, OutgoingMessage
 from emm_notification.domain.retry import (DeliveryError, PermanentDeliveryError, TemporaryDeliveryError,
                                            delivery_error_for_reply)
+
+SMTP_POLICY = SMTP.clone(max_line_length=998)
 
 
 class EmailChannel:
@@ -37,7 +40,9 @@ class EmailChannel:
 
     def build(self, message: OutgoingMessage, *, now: datetime | None = None) -> EmailMessage:
         """The MIME message: multipart/alternative (text, html), plus attachments (multipart/mixed)."""
-        email = EmailMessage()
+        # Long subjects stay on the Subject line: the default 78-column folding moved a whole
+        # subject to a continuation line, which some readers show with a leading space.
+        email = EmailMessage(policy=SMTP_POLICY)
         email["From"] = formataddr((self.from_name, self.from_address))
         email["To"] = formataddr((message.to_name, message.to_address))
         email["Subject"] = message.subject
