@@ -27,7 +27,8 @@ from emm_common.topics import all_topics, ensure_topics, topic_name
 from emm_notification.adapters.email_channel import EmailChannel
 from emm_notification.domain.channel import OutgoingMessage
 from tests.conftest import KAFKA, MONGODB_URI, SMTP_HOST, SMTP_PORT
-from tests.integration.notification.harness import address, contact, enrollments, event, mailbox, start_worker, stop
+from tests.integration.notification.harness import address, contact, enrollments, event, mailbox, start_worker
+from tests.processes import stop
 from tests.unit.notification import examples as ex
 
 

@@ -116,6 +116,12 @@ def require_role(*roles: Role) -> Callable[..., Principal]:
     return dependency
 
 
+# The role checks every API uses; services add their own combinations next to their routes.
+Organizer = Annotated[Principal, Depends(require_role("organizer"))]
+Staff = Annotated[Principal, Depends(require_role("organizer", "facilitator"))]
+Anyone = Annotated[Principal, Depends(require_role("organizer", "facilitator", "participant", "service"))]
+
+
 def main() -> None:
     from emm_common.settings import CACHE_DIR
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import urllib.request
@@ -15,7 +14,6 @@ from pathlib import Path
 
 from emm_common.envelope import Event, new_event
 from tests.conftest import KAFKA, MAIL_READER, MONGODB_URI, SMTP_PORT
-from tests.integration.shared.test_kafka_and_outbox import stop  # noqa: F401 - the same process handling
 from tests.unit.notification import examples as ex
 
 ROOT = Path(__file__).parents[3]
@@ -79,12 +77,6 @@ class Mailbox:
     async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
         self.messages.append((list(envelope.rcpt_tos), envelope.content))
         return "250 Message accepted for delivery"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind((HOST, 0))
-        return sock.getsockname()[1]
 
 
 def enrollments(unique: str, names: list[str]) -> list:

@@ -13,7 +13,8 @@ from emm_common.auth import TokenIssuer, ensure_key_pair
 from emm_notification.config import Settings
 from emm_notification.entrypoints.api import create_app
 from tests.conftest import KAFKA, MONGODB_URI, eventually
-from tests.integration.notification.harness import HOST, Mailbox, enrollments, free_port, start_worker, stop
+from tests.integration.notification.harness import HOST, Mailbox, enrollments, start_worker
+from tests.processes import free_port, stop
 
 pytestmark = pytest.mark.integration
 

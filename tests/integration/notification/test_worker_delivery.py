@@ -20,8 +20,8 @@ from pymongo import MongoClient
 from emm_common.publisher import EventPublisher
 from emm_common.topics import all_topics, ensure_topics, topic_name
 from tests.conftest import KAFKA, MONGODB_URI, eventually
-from tests.integration.notification.harness import (calendar_of, contact, event, mailbox, raw_message, start_worker,
-                                                    stop)
+from tests.integration.notification.harness import calendar_of, contact, event, mailbox, raw_message, start_worker
+from tests.processes import stop
 from tests.unit.notification import examples as ex
 
 pytestmark = pytest.mark.integration

@@ -19,8 +19,8 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from tests.conftest import eventually
-from tests.integration.notification.harness import (HOST, Mailbox, address, enrollments, free_port, mailbox,
-                                                    start_worker, stop)
+from tests.integration.notification.harness import HOST, Mailbox, address, enrollments, mailbox, start_worker
+from tests.processes import free_port, stop
 
 pytestmark = pytest.mark.integration
 

@@ -17,6 +17,7 @@ from emm_common.outbox import OutboxRelay, outbox_fields
 from emm_common.publisher import EventPublisher
 from emm_common.topics import all_topics, ensure_topics, topic_name
 from tests.conftest import KAFKA, MONGODB_URI, eventually
+from tests.processes import stop
 from tests.topics import read_topic
 
 pytestmark = pytest.mark.integration
@@ -105,16 +106,6 @@ def start_sample_worker(prefix: str, database: str, metrics_port: int = 0) -> su
     return subprocess.Popen([sys.executable, "-m", "tests.integration.shared.sample_worker"],
                             cwd=Path(__file__).parents[3], env=env, stdout=log, stderr=subprocess.STDOUT,
                             start_new_session=True)
-
-
-def stop(process: subprocess.Popen, sig=signal.SIGTERM) -> None:
-    if process.poll() is None:
-        os.killpg(process.pid, sig)
-        try:
-            process.wait(20)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
 
 
 async def test_worker_applies_events_once_and_dead_letters_poison(mongo_database, publisher, topics, unique):

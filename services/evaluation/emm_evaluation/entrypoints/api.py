@@ -12,7 +12,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, FastAPI, Query, Request, Response
 from pydantic import BaseModel, Field
 
-from emm_common.auth import Principal, require_role
+from emm_common.auth import Anyone, Organizer, Principal, Staff, require_role
 from emm_common.http import create_service_app
 from emm_evaluation.config import Settings
 from emm_evaluation.domain.questionnaire import default_tot_questionnaire, questionnaire_to_dict
@@ -20,10 +20,7 @@ from emm_evaluation.domain.report import build_aggregate_report, build_session_r
 from emm_evaluation.domain.report_export import report_to_csv, report_to_dict
 from emm_evaluation.service_layer.commands import Evaluation, Outcome
 
-Organizer = Annotated[Principal, Depends(require_role("organizer"))]
-Staff = Annotated[Principal, Depends(require_role("organizer", "facilitator"))]
 Reader = Annotated[Principal, Depends(require_role("organizer", "facilitator", "service"))]
-Anyone = Annotated[Principal, Depends(require_role("organizer", "facilitator", "participant", "service"))]
 Participant = Annotated[Principal, Depends(require_role("participant"))]
 Rater = Annotated[Principal, Depends(require_role("facilitator", "participant"))]
 Language = Annotated[Literal["fr", "en", "pt"], Query(description="Language of item texts and headlines")]

@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, FastAPI, Query, Request, Response, status
 
-from emm_common.auth import Principal, require_role
+from emm_common.auth import Anyone, Organizer, Principal, Staff, require_role
 from emm_common.documents import AggregateStore
 from emm_common.http import Runtime, create_service_app
 from emm_registration.config import Settings
@@ -15,9 +15,6 @@ from emm_registration.domain.errors import InvalidInput
 from emm_registration.entrypoints import models as m
 from emm_registration.service_layer.commands import Registration, Stores
 
-Organizer = Annotated[Principal, Depends(require_role("organizer"))]
-Staff = Annotated[Principal, Depends(require_role("organizer", "facilitator"))]
-Anyone = Annotated[Principal, Depends(require_role("organizer", "facilitator", "participant", "service"))]
 OrganizerOrParticipant = Annotated[Principal, Depends(require_role("organizer", "participant"))]
 StaffOrParticipant = Annotated[Principal, Depends(require_role("organizer", "facilitator", "participant"))]
 
