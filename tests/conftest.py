@@ -41,7 +41,7 @@ async def mongo_database(unique: str):
     client.close()
 
 
-async def eventually(check, timeout: float = 20.0, interval: float = 0.2):
+async def eventually(check, timeout: float = 60.0, interval: float = 0.2):
     """Poll an async `check` until it returns a truthy value; fail with its last value otherwise."""
     deadline = asyncio.get_running_loop().time() + timeout
     last = None

@@ -120,7 +120,7 @@ async def test_a_rebuild_from_every_topic_into_an_empty_database_gives_identical
     await eventually(lambda: trainer_of(database, 5))
     assert len(await certified_events(topic_prefix, expected=5)) == 5
     first = await snapshot(database)
-    await eventually(lambda: database["trainers"].count_documents({"outbox": {}}), timeout=20)
+    await eventually(lambda: database["trainers"].count_documents({"outbox": {}}), timeout=90)
 
     rebuild_name = f"test_{unique}_rebuild"
     rebuild = ServiceProcess("evaluation", "worker", topic_prefix, rebuild_name, keys, env={
@@ -129,7 +129,7 @@ async def test_a_rebuild_from_every_topic_into_an_empty_database_gives_identical
     try:
         async def caught_up():
             return await snapshot(rebuilt_db) == first
-        await eventually(caught_up, timeout=60)
+        await eventually(caught_up, timeout=180)
     finally:
         rebuild.stop()
     try:

@@ -50,7 +50,7 @@ async def test_organizer_finds_a_failed_message_resends_it_once_and_the_worker_d
         for e in enrollments(unique, ["ana"]):
             await publisher.publish(e)
         log = mongo_database.notifications
-        entry = await eventually(lambda: log.find_one({"status": "failed"}), timeout=40)
+        entry = await eventually(lambda: log.find_one({"status": "failed"}), timeout=120)
         assert entry["reason"].startswith("550")
 
         settings = Settings(kafka_bootstrap_servers=KAFKA, mongodb_uri=MONGODB_URI, topic_prefix=topic_prefix,
@@ -73,11 +73,11 @@ async def test_organizer_finds_a_failed_message_resends_it_once_and_the_worker_d
 
             async def accepted():  # 409 while its notification.failed is still being published
                 return api.post(resend, headers=headers["organizer"]).status_code == 202
-            await eventually(accepted, timeout=20)
+            await eventually(accepted, timeout=90)
             second = api.post(resend, headers=headers["organizer"])
             assert second.status_code == 409 and second.json()["detail"][0]["loc"] == ["body", "status"]
 
-            await eventually(lambda: log.find_one({"_id": entry["_id"], "status": "sent"}), timeout=20)
+            await eventually(lambda: log.find_one({"_id": entry["_id"], "status": "sent"}), timeout=90)
             sent = api.get(f"/notifications/{entry['_id']}", headers=headers["organizer"]).json()
             assert [h["outcome"] for h in sent["history"] if h["outcome"] != "contact_received"] == [
                 "failed", "resend_requested", "sent"]

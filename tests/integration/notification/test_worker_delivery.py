@@ -160,7 +160,7 @@ async def test_malformed_event_goes_to_the_dead_letter_topic_with_the_reason(pub
                 reasons.extend(dict(r.headers)["dlq_reason"].decode() for r in records
                                if r.key == cast.session_id.encode())
             return len(reasons) >= 2
-        await eventually(check, timeout=30)
+        await eventually(check, timeout=120)
     finally:
         await consumer.stop()
     assert any(r.startswith("malformed: not a CloudEvent") for r in reasons)

@@ -39,11 +39,11 @@ async def test_mail_server_down_for_a_while_messages_are_retried_and_all_deliver
             await publisher.publish(e)
         log = mongo_database.notifications
         # Nothing listens on the port: every attempt is refused, and retried.
-        await eventually(lambda: _all_retrying(log, 5), timeout=40)
+        await eventually(lambda: _all_retrying(log, 5), timeout=120)
         server = Controller(box, hostname=HOST, port=port)
         server.start()
         try:
-            await eventually(lambda: _count(log, {"status": "sent"}, 5), timeout=30)
+            await eventually(lambda: _count(log, {"status": "sent"}, 5), timeout=120)
             await asyncio.sleep(1)
         finally:
             server.stop()
@@ -83,12 +83,12 @@ async def test_kill_between_smtp_acceptance_and_log_write_gives_one_recognisable
     try:
         for e in enrollments(unique, names):
             await publisher.publish(e)
-        await eventually(lambda: _exited(worker), timeout=60)
+        await eventually(lambda: _exited(worker), timeout=150)
         assert worker.returncode == 9
         assert sum(message_ids(addresses).values()) == 3
         worker = start_worker(topic_prefix, mongo_database.name, NOTIFICATION_DELIVERY_CONCURRENCY="1")
         log = mongo_database.notifications
-        await eventually(lambda: _count(log, {"status": "sent"}, 6), timeout=60)
+        await eventually(lambda: _count(log, {"status": "sent"}, 6), timeout=150)
         await asyncio.sleep(1)
     finally:
         stop(worker)
@@ -115,13 +115,13 @@ async def test_worker_killed_mid_stream_and_restarted_loses_nothing_and_duplicat
     try:
         for e in first:
             await publisher.publish(e)
-        await eventually(lambda: _received_at_least(addresses, 5), timeout=60)
+        await eventually(lambda: _received_at_least(addresses, 5), timeout=150)
         stop(worker, 9)  # SIGKILL, mid-stream
         for e in rest:
             await publisher.publish(e)
         await publisher.publish(first[-1])  # and a redelivery
         worker = start_worker(topic_prefix, mongo_database.name)
-        await eventually(lambda: _count(log, {"status": "sent"}, 30), timeout=90)
+        await eventually(lambda: _count(log, {"status": "sent"}, 30), timeout=240)
         await asyncio.sleep(1)
     finally:
         stop(worker)
