@@ -25,8 +25,23 @@ def unique() -> str:
 
 
 @pytest.fixture
-def topic_prefix(unique: str) -> str:
-    return f"t{unique}."
+async def topic_prefix(unique: str):
+    """A topic prefix for this test; its topics are deleted afterwards, so that hundreds of tests
+    do not leave thousands of partitions on the one local broker (it slows down as they grow)."""
+    prefix = f"t{unique}."
+    yield prefix
+    from aiokafka.admin import AIOKafkaAdminClient
+
+    admin = AIOKafkaAdminClient(bootstrap_servers=KAFKA)
+    try:
+        await admin.start()
+        mine = [name for name in await admin.list_topics() if name.startswith(prefix)]
+        if mine:
+            await admin.delete_topics(mine)
+    except Exception:  # cleanup only: a test that stopped the broker must still report its own result
+        pass
+    finally:
+        await admin.close()
 
 
 @pytest.fixture
