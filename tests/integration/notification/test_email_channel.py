@@ -166,9 +166,11 @@ async def test_a_server_that_never_answers_is_a_temporary_failure():
         silent.close()
 
 
-def test_a_long_subject_stays_on_the_subject_line():
+async def test_a_long_subject_stays_on_the_subject_line(mailbox):
     subject = "Your place is confirmed: EMM2.0 Training-of-Trainers - IBM project managers in West Africa"
     message = OutgoingMessage(notification_id="ntf-long", to_address="a@example.org", to_name="A",
                               subject=subject, text="hello")
-    raw = bytes(EmailChannel("127.0.0.1", 1, "emm@example.org").build(message))
-    assert f"Subject: {subject}\r\n".encode() in raw
+    box, port = mailbox
+    await channel(port).send(message)
+    [(_, _, raw)] = box.messages
+    assert f"Subject: {subject}\r\n".encode() in raw.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")

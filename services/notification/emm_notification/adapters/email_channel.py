@@ -64,8 +64,9 @@ class EmailChannel:
     async def send(self, message: OutgoingMessage) -> None:
         """Send one message, or raise TemporaryDeliveryError / PermanentDeliveryError."""
         try:
+            # Flattened here with our policy: aiosmtplib would fold headers at 78 columns again.
             await aiosmtplib.send(
-                self.build(message), sender=self.from_address, recipients=[message.to_address],
+                self.build(message).as_bytes(policy=SMTP_POLICY), sender=self.from_address, recipients=[message.to_address],
                 hostname=self.host, port=self.port, username=self.username, password=self._password,
                 start_tls=self.starttls, use_tls=self.use_tls, timeout=self.timeout)
         except Exception as error:  # noqa: BLE001 - every failure is classified, none escapes raw
