@@ -9,7 +9,7 @@ export EMM_CACHE_DIR := $(CACHE)
 # This checkout's own packages, ahead of anything installed in the shared venv.
 export PYTHONPATH := $(CURDIR)/services/shared:$(CURDIR)/services/registration:$(CURDIR)/services/evaluation:$(CURDIR)/services/notification:$(CURDIR)
 
-.PHONY: run stop status test test-slow bootstrap stack token
+.PHONY: run stop status test test-slow bootstrap stack token bench
 
 bootstrap:
 	@deploy/local/bootstrap.sh
@@ -37,3 +37,7 @@ test-slow: bootstrap
 # A bearer token for the local APIs: make token ROLE=organizer [SUBJECT=me]
 token: bootstrap
 	@$(PY) -m emm_common.auth token $(or $(ROLE),organizer) $(or $(SUBJECT),me)
+
+# A benchmark against the running local stack: make bench BENCH=enrollment|evaluation_rebuild|notification_delivery [ARGS=...]
+bench: stack
+	@$(PY) deploy/bench/$(BENCH).py $(ARGS)

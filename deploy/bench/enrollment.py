@@ -1,6 +1,6 @@
 """Enrollment API throughput and latency, against the raw limits measured in the same run.
 
-    make stack && ~/.cache/emm-tot/venv/bin/python deploy/bench/enrollment.py [--requests 600] [--concurrency 20]
+    make bench BENCH=enrollment [ARGS='--requests 600 --concurrency 20']
 
 Prints, for this machine and this run:
   raw: bare FastAPI requests/s (GET /healthz of the same app under uvicorn), raw FerretDB insert

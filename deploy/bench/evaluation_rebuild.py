@@ -1,6 +1,6 @@
 """Rebuild rate of the evaluation projections, against the raw limits measured in the same run.
 
-    make stack && PYTHONPATH=... ~/.cache/emm-tot/venv/bin/python deploy/bench/evaluation_rebuild.py [--sessions 500]
+    make bench BENCH=evaluation_rebuild [ARGS='--sessions 500']
 
 Generates ToT sessions' events (scheduled, 20 registrations, 40 attendance marks, 20
 evaluations, 20 peer ratings, completed: 102 per session, >= 50,000 by default) onto a fresh

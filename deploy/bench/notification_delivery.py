@@ -1,6 +1,6 @@
 """Notification delivery figures against the local stack (Kafka, FerretDB, SMTP capture on 1025/8025).
 
-    ~/.cache/emm-tot/venv/bin/python -m tests.benchmarks.notification_delivery [--messages 200] [--lag-samples 100]
+    make bench BENCH=notification_delivery [ARGS='--messages 200 --lag-samples 100']
 
 Prints:
 - channel: messages/s the EmailChannel hands to the local SMTP server (one SMTP transaction each),
