@@ -72,9 +72,6 @@ class AggregateStore:
     def document_id(aggregate_id: str, version: int) -> str:
         return f"{aggregate_id}@{version:010d}"
 
-    async def ensure_indexes(self) -> None:
-        """Nothing to index: every read is by `_id`. Kept so callers need not know."""
-
     async def load(self, aggregate_id: str) -> Versioned | None:
         """The newest version of an aggregate, or None if it does not exist."""
         head = await self.heads.find_one({"_id": aggregate_id})

@@ -20,9 +20,7 @@ def completed(session_id):
 
 @pytest.fixture
 async def store(mongo_database):
-    store = documents.AggregateStore(mongo_database.sessions, keep=3)
-    await store.ensure_indexes()
-    return store
+    return documents.AggregateStore(mongo_database.sessions, keep=3)
 
 
 async def test_commit_of_a_version_someone_else_committed_is_refused(store):

@@ -5,13 +5,13 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta, timezone
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, FastAPI, Query, Request, Response, status
+from fastapi import APIRouter, Depends, FastAPI, Query, Request, Response
 
 from emm_common.auth import Anyone, Organizer, Principal, Staff, require_role
 from emm_common.documents import AggregateStore
 from emm_common.http import Runtime, create_service_app
 from emm_registration.config import Settings
-from emm_registration.domain.errors import InvalidInput
+from emm_registration.domain.errors import Forbidden, InvalidInput
 from emm_registration.entrypoints import models as m
 from emm_registration.service_layer.commands import Registration, Stores
 
@@ -32,12 +32,6 @@ def registration(request: Request) -> Registration:
 
 
 Service = Annotated[Registration, Depends(registration)]
-
-
-def forbid(message: str) -> None:
-    from fastapi import HTTPException
-
-    raise HTTPException(status.HTTP_403_FORBIDDEN, message)
 
 
 # -- sessions -------------------------------------------------------------------------------
@@ -112,7 +106,7 @@ async def enroll_one(service: Registration, request: Request, session_id: str, p
 async def enroll(session_id: str, body: m.Person, who: OrganizerOrParticipant, service: Service,
                  request: Request, response: Response):
     if who.role == "participant" and (who.session_id != session_id or who.enrollment_id):
-        forbid("this token is not an invitation to this session")
+        raise Forbidden("session_id", "this token is not an invitation to this session")
     created = await enroll_one(service, request, session_id, body, who.role)
     if not created.created:
         response.status_code = 200
@@ -131,7 +125,7 @@ async def enroll_bulk(session_id: str, body: m.BulkEnrollment, who: Organizer, s
 async def cancel_enrollment(session_id: str, enrollment_id: str, body: m.EnrollmentCancellation,
                             who: OrganizerOrParticipant, service: Service):
     if who.role == "participant" and who.enrollment_id != enrollment_id:
-        forbid("a participant may cancel only their own enrollment")
+        raise Forbidden("enrollment_id", "a participant may cancel only their own enrollment")
     session = await service.cancel_enrollment(session_id, enrollment_id, body.reason)
     return m.EnrollmentView.of(session, session.enrollments[enrollment_id])
 
@@ -148,7 +142,7 @@ async def roster(session_id: str, who: Staff, service: Service):
             summary="A participant's own training history")
 async def history(participant_id: str, who: StaffOrParticipant, service: Service):
     if who.role == "participant" and who.subject != participant_id:
-        forbid("a participant may read only their own history")
+        raise Forbidden("participant_id", "a participant may read only their own history")
     return [m.HistoryEntry(session=s.snapshot(), enrollment=m.EnrollmentView.of(s, e))
             for s, e in await service.history(participant_id)]
 
@@ -159,7 +153,7 @@ async def history(participant_id: str, who: StaffOrParticipant, service: Service
             summary="Mark attendance for one day (bulk); a later mark for the same person and day wins")
 async def record_attendance(session_id: str, day: date, body: m.DayMarks, who: Staff, service: Service):
     if who.role == "facilitator" and who.subject not in (await service.session(session_id)).facilitator_ids:
-        forbid("only a facilitator of this session may take its attendance")
+        raise Forbidden("session_id", "only a facilitator of this session may take its attendance")
     await service.record_attendance(session_id, day, [mark.model_dump() for mark in body.marks], who.subject)
     return await attendance_view(service, session_id)
 
@@ -193,10 +187,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     async def on_start(runtime: Runtime) -> None:
         app.state.registration = Registration(stores(runtime.database))
-        try:
-            await app.state.registration.stores.ensure_indexes()
-        except Exception:  # the database may be down at start; indexes are an optimisation
-            pass
 
     app = create_service_app(
         settings, title="EMM2.0 registration",

@@ -35,10 +35,6 @@ class Stores:
     participants: AggregateStore
     attendance: AggregateStore
 
-    async def ensure_indexes(self) -> None:
-        for store in (self.sessions, self.participants, self.attendance):
-            await store.ensure_indexes()
-
 
 @dataclass(frozen=True)
 class EnrollmentResult:
