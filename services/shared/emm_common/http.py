@@ -1,5 +1,6 @@
 """What every service's FastAPI app shares: lifecycle of its connections, /healthz, /readyz,
-/metrics, bearer-token verification and errors that name the field at fault."""
+/metrics, bearer-token verification, errors that name the field at fault, and the
+`EMM-Event-Ids` header listing the events a successful request committed."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from fastapi.responses import JSONResponse
 from prometheus_fastapi_instrumentator import Instrumentator
 from pymongo.errors import ConnectionFailure
 
-from emm_common import metrics, mongo
+from emm_common import metrics, mongo, outbox
 from emm_common.errors import DomainError
 from emm_common.auth import TokenIssuer, TokenVerifier, ensure_key_pair
 from emm_common.outbox import OutboxRelay
@@ -94,6 +95,31 @@ def problem(status: int, field: str, message: str, kind: str) -> JSONResponse:
                                                                  "type": kind}]})
 
 
+EVENT_IDS_HEADER = "EMM-Event-Ids"
+
+
+class AcknowledgeEvents:
+    """ASGI middleware: a 2xx response carries the ids of the events its request committed
+    (comma-separated, in commit order) in the `EMM-Event-Ids` header. Each id is durable in an
+    outbox and will appear on its topic; an idempotent repeat commits nothing and has no header."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        with outbox.acknowledging() as event_ids:
+            async def send_with_event_ids(message: dict) -> None:
+                if message["type"] == "http.response.start" and event_ids and 200 <= message["status"] < 300:
+                    header = (EVENT_IDS_HEADER.lower().encode(), ",".join(event_ids).encode())
+                    message = {**message, "headers": [*message.get("headers", []), header]}
+                await send(message)
+
+            await self.app(scope, receive, send_with_event_ids)
+
+
 def load_keys(settings: ServiceSettings) -> tuple[TokenVerifier, TokenIssuer | None]:
     issuer = None
     if settings.jwt_private_key_file:
@@ -139,7 +165,8 @@ def create_service_app(settings: ServiceSettings, *, title: str, description: st
     @app.exception_handler(ConnectionFailure)
     async def database_unavailable(request: Request, exc: ConnectionFailure):
         return JSONResponse(status_code=503, headers={"Retry-After": "5"},
-                            content={"detail": "database unavailable; nothing was stored, try again"})
+                            content={"detail": "database unavailable; the request may not have been stored: repeat it "
+                                               "(every command is safe to repeat)"})
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, exc: RequestValidationError):
@@ -151,6 +178,7 @@ def create_service_app(settings: ServiceSettings, *, title: str, description: st
     async def refused(request: Request, exc: DomainError):
         return problem(exc.http_status, exc.field, exc.message, type(exc).__name__)
 
+    app.add_middleware(AcknowledgeEvents)
     Instrumentator(excluded_handlers=["/metrics"]).instrument(app).expose(
         app, endpoint="/metrics", include_in_schema=False)
     return app

@@ -10,13 +10,19 @@ Whoever writes an outbox calls `committed(collection, doc_id)`: the process's re
 publishes that document at once, reading it by `_id`. A periodic sweep over the watched
 collections catches what a crashed process left behind (FerretDB scans a whole collection for
 any query that is not by `_id`, so the sweep is kept off the request path).
+
+`committed` also records the ids of the committed events for the request being served (see
+`acknowledging`): the API returns them in its `EMM-Event-Ids` response header, so a client can
+follow its own facts onto the topics (and a test can prove that none was lost).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any, Iterable
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import Any, Iterable, Iterator
 
 from emm_common import metrics
 from emm_common.envelope import Event
@@ -26,6 +32,7 @@ log = logging.getLogger(__name__)
 
 PENDING = {"outbox": {"$exists": True, "$ne": {}}}
 _active_relays: list["OutboxRelay"] = []
+_acknowledged: ContextVar[list[str] | None] = ContextVar("emm_acknowledged_event_ids", default=None)
 
 
 def outbox_fields(events: Iterable[Event], version: int) -> dict[str, Any]:
@@ -34,11 +41,28 @@ def outbox_fields(events: Iterable[Event], version: int) -> dict[str, Any]:
             for index, event in enumerate(events)}
 
 
-def committed(collection_name: str, doc_id: str, outbox: dict[str, Any] | None = None) -> None:
+def committed(collection_name: str, doc_id: str, outbox: dict[str, Any] | None = None,
+              event_ids: Iterable[str] = ()) -> None:
     """Tell this process's relay that a document's outbox has new events to publish now; pass
-    the outbox as written to spare the relay reading the document back."""
+    the outbox as written to spare the relay reading the document back (or else the ids of the
+    events just added, so the request can acknowledge them)."""
+    acknowledged = _acknowledged.get()
+    if acknowledged is not None:
+        acknowledged.extend(outbox.keys() if outbox else event_ids)
     for relay in _active_relays:
         relay.nudge(collection_name, doc_id, outbox)
+
+
+@contextmanager
+def acknowledging() -> Iterator[list[str]]:
+    """Collect the ids of the events committed inside this block (in this task and the tasks it
+    starts), in commit order."""
+    ids: list[str] = []
+    token = _acknowledged.set(ids)
+    try:
+        yield ids
+    finally:
+        _acknowledged.reset(token)
 
 
 class OutboxRelay:

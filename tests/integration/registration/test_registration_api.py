@@ -97,12 +97,14 @@ async def test_cancelling_a_seat_promotes_the_first_waitlisted(client, issue, un
     response = await client.post(f"/sessions/{session_id}/enrollments/{first_seat['enrollment_id']}/cancellation",
                                  json={"reason": "mission travel"}, headers=own_token)
     assert response.status_code == 200 and response.json()["status"] == "cancelled"
+    acknowledged = response.headers["EMM-Event-Ids"].split(",")
     roster = (await client.get(f"/sessions/{session_id}/roster", headers=organizer)).json()
     assert first_waiting["enrollment_id"] in [e["enrollment_id"] for e in roster["registered"]]
     assert [e["waitlist_position"] for e in roster["waitlist"]] == [1]
     events = await read_events(topic_name("emm.enrollments", topic_prefix), 6)
     assert [e.type.split(".")[-2] for e in events][-2:] == ["cancelled", "promoted"]
     assert events[-1].data["freed_by_enrollment_id"] == first_seat["enrollment_id"]
+    assert acknowledged == [e.id for e in events[-2:]]  # the 2xx named both events it committed
 
 
 async def test_enrolling_the_same_person_twice_returns_the_existing_enrollment(client, issue, unique):
@@ -114,6 +116,7 @@ async def test_enrolling_the_same_person_twice_returns_the_existing_enrollment(c
     assert (first.status_code, again.status_code) == (201, 200)
     assert again.json()["enrollment"]["enrollment_id"] == first.json()["enrollment"]["enrollment_id"]
     assert again.json()["created"] is False
+    assert "EMM-Event-Ids" in first.headers and "EMM-Event-Ids" not in again.headers  # a repeat commits nothing
 
 
 async def test_self_enrollment_needs_an_invitation_to_that_session(client, issue, unique):

@@ -104,14 +104,15 @@ class MongoNotificationLog:
 
     async def update(self, notification_id: str, fields: dict[str, Any], *, history: list[dict[str, Any]] = (),
                      events: Iterable[Event] = (), version: int = 0) -> None:
+        events = list(events)
         update: dict[str, Any] = {}
         if to_set := {**fields, **outbox_fields(events, version)}:
             update["$set"] = to_set
         if history:
             update["$push"] = {"history": {"$each": list(history)}}
         await self.entries.update_one({"_id": notification_id}, update)
-        if events:
-            committed(self.entries.name, notification_id)  # the relay publishes them now, by _id
+        if events:  # the relay publishes them now, by _id
+            committed(self.entries.name, notification_id, event_ids=[event.id for event in events])
         if "status" in fields:  # every status write also sets next_attempt_at
             participant_id = None
             if fields["status"] == Status.AWAITING_CONTACT:
