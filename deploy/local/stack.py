@@ -23,6 +23,8 @@ import time
 import uuid
 from pathlib import Path
 
+from dataclasses import dataclass
+
 from processes import CACHE, LOGS, Component, pid_of, port_open, spawn, terminate
 
 HERE = Path(__file__).resolve().parent
@@ -112,16 +114,65 @@ def install() -> None:
 
 # --------------------------------------------------------------------------- processes
 
-KAFKA = Component("kafka", "127.0.0.1", 9092, "127.0.0.1:9092 (KAFKA_BOOTSTRAP_SERVERS)")
-FERRETDB = Component("ferretdb", "127.0.0.1", 27017, "mongodb://127.0.0.1:27017/?retryWrites=false (MONGODB_URI)")
-SMTP = Component("smtp", "127.0.0.1", 1025, "smtp://127.0.0.1:1025, captured mail at http://127.0.0.1:8025/messages")
-COMPONENTS = [KAFKA, FERRETDB, SMTP]
+@dataclass(frozen=True)
+class Stack:
+    """One Kafka, FerretDB and SMTP capture with their data. `LOCAL` is the one `make run` and
+    `make test` use; the fault-injection suite starts a private one on other ports and kills
+    parts of it without disturbing anything else."""
+
+    name: str = "local"
+    kafka_port: int = 9092
+    controller_port: int = 9093
+    ferretdb_port: int = 27017
+    ferretdb_debug_port: int = 8088
+    smtp_port: int = 1025
+    mail_http_port: int = 8025
+
+    @property
+    def root(self) -> Path:
+        return CACHE if self.name == "local" else CACHE / "stacks" / self.name
+
+    def component(self, kind: str, port: int, url: str) -> Component:
+        name = kind if self.name == "local" else f"{self.name}-{kind}"
+        return Component(name, "127.0.0.1", port, url)
+
+    @property
+    def kafka(self) -> Component:
+        return self.component("kafka", self.kafka_port, f"127.0.0.1:{self.kafka_port} (KAFKA_BOOTSTRAP_SERVERS)")
+
+    @property
+    def ferretdb(self) -> Component:
+        return self.component("ferretdb", self.ferretdb_port,
+                              f"{self.mongodb_uri} (MONGODB_URI)")
+
+    @property
+    def smtp(self) -> Component:
+        return self.component("smtp", self.smtp_port, f"smtp://127.0.0.1:{self.smtp_port}, captured mail at "
+                                                      f"{self.mail_reader}/messages")
+
+    @property
+    def components(self) -> list[Component]:
+        return [self.kafka, self.ferretdb, self.smtp]
+
+    @property
+    def mongodb_uri(self) -> str:
+        return f"mongodb://127.0.0.1:{self.ferretdb_port}/?retryWrites=false"
+
+    @property
+    def mail_reader(self) -> str:
+        return f"http://127.0.0.1:{self.mail_http_port}"
 
 
-def kafka_command() -> list[str]:
-    data = CACHE / "kafka" / "data"
-    config = CACHE / "kafka" / "server.properties"
-    config.write_text((HERE / "kafka" / "server.properties").read_text().replace("@DATA_DIR@", str(data)))
+LOCAL = Stack()
+
+
+def kafka_command(stack: Stack) -> list[str]:
+    data = stack.root / "kafka" / "data"
+    config = stack.root / "kafka" / "server.properties"
+    config.parent.mkdir(parents=True, exist_ok=True)
+    config.write_text((HERE / "kafka" / "server.properties").read_text()
+                      .replace("@DATA_DIR@", str(data)).replace("@KAFKA_PORT@", str(stack.kafka_port))
+                      .replace("@CONTROLLER_PORT@", str(stack.controller_port)))
     java = require_tool("java", "install a JDK 17+ (apt-get install openjdk-17-jre-headless)")
     classpath = f"{kafka_libs()}/*"
     base = [java, "-Xms256m", "-Xmx512m", "-XX:+UseG1GC",
@@ -133,32 +184,35 @@ def kafka_command() -> list[str]:
     return base + ["kafka.Kafka", str(config)]
 
 
-def ferretdb_command() -> list[str]:
-    data = CACHE / "ferretdb" / "data"
+def ferretdb_command(stack: Stack) -> list[str]:
+    data = stack.root / "ferretdb" / "data"
     data.mkdir(parents=True, exist_ok=True)
     return [str(ferretdb_binary()), "--handler=sqlite", f"--sqlite-url=file:{data}/",
-            f"--listen-addr={FERRETDB.host}:{FERRETDB.port}", "--telemetry=disable",
-            f"--state-dir={CACHE / 'ferretdb'}", "--debug-addr=127.0.0.1:8088", "--log-level=WARN"]
+            f"--listen-addr=127.0.0.1:{stack.ferretdb_port}", "--telemetry=disable",
+            f"--state-dir={stack.root / 'ferretdb'}", f"--debug-addr=127.0.0.1:{stack.ferretdb_debug_port}",
+            "--log-level=WARN"]
 
 
-def smtp_command() -> list[str]:
-    return [sys.executable, str(HERE / "smtp_capture.py"), "--port", str(SMTP.port), "--http-port", "8025",
-            "--maildir", str(CACHE / "mail")]
+def smtp_command(stack: Stack) -> list[str]:
+    return [sys.executable, str(HERE / "smtp_capture.py"), "--port", str(stack.smtp_port),
+            "--http-port", str(stack.mail_http_port), "--maildir", str(stack.root / "mail")]
 
 
-COMMANDS = {"kafka": kafka_command, "ferretdb": ferretdb_command, "smtp": smtp_command}
+def command_for(stack: Stack, component: Component) -> list[str]:
+    builders = {stack.kafka: kafka_command, stack.ferretdb: ferretdb_command, stack.smtp: smtp_command}
+    return builders[component](stack)
 
 
 # --------------------------------------------------------------------------- readiness
 
-async def kafka_answers() -> None:
+async def kafka_answers(port: int) -> None:
     import logging
 
     from aiokafka.admin import AIOKafkaAdminClient
 
     logging.getLogger("aiokafka").setLevel(logging.CRITICAL)  # "not up yet" is expected here
 
-    admin = AIOKafkaAdminClient(bootstrap_servers=f"{KAFKA.host}:{KAFKA.port}", request_timeout_ms=3000)
+    admin = AIOKafkaAdminClient(bootstrap_servers=f"127.0.0.1:{port}", request_timeout_ms=3000)
     try:
         await admin.start()
         await admin.describe_cluster()  # a real metadata round trip
@@ -166,30 +220,31 @@ async def kafka_answers() -> None:
         await admin.close()
 
 
-def ferretdb_answers() -> None:
+def ferretdb_answers(port: int) -> None:
     import pymongo
 
-    client = pymongo.MongoClient(f"mongodb://{FERRETDB.host}:{FERRETDB.port}/", serverSelectionTimeoutMS=1500)
+    client = pymongo.MongoClient(f"mongodb://127.0.0.1:{port}/", serverSelectionTimeoutMS=1500)
     try:
         client.admin.command("ping")
     finally:
         client.close()
 
 
-def smtp_answers() -> None:
-    with smtplib.SMTP(SMTP.host, SMTP.port, timeout=2) as smtp:
+def smtp_answers(port: int) -> None:
+    with smtplib.SMTP("127.0.0.1", port, timeout=2) as smtp:
         code, _ = smtp.noop()
         if code != 250:
             raise RuntimeError(f"NOOP answered {code}")
 
 
 def check(component: Component) -> None:
-    if component is KAFKA:
-        asyncio.run(kafka_answers())
-    elif component is FERRETDB:
-        ferretdb_answers()
+    kind = component.name.rsplit("-", 1)[-1]
+    if kind == "kafka":
+        asyncio.run(kafka_answers(component.port))
+    elif kind == "ferretdb":
+        ferretdb_answers(component.port)
     else:
-        smtp_answers()
+        smtp_answers(component.port)
 
 
 def wait_until_ready(component: Component, timeout: float = 90.0) -> float:
@@ -208,31 +263,36 @@ def wait_until_ready(component: Component, timeout: float = 90.0) -> float:
     raise StackError(f"{component.name} did not answer within {timeout:.0f}s ({last_error}); see {component.logfile}")
 
 
-def start() -> None:
+def start_component(stack: Stack, component: Component) -> float:
+    """Start one component (on its existing data) and wait until it answers; the seconds it took."""
+    if port_open(component.host, component.port):
+        raise StackError(f"port {component.port} is already in use by another program; stop it, or point the "
+                         f"services at it instead (see README: 'Use an existing Kafka and MongoDB')")
+    spawn(component, command_for(stack, component))
+    return wait_until_ready(component)
+
+
+def start(stack: Stack = LOCAL) -> None:
     install()
-    for component in COMPONENTS:
+    for component in stack.components:
         if pid_of(component) is not None:
             check(component)
             log(f"{component.name:9} already running   {component.url}")
             continue
-        if port_open(component.host, component.port):
-            raise StackError(f"port {component.port} is already in use by another program; stop it, or point the "
-                             f"services at it instead (see README: 'Use an existing Kafka and MongoDB')")
-        spawn(component, COMMANDS[component.name]())
-        seconds = wait_until_ready(component)
+        seconds = start_component(stack, component)
         log(f"{component.name:9} ready in {seconds:4.1f}s  {component.url}")
     log(f"logs in {LOGS}")
 
 
-def stop() -> None:
-    for component in reversed(COMPONENTS):
+def stop(stack: Stack = LOCAL) -> None:
+    for component in reversed(stack.components):
         if terminate(component):
             log(f"{component.name} stopped")
 
 
-def status() -> int:
+def status(stack: Stack = LOCAL) -> int:
     down = 0
-    for component in COMPONENTS:
+    for component in stack.components:
         state = "running" if pid_of(component) else "stopped"
         down += state != "running"
         log(f"{component.name:9} {state:8} {component.url}")
