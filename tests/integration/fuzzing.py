@@ -1,0 +1,52 @@
+"""Schemathesis against a running API's own OpenAPI document, shared by each service's fuzzing
+test: no generated request gets a 5xx, and every 4xx says what is wrong (tests/integration/fuzz_checks.py)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).parents[2]
+
+
+def run_schemathesis(api_url: str, authorization: str, *options: str, known_values: dict[str, list[str]] | None = None,
+                     max_examples: int = 15, seed: int = 7) -> subprocess.CompletedProcess:
+    """Run the schemathesis CLI over every operation of the API at `api_url`, each request sent with
+    the `authorization` header value; `options` are further CLI options (e.g. an operation filter).
+
+    `known_values` maps a parameter ("path.session_id", "body.participant_id") to values that exist
+    in the service's data; most requests then use one of them instead of a random id, so they get
+    past the 404 into the code that handles the resource.
+    """
+    with tempfile.TemporaryDirectory() as folder:
+        config = Path(folder) / "schemathesis.toml"
+        config.write_text(config_of(known_values or {}))
+        schemathesis = Path(sys.executable).with_name("schemathesis")
+        return subprocess.run(
+            [str(schemathesis), "--config-file", str(config), "run", f"{api_url}/openapi.json",
+             "-H", f"Authorization: {authorization}", "-c", "not_a_server_error,error_names_the_problem",
+             "-n", str(max_examples), "--seed", str(seed), "--request-timeout", "30", "--no-color", *options],
+            capture_output=True, text=True, timeout=600,
+            env={**os.environ, "SCHEMATHESIS_HOOKS": "tests.integration.fuzz_checks"}, cwd=ROOT)
+
+
+def config_of(known_values: dict[str, list[str]]) -> str:
+    """A schemathesis.toml binding each parameter to a dictionary of its known values (JSON strings are
+    valid TOML strings)."""
+    dictionaries = [f"{name(key)} = {{ values = {json.dumps(values)} }}" for key, values in known_values.items()]
+    parameters = [f'"{key}" = {{ dictionary = "{name(key)}", probability = 0.8 }}' for key in known_values]
+    return "\n".join(["[dictionaries]", *dictionaries, "", "[parameters]", *parameters, ""])
+
+
+def name(key: str) -> str:
+    return key.replace(".", "_")
+
+
+def assert_no_problem_found(result: subprocess.CompletedProcess) -> None:
+    """Schemathesis ran operations and none of its checks failed."""
+    assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-2000:]
+    assert " passed" in result.stdout, result.stdout[-2000:]
