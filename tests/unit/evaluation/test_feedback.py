@@ -96,6 +96,13 @@ def test_unsupported_language_is_refused():
     assert error.value.field == "language"
 
 
+@pytest.mark.parametrize("submission_id", ["my evaluation", "x" * 65, "sub-1\n", 7])
+def test_submission_id_must_be_an_id_the_event_contract_allows(submission_id):
+    with pytest.raises(InvalidInput) as error:
+        submit(submission_id=submission_id)
+    assert error.value.field == "submission_id"
+
+
 def test_submission_answers_are_validated_against_the_questionnaire():
     with pytest.raises(InvalidInput) as error:
         submit(answers=ANSWERS[1:])

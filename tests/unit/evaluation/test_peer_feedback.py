@@ -53,6 +53,13 @@ def test_module_must_belong_to_the_session_when_known():
     assert error.value.field == "module"
 
 
+@pytest.mark.parametrize("peer_feedback_id", ["my rating", "x" * 65, ""])
+def test_peer_feedback_id_must_be_an_id_the_event_contract_allows(peer_feedback_id):
+    with pytest.raises(InvalidInput) as error:
+        rating(peer_feedback_id=peer_feedback_id)
+    assert error.value.field == "peer_feedback_id"
+
+
 def test_new_rating_by_the_same_rater_replaces_the_old():
     first = rating("pf-1")
     recorded = record_rating(rating("pf-2", scores=SCORES | {"clarity": 3}), first)

@@ -123,3 +123,11 @@ def test_questionnaire_from_data_names_the_bad_field():
     with pytest.raises(InvalidInput) as error:
         questionnaire_from_dict(data)
     assert error.value.field == "work_performance.type"
+
+
+@pytest.mark.parametrize("questionnaire_id", ["my questionnaire", "q/1", "x" * 65, ""])
+def test_questionnaire_id_must_be_an_id_the_event_contract_allows(questionnaire_id):
+    data = questionnaire_to_dict(TOT) | {"questionnaire_id": questionnaire_id}
+    with pytest.raises(InvalidInput) as error:
+        questionnaire_from_dict(data)
+    assert error.value.field == "questionnaire_id"

@@ -16,6 +16,7 @@ from datetime import date, datetime
 from typing import Any
 
 from emm_evaluation.domain.errors import Conflict, Forbidden, InvalidInput
+from emm_evaluation.domain.identifiers import identifier
 from emm_evaluation.domain.questionnaire import LANGUAGES, Questionnaire, validate_answers
 from emm_evaluation.domain.timestamps import aware, utc_iso
 
@@ -82,6 +83,7 @@ def submit_feedback(questionnaire: Questionnaire, *, submission_id: str, session
     Call check_can_submit first. `earlier` must be the stored submission with the same
     (session, participant, questionnaire), or None.
     """
+    identifier(submission_id, "submission_id")
     if not isinstance(anonymous, bool):
         raise InvalidInput("anonymous", "must be true or false")
     if language not in LANGUAGES:

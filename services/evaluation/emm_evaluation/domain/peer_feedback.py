@@ -14,6 +14,7 @@ from fractions import Fraction
 from typing import Any
 
 from emm_evaluation.domain.errors import InvalidInput
+from emm_evaluation.domain.identifiers import identifier
 from emm_evaluation.domain.timestamps import aware, utc_iso
 
 CRITERIA = ("content_mastery", "clarity", "participant_engagement", "time_management", "adult_learning_methods")
@@ -51,6 +52,7 @@ def rate_delivery(*, peer_feedback_id: str, session_id: str, trainee_participant
 
     `session_modules`, when given, are the modules of the session: the module must be one of them.
     """
+    identifier(peer_feedback_id, "peer_feedback_id")
     if rater_participant_id == trainee_participant_id:
         raise InvalidInput("rater_participant_id", "a rater cannot rate their own delivery")
     if rater_role not in RATER_ROLES:

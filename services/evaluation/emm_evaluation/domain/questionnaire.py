@@ -11,6 +11,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 from emm_evaluation.domain.errors import InvalidInput
+from emm_evaluation.domain.identifiers import identifier
 
 LANGUAGES = ("fr", "en", "pt")
 ITEM_TYPES = ("likert5", "scale0_10", "single_choice", "free_text")
@@ -96,8 +97,7 @@ class Questionnaire:
     items: tuple[Item, ...] = field(default_factory=tuple)
 
     def __post_init__(self) -> None:
-        if not isinstance(self.questionnaire_id, str) or not self.questionnaire_id.strip():
-            raise InvalidInput("questionnaire_id", "is required")
+        identifier(self.questionnaire_id, "questionnaire_id")
         if isinstance(self.version, bool) or not isinstance(self.version, int) or self.version < 1:
             raise InvalidInput("version", "must be an integer from 1")
         object.__setattr__(self, "title", _texts(self.title, "title"))
