@@ -106,6 +106,12 @@ def test_revoked_trainer_leaves_the_pool_and_cannot_be_revoked_twice():
     assert error.value.field == "status"
 
 
+def test_revocation_names_a_token_subject_the_event_contract_cannot_carry():
+    with pytest.raises(InvalidInput) as error:
+        revoke(trainer(), reason="Certificate issued in error", revoked_by="jane.doe@iom.int", revoked_at=AT)
+    assert error.value.field == "revoked_by"
+
+
 def test_delivering_the_same_session_twice_counts_once():
     aminata = record_delivery(record_delivery(trainer(), "ses-gov-1"), "ses-gov-1")
     assert record_delivery(aminata, "ses-gov-2").sessions_delivered == 2

@@ -15,6 +15,7 @@ from fractions import Fraction
 from typing import Any
 
 from emm_evaluation.domain.errors import Conflict, InvalidInput
+from emm_evaluation.domain.identifiers import identifier
 from emm_evaluation.domain.numbers import is_finite_number
 from emm_evaluation.domain.questionnaire import LANGUAGES
 from emm_evaluation.domain.timestamps import aware, utc_iso
@@ -159,6 +160,7 @@ def revoke(trainer: Trainer, *, reason: str, revoked_by: str, revoked_at: dateti
         raise Conflict("status", "the trainer's certification is already revoked")
     if not isinstance(reason, str) or not reason.strip():
         raise InvalidInput("reason", "is required")
+    identifier(revoked_by, "revoked_by")
     return replace(trainer, status="revoked", revoked_at=aware(revoked_at, "revoked_at"), revoked_by=revoked_by,
                    revocation_reason=reason.strip())
 
