@@ -62,6 +62,13 @@ def test_invalid_session_details_name_the_field(field, overrides):
     assert error.value.field == field
 
 
+@pytest.mark.parametrize("session_id", ["ses-1\n", "s" * 64 + "\n", "has space"])
+def test_session_id_is_an_id_the_event_contract_allows(session_id):
+    with pytest.raises(InvalidInput) as error:
+        Session.schedule(session_id, **session_details())
+    assert error.value.field == "session_id"
+
+
 def test_enrollment_window_is_optional():
     session = scheduled_session(enrollment_opens_at=None, enrollment_closes_at=None)
     assert "enrollment_opens_at" not in session.snapshot()

@@ -19,7 +19,7 @@ _COUNTRY = re.compile(r"^[A-Z]{2}$")
 
 def identifier(value: Any, field: str) -> str:
     """An id as the contract allows it: 1-64 letters, digits, `.`, `_`, `:` or `-`."""
-    if not isinstance(value, str) or not _ID.match(value):
+    if not isinstance(value, str) or not _ID.fullmatch(value):  # match would let a trailing newline through
         raise InvalidInput(field, "must be 1-64 characters: letters, digits, '.', '_', ':' or '-'")
     return value
 
