@@ -1,0 +1,59 @@
+"""Schemathesis against the evaluation API's own OpenAPI document, with valid tokens: no generated
+request gets a 5xx, and every 4xx says what is wrong. A session with registered participants, a
+certified trainer and an organizer's questionnaire exist, and most generated requests name them,
+so they reach the commands and reports rather than stopping at a 404."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import httpx
+import pytest
+
+from emm_common.envelope import new_event
+from tests.conftest import eventually
+from tests.integration.evaluation import registration_events as ev
+from tests.integration.fuzzing import assert_no_problem_found, run_schemathesis
+
+pytestmark = pytest.mark.integration
+
+SESSION = "ses-fuzz"
+PARTICIPANTS = ["par-1", "par-2", "par-3"]
+TRAINER = "trn-par-9"
+QUESTIONNAIRE = "q-fuzz"
+
+
+async def known_data(publisher, database, api, issue) -> dict[str, list[str]]:
+    start = date.today() - timedelta(days=1)  # under way: its participants may evaluate it
+    trainer = {"trainer_id": TRAINER, "participant_id": "par-9", "session_id": "ses-earlier",
+               "certified_at": "2026-05-20T17:00:00Z", "certificate_reference": "EMM2-TOT-2026-000009",
+               "full_name": "Participant 9", "languages": ["fr"], "country": "SN", "modules": ev.MODULES}
+    for event in (ev.scheduled(ev.session(SESSION, start=start, status="in_progress")),
+                  *(ev.registered(SESSION, n) for n in range(1, len(PARTICIPANTS) + 1)),
+                  new_event("org.iom.emm.trainer.certified.v1", trainer, source="/emm/evaluation")):
+        await publisher.publish(event)
+    async with httpx.AsyncClient(base_url=api.url, headers=issue("organizer"), timeout=60) as client:
+        default = (await client.get("/questionnaires/default")).json()
+        created = await client.post("/questionnaires", json={"questionnaire_id": QUESTIONNAIRE,
+                                                             "title": default["title"], "items": default["items"]})
+    assert created.status_code == 201, created.text
+
+    async def projected():
+        registered = await database["trainees"].count_documents({"session_id": SESSION, "status": "registered"})
+        return registered == len(PARTICIPANTS) and await database["trainers"].find_one({"_id": TRAINER})
+    await eventually(projected)
+    return {"path.session_id": [SESSION], "path.questionnaire_id": [QUESTIONNAIRE, "tot-default"],
+            "path.trainer_id": [TRAINER], "body.questionnaire_id": [QUESTIONNAIRE, "tot-default"],
+            "body.participant_id": PARTICIPANTS}
+
+
+async def test_no_generated_request_gets_a_server_error(publisher, worker, api, database, issue):
+    known = await known_data(publisher, database, api, issue)
+    participant = issue("participant", "par-1", enrollment_id=f"enr-{SESSION}-1", session_id=SESSION)
+
+    organizers = run_schemathesis(api.url, issue("organizer")["Authorization"], known_values=known)
+    assert_no_problem_found(organizers)
+    # Evaluations and peer ratings are the participants' own: their token reaches those commands.
+    participants = run_schemathesis(api.url, participant["Authorization"], "--include-tag", "feedback",
+                                    known_values=known)
+    assert_no_problem_found(participants)
