@@ -9,7 +9,7 @@ export EMM_CACHE_DIR := $(CACHE)
 # This checkout's own packages, ahead of anything installed in the shared venv.
 export PYTHONPATH := $(CURDIR)/services/shared:$(CURDIR)/services/registration:$(CURDIR)/services/evaluation:$(CURDIR)/services/notification:$(CURDIR)
 
-.PHONY: run stop status test test-slow bootstrap stack token bench
+.PHONY: run stop status test test-slow test-faults bootstrap stack token bench
 
 bootstrap:
 	@deploy/local/bootstrap.sh
@@ -33,6 +33,10 @@ test: bootstrap
 
 test-slow: bootstrap
 	@deploy/local/run_tests.sh -m slow $(ARGS)
+
+# The whole fault-injection suite (5,000 commands; make test runs its 1,000-command variant)
+test-faults: bootstrap
+	@deploy/local/run_tests.sh tests/faults -m "slow or not slow" -s $(ARGS)
 
 # A bearer token for the local APIs: make token ROLE=organizer [SUBJECT=me]
 token: bootstrap

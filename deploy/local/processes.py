@@ -40,10 +40,20 @@ def port_open(host: str, port: int) -> bool:
 def pid_of(component: Component) -> int | None:
     try:
         pid = int(component.pidfile.read_text())
+        _reap(pid)
         os.kill(pid, 0)
         return pid
     except (FileNotFoundError, ValueError, ProcessLookupError, PermissionError):
         return None
+
+
+def _reap(pid: int) -> None:
+    """Collect the exit status of a child of this process that has ended (else it stays a zombie
+    and still looks alive)."""
+    try:
+        os.waitpid(pid, os.WNOHANG)
+    except ChildProcessError:
+        pass  # not our child: its own parent reaps it
 
 
 def spawn(component: Component, cmd: list[str], env: dict | None = None) -> None:
@@ -70,3 +80,15 @@ def terminate(component: Component) -> bool:
         os.killpg(pid, signal.SIGKILL)
     component.pidfile.unlink(missing_ok=True)
     return True
+
+
+def kill(component: Component) -> None:
+    """SIGKILL a component's process group at once (fault injection: no clean shutdown)."""
+    pid = pid_of(component)
+    if pid is not None:
+        os.killpg(pid, signal.SIGKILL)
+        for _ in range(100):
+            if pid_of(component) is None:
+                break
+            time.sleep(0.1)
+    component.pidfile.unlink(missing_ok=True)

@@ -1,0 +1,280 @@
+"""Fault injection across all three services on a private Kafka, FerretDB and SMTP server.
+
+A stream of mixed commands goes through the HTTP APIs (tests/faults/command_stream.py) while the
+evaluation and notification workers are each SIGKILLed three times, the broker is SIGKILLed once
+and restarted on its data, the database is stopped for 30 s, and 50 poison records are written
+straight onto the topics. Then the run is checked and its figures printed:
+
+- lost: every event id an API acknowledged (`EMM-Event-Ids` of a 2xx) is on its topic;
+- HTTP: no 500, every refusal while a dependency was down was a 503 naming the problem;
+- lag: both consumer groups reach lag 0 within 30 s of the last fault healing and the stream ending;
+- replay: each evaluation and notification projection equals a fresh replay of its topics into an
+  empty database (sha256 of the documents);
+- no duplicate effect: one trainer.certified per trainer and exactly the expected trainers, one
+  response per submission, one log entry per notification id, each expected email captured once
+  (twice only when the log marks a SIGKILL between the SMTP server's acceptance and the log write);
+- poison: all 50 in both services' dead-letter topics, each with its reason.
+
+The stack is private (other ports, its own data) because the suite kills parts of it. `make test`
+runs the small variant (1,024 commands, every fault); `make test-faults` runs 5,024 commands.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import shutil
+import signal
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+import httpx
+import pytest
+from motor.motor_asyncio import AsyncIOMotorClient
+
+from emm_common.envelope import KafkaRecord, from_record
+from emm_common.topics import all_topics, dead_letter_topic
+from emm_notification.domain.messages import notification_key
+from tests.faults.command_stream import CommandStream, sessions_for
+from tests.faults.observe import captured_mail, read_all, seconds_until_no_lag
+from tests.faults.poison import write_poison
+from tests.processes import ServiceProcess
+
+sys.path.insert(0, str(Path(__file__).parents[2] / "deploy" / "local"))
+import processes as stack_processes  # noqa: E402
+import stack  # noqa: E402
+
+pytestmark = pytest.mark.integration
+
+PRIVATE = stack.Stack("faults", kafka_port=19092, controller_port=19093, ferretdb_port=27019,
+                      ferretdb_debug_port=18089, smtp_port=11025, mail_http_port=18025)
+BOOTSTRAP = f"127.0.0.1:{PRIVATE.kafka_port}"
+EVALUATION_TOPICS = ["emm.sessions", "emm.enrollments", "emm.attendance", "emm.feedback", "emm.trainers"]
+NOTIFICATION_TOPICS = ["emm.sessions", "emm.enrollments", "emm.feedback", "emm.trainers", "emm.contacts.internal"]
+KIND_OF_ENROLLMENT_EVENT = {"registered": "enrollment_registered", "waitlisted": "enrollment_waitlisted",
+                            "promoted": "enrollment_promoted", "cancelled": "enrollment_cancelled"}
+POISON = 50
+
+
+@pytest.fixture
+def private_stack():
+    stack.stop(PRIVATE)  # what an interrupted earlier run left behind
+    shutil.rmtree(PRIVATE.root, ignore_errors=True)
+    stack.start(PRIVATE)
+    yield PRIVATE
+    stack.stop(PRIVATE)
+    shutil.rmtree(PRIVATE.root, ignore_errors=True)
+
+
+class System:
+    """The five service processes on the private stack, and the faults done to them."""
+
+    def __init__(self, private: stack.Stack, keys: Path, run_id: str) -> None:
+        self.private = private
+        self.prefix = f"f{run_id}."
+        env = {"KAFKA_BOOTSTRAP_SERVERS": BOOTSTRAP, "MONGODB_URI": private.mongodb_uri,
+               "NOTIFICATION_SMTP_PORT": str(private.smtp_port), "NOTIFICATION_SMTP_TIMEOUT_SECONDS": "10",
+               "NOTIFICATION_CLAIM_LEASE_SECONDS": "15", "NOTIFICATION_RETRY_BASE_SECONDS": "2",
+               "NOTIFICATION_RETRY_MAX_SECONDS": "10", "NOTIFICATION_RETRY_MAX_ATTEMPTS": "20"}
+
+        def process(service: str, kind: str) -> ServiceProcess:
+            return ServiceProcess(service, kind, self.prefix, f"faults_{service}", keys, env=env)
+
+        self.registration = process("registration", "api")
+        self.evaluation = process("evaluation", "api")
+        self.evaluation_worker = process("evaluation", "worker")
+        self.notification_worker = process("notification", "worker")
+        self.processes = [self.registration, self.evaluation, self.evaluation_worker, self.notification_worker]
+        self.faults: list[tuple[str, float, float]] = []  # what, started, healed (monotonic)
+
+    def start(self) -> None:
+        for process in self.processes:
+            process.start()
+
+    def stop(self) -> None:
+        for process in self.processes:
+            process.stop()
+
+    def kill_worker(self, worker: ServiceProcess) -> None:
+        started = time.monotonic()
+        worker.kill(signal.SIGKILL)
+        worker.start()
+        self.faults.append((f"SIGKILL {worker.service} worker", started, time.monotonic()))
+
+    def kill_broker(self) -> None:
+        started = time.monotonic()
+        stack_processes.kill(self.private.kafka)
+        stack.start_component(self.private, self.private.kafka)
+        self.faults.append(("SIGKILL Kafka broker", started, time.monotonic()))
+
+    async def stop_database(self, seconds: float) -> None:
+        started = time.monotonic()
+        await asyncio.to_thread(stack_processes.terminate, self.private.ferretdb)
+        await asyncio.sleep(seconds)
+        await asyncio.to_thread(stack.start_component, self.private, self.private.ferretdb)
+        self.faults.append((f"database stopped {seconds:.0f}s", started, time.monotonic()))
+
+    def crashed_by_themselves(self) -> list[str]:
+        return [f"{p.service} {p.kind}" for p in self.processes if p.process.poll() is not None]
+
+
+async def inject_faults(system: System, stream: CommandStream) -> dict[str, str]:
+    """The fault schedule, by the stream's progress: three lines of faults run side by side (a
+    restart takes seconds; the stream does not wait for it). Returns the poison (key -> kind)."""
+    async def at(fraction: float) -> None:
+        while stream.ledger.progress < fraction:
+            await asyncio.sleep(0.2)
+
+    def done(fault: str) -> None:
+        print(f"[faults] {stream.ledger.progress:5.0%} {fault}", flush=True)
+
+    async def kill_three_times(worker: ServiceProcess, fractions: tuple[float, ...]) -> None:
+        for fraction in fractions:
+            await at(fraction)
+            await asyncio.to_thread(system.kill_worker, worker)
+            done(f"SIGKILL {worker.service} worker, restarted")
+
+    async def infrastructure() -> dict[str, str]:
+        await at(0.30)
+        await asyncio.to_thread(system.kill_broker)
+        done("SIGKILL Kafka, restarted on its data")
+        await at(0.40)
+        poison = await write_poison(BOOTSTRAP, system.prefix, POISON)
+        done(f"{POISON} poison records written")
+        await at(0.55)
+        await system.stop_database(30)
+        done("database stopped for 30 s and started again")
+        return poison
+
+    _, _, poison = await asyncio.gather(kill_three_times(system.evaluation_worker, (0.20, 0.45, 0.70)),
+                                        kill_three_times(system.notification_worker, (0.25, 0.50, 0.75)),
+                                        infrastructure())
+    return poison
+
+
+async def run_under_faults(private: stack.Stack, keys: Path, issue, run_id: str, commands: int) -> None:
+    system = System(private, keys, run_id)
+    system.start()
+    try:
+        stream = CommandStream(system.registration.url, system.evaluation.url, issue, run_id,
+                               sessions=sessions_for(commands))
+        started = time.monotonic()
+        ledger, poison = await asyncio.gather(stream.run(), inject_faults(system, stream))
+        stream_seconds = time.monotonic() - started
+        print(f"[faults] {ledger.acknowledged} commands acknowledged in {stream_seconds:.0f}s; statuses "
+              f"{dict(ledger.statuses)}; retried {dict(ledger.retries)}", flush=True)
+        assert not system.crashed_by_themselves(), "a process exited without being killed"
+
+        # Lag: back to 0 within 30 s of the last fault healing (and the stream ending).
+        last_healed = max(healed for _, _, healed in system.faults)
+        quiet_since = max(last_healed, time.monotonic())
+        groups = {f"{system.prefix}evaluation": [system.prefix + t for t in EVALUATION_TOPICS],
+                  f"{system.prefix}notification": [system.prefix + t for t in NOTIFICATION_TOPICS]}
+        lag_seconds = await seconds_until_no_lag(BOOTSTRAP, groups, timeout=300)
+        print(f"[faults] lag 0 after {lag_seconds}s from the stream's end "
+              f"({quiet_since - last_healed:.0f}s after the last fault healed)", flush=True)
+
+        await check_everything(system, stream, poison)
+        assert lag_seconds is not None and lag_seconds <= 30, f"lag not 0 within 30 s: {lag_seconds}"
+    finally:
+        system.stop()
+
+
+async def check_everything(system: System, stream: CommandStream, poison: dict[str, str]) -> None:
+    prefix, ledger = system.prefix, stream.ledger
+    records = await read_all(BOOTSTRAP, [prefix + t for t in sorted(all_topics())])
+    events = [from_record(KafkaRecord(r.key, r.value, list(r.headers)), validate=False) for r in records
+              if not (r.key or b"").startswith(b"poison-")]
+    on_topics = {e.id for e in events}
+    lost = set(ledger.event_ids) - on_topics
+    print(f"[faults] acknowledged events {len(set(ledger.event_ids))}, on the topics {len(on_topics)} distinct "
+          f"({len(events)} records), lost {len(lost)}", flush=True)
+    assert not lost, f"{len(lost)} acknowledged events never reached a topic, e.g. {sorted(lost)[:3]}"
+    assert ledger.statuses[500] == 0 and not ledger.unclear, ledger.unclear[:5]
+    await check_registration_matches_its_events(system, stream, events)
+
+    client = AsyncIOMotorClient(system.private.mongodb_uri, tz_aware=True)
+    try:
+        await check_no_duplicate_effects(system, client, ledger, events)
+    finally:
+        client.close()
+    await check_dead_letters(prefix, poison)
+
+
+async def check_registration_matches_its_events(system: System, stream: CommandStream, events) -> None:
+    """Registration is the source of its facts: its seat counts equal the fold of what it published."""
+    seats: Counter = Counter()
+    for event in {e.id: e for e in events}.values():
+        fact = event.type.split(".")[4] if event.type.startswith("org.iom.emm.enrollment.") else None
+        if fact in ("registered", "promoted"):
+            seats[event.data["session_id"]] += 1
+        elif fact == "cancelled" and event.data["previous_status"] == "registered":
+            seats[event.data["session_id"]] -= 1
+    async with httpx.AsyncClient(base_url=system.registration.url, headers=stream.organizer, timeout=30) as client:
+        taken = {sid: (await client.get(f"/sessions/{sid}")).json()["seats_taken"] for sid in stream.ledger.seats}
+    print(f"[faults] registration: {len(taken)} sessions, seats taken {sum(taken.values())}; from the events "
+          f"{sum(seats[sid] for sid in taken)}; as driven {sum(stream.ledger.seats.values())}", flush=True)
+    assert taken == {sid: seats[sid] for sid in taken} == stream.ledger.seats
+
+
+async def check_no_duplicate_effects(system: System, client, ledger, events) -> None:
+    evaluation, notification = client["faults_evaluation"], client["faults_notification"]
+    certified = [e for e in events if e.type == "org.iom.emm.trainer.certified.v1"]
+    per_trainer = Counter(e.data["participant_id"] for e in {e.id: e for e in certified}.values())
+    trainers = {doc["participant_id"] async for doc in evaluation["trainers"].find({})}
+    responses = await evaluation["responses"].count_documents({})
+    print(f"[faults] trainers {len(trainers)} (expected {len(ledger.certifiable)}), trainer.certified events "
+          f"{sum(per_trainer.values())} distinct, responses {responses} (submissions {len(ledger.feedback_submissions)})",
+          flush=True)
+    assert trainers == ledger.certifiable and set(per_trainer) == ledger.certifiable
+    assert max(per_trainer.values()) == 1, per_trainer.most_common(3)
+    assert responses == len(ledger.feedback_submissions)
+
+    # Every enrollment fact causes exactly one email to its participant (ids are deterministic).
+    expected = {notification_key(e.id, e.data["participant_id"], KIND_OF_ENROLLMENT_EVENT[e.type.split(".")[4]])
+                for e in events if e.type.startswith("org.iom.emm.enrollment.")}
+    expected |= {notification_key(e.id, e.data["participant_id"], "trainer_certified") for e in certified}
+
+    async def undelivered() -> int:  # (the digest to the facilitator, who has no contact, rightly waits for one)
+        return await notification["notifications"].count_documents(
+            {"status": {"$in": ["planned", "sending", "retrying"]}})
+
+    deadline = time.monotonic() + 900
+    while (waiting := await undelivered()) and time.monotonic() < deadline:
+        await asyncio.sleep(2)
+    entries = {doc["_id"]: doc async for doc in notification["notifications"].find(
+        {}, {"status": 1, "possible_duplicate": 1, "kind": 1})}
+    mail = captured_mail(system.private.root / "mail")
+    sent = {i for i, doc in entries.items() if doc["status"] == "sent"}
+    flagged = {i for i, doc in entries.items() if doc.get("possible_duplicate")}
+    twice = {i for i, copies in mail.items() if copies > 1}
+    print(f"[faults] notifications: {len(entries)} entries {dict(Counter(d['status'] for d in entries.values()))}; "
+          f"emails captured {sum(mail.values())} ({len(mail)} distinct, {len(twice)} twice, {len(flagged)} entries "
+          f"flagged possible_duplicate); expected enrollment/certification emails {len(expected)}, "
+          f"missing {len(expected - set(mail))}", flush=True)
+    assert not waiting, f"{waiting} notifications still undelivered"
+    assert expected <= sent and expected <= set(mail), sorted(expected - set(mail))[:3]
+    assert set(mail) == sent, "captured emails and the log's sent entries differ"
+    assert twice <= flagged and max(mail.values()) <= 2, "an email went twice without the log knowing why"
+
+
+async def check_dead_letters(prefix: str, poison: dict[str, str]) -> None:
+    for service in ("evaluation", "notification"):
+        records = await read_all(BOOTSTRAP, [prefix + dead_letter_topic(service)])
+        reasons = {r.key.decode(): dict(r.headers).get("dlq_reason", b"").decode() for r in records if r.key}
+        dead = {key for key in poison if reasons.get(key)}
+        print(f"[faults] {service} dead-letter topic: {len(dead)} of {len(poison)} poison records, each with a "
+              f"reason; e.g. {json.dumps(reasons.get('poison-1', ''))[:120]}", flush=True)
+        assert dead == set(poison)
+
+
+def test_a_stream_of_commands_survives_every_fault(private_stack, keys, issue, unique):
+    """The CI variant: every fault, on a stream of 1,024 commands."""
+    asyncio.run(run_under_faults(private_stack, keys, issue, unique, commands=1_000))
+
+
+@pytest.mark.slow
+def test_5000_commands_survive_every_fault(private_stack, keys, issue, unique):
+    asyncio.run(run_under_faults(private_stack, keys, issue, unique, commands=5_000))
