@@ -19,7 +19,7 @@ from emm_common import mongo
 from emm_common.consumer import ConsumedRecord, EventProcessor, Handler
 from emm_common.outbox import OutboxRelay
 from emm_common.publisher import EventPublisher
-from emm_common.settings import ServiceSettings
+from emm_common.settings import CACHE_DIR, ServiceSettings
 from emm_common.startup import retry_until_reachable
 from emm_common.topics import all_topics, dead_letter_topic, ensure_topics, topic_name
 
@@ -41,6 +41,8 @@ def build_app(settings: ServiceSettings, base_topics: list[str], make_handlers: 
         broker=f"kafka://{settings.kafka_bootstrap_servers}",
         value_serializer="raw", key_serializer="raw",
         store="memory://", web_enabled=False, autodiscover=False,
+        # faust keeps a folder per app; by default in the working directory, i.e. the checkout.
+        datadir=str(CACHE_DIR / "faust" / "{conf.name}-data"),
         topic_disable_leader=True, topic_allow_declare=False,
         consumer_auto_offset_reset="earliest",
         producer_acks=-1,
