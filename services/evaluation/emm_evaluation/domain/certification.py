@@ -15,7 +15,7 @@ from fractions import Fraction
 from typing import Any
 
 from emm_evaluation.domain.errors import Conflict, InvalidInput
-from emm_evaluation.domain.identifiers import identifier
+from emm_common.identifiers import identifier
 from emm_evaluation.domain.numbers import is_finite_number
 from emm_evaluation.domain.questionnaire import LANGUAGES
 from emm_evaluation.domain.timestamps import aware, utc_iso

@@ -16,7 +16,7 @@ from datetime import date, datetime
 from typing import Any
 
 from emm_evaluation.domain.errors import Conflict, Forbidden, InvalidInput
-from emm_evaluation.domain.identifiers import identifier
+from emm_common.identifiers import identifier
 from emm_evaluation.domain.questionnaire import LANGUAGES, Questionnaire, validate_answers
 from emm_evaluation.domain.timestamps import aware, utc_iso
 

@@ -14,7 +14,7 @@ from fractions import Fraction
 from typing import Any
 
 from emm_evaluation.domain.errors import InvalidInput
-from emm_evaluation.domain.identifiers import identifier
+from emm_common.identifiers import identifier
 from emm_evaluation.domain.timestamps import aware, utc_iso
 
 CRITERIA = ("content_mastery", "clarity", "participant_engagement", "time_management", "adult_learning_methods")

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 from emm_evaluation.domain.errors import InvalidInput
-from emm_evaluation.domain.identifiers import identifier
+from emm_common.identifiers import identifier
 
 LANGUAGES = ("fr", "en", "pt")
 ITEM_TYPES = ("likert5", "scale0_10", "single_choice", "free_text")

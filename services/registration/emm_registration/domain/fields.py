@@ -10,18 +10,11 @@ import re
 from datetime import date, datetime, timezone
 from typing import Any
 
+from emm_common.identifiers import identifier  # noqa: F401 - the aggregates check ids as f.identifier
 from emm_registration.domain.errors import InvalidInput
 
 LANGUAGES = ("fr", "en", "pt")
-_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 _COUNTRY = re.compile(r"^[A-Z]{2}$")
-
-
-def identifier(value: Any, field: str) -> str:
-    """An id as the contract allows it: 1-64 letters, digits, `.`, `_`, `:` or `-`."""
-    if not isinstance(value, str) or not _ID.fullmatch(value):  # match would let a trailing newline through
-        raise InvalidInput(field, "must be 1-64 characters: letters, digits, '.', '_', ':' or '-'")
-    return value
 
 
 def text(value: Any, field: str, *, max_length: int, required: bool = True) -> str | None:
