@@ -36,6 +36,7 @@ def headers_of(message: Any) -> list[tuple[str, bytes]]:
 
 def build_app(settings: ServiceSettings, base_topics: list[str], make_handlers: HandlerFactory) -> faust.App:
     """A faust app with one agent consuming `base_topics` (contract names, prefix added here)."""
+    (CACHE_DIR / "faust").mkdir(parents=True, exist_ok=True)  # faust creates only the last folder
     app = faust.App(
         f"{settings.topic_prefix}{settings.consumer_group or settings.service_name}",
         broker=f"kafka://{settings.kafka_bootstrap_servers}",
