@@ -55,10 +55,11 @@ def session(**changes: Any) -> dict[str, Any]:
 
 
 def state(registered=("par-aminata", "par-john", "par-moussa"), waitlisted=("par-joao",),
-          submissions=frozenset(), evaluated=frozenset(), contacts=None, **session_changes: Any) -> ReadModel:
+          submissions=frozenset(), evaluated=frozenset(), contacts=None, completed: bool = False,
+          **session_changes: Any) -> ReadModel:
     view = SessionView(snapshot=session(**session_changes), registered_ids=tuple(registered),
                        waitlisted_ids=tuple(waitlisted), submission_ids=frozenset(submissions),
-                       evaluated_ids=frozenset(evaluated))
+                       evaluated_ids=frozenset(evaluated), completed=completed)
     return ReadModel(contacts=CONTACTS if contacts is None else contacts, sessions={SESSION_ID: view})
 
 

@@ -158,6 +158,24 @@ def test_completed_session_invites_every_registered_participant_to_evaluate():
     assert {m.kind for m in messages} == {MessageKind.EVALUATION_INVITATION}
 
 
+def test_a_seat_projected_after_the_completion_still_gets_the_one_invitation():
+    """The enrollments and sessions topics are consumed independently: whichever fact comes last
+    plans the invitation, under the same id, so the participant gets exactly one."""
+    from_completion = by_recipient(plan("session.completed.v1", ex.session_completed(), event_id="evt-done"))
+    late_seat = plan("enrollment.promoted.v1", ex.enrollment_promoted("par-aminata"),
+                     ex.state(registered=("par-john", "par-moussa"), completed=True), event_id="evt-seat")
+    late_registration = plan("enrollment.registered.v1", ex.enrollment_registered("par-aminata"),
+                             ex.state(registered=("par-john", "par-moussa"), completed=True), event_id="evt-other")
+    for messages in (late_seat, late_registration):
+        [invitation] = [m for m in messages if m.kind is MessageKind.EVALUATION_INVITATION]
+        assert invitation.notification_id == from_completion["par-aminata"].notification_id
+
+
+def test_a_seat_before_the_completion_plans_no_invitation_yet():
+    messages = plan("enrollment.registered.v1", ex.enrollment_registered("par-aminata"))
+    assert [m.kind for m in messages] == [MessageKind.ENROLLMENT_REGISTERED]
+
+
 def test_events_about_an_unknown_session_plan_nothing():
     assert plan("session.completed.v1", ex.session_completed(), ReadModel(ex.CONTACTS)) == []
 

@@ -98,6 +98,13 @@ def report_occasion(session_id: str) -> str:
     return f"report-ready:{session_id}"
 
 
+def invitation_occasion(session_id: str) -> str:
+    """The key source of a session's evaluation invitations: one per participant, whichever fact
+    comes last, the session's completion or the participant's seat (the two topics are consumed
+    independently, so a seat may be projected after the completion)."""
+    return f"evaluation-invitation:{session_id}"
+
+
 # --- planning -------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -142,7 +149,8 @@ def _participant_language(payload: Mapping[str, Any]) -> str | None:
 
 def _enrollment_registered(p: _Planning, payload: Mapping[str, Any]) -> list[PlannedMessage]:
     return [p.message(MessageKind.ENROLLMENT_REGISTERED, payload["participant_id"],
-                      calendar=CalendarAction.REQUEST, known_language=_participant_language(payload))]
+                      calendar=CalendarAction.REQUEST, known_language=_participant_language(payload)),
+            *_invitation_if_completed(p, payload["participant_id"])]
 
 
 def _enrollment_waitlisted(p: _Planning, payload: Mapping[str, Any]) -> list[PlannedMessage]:
@@ -151,7 +159,16 @@ def _enrollment_waitlisted(p: _Planning, payload: Mapping[str, Any]) -> list[Pla
 
 
 def _enrollment_promoted(p: _Planning, payload: Mapping[str, Any]) -> list[PlannedMessage]:
-    return [p.message(MessageKind.ENROLLMENT_PROMOTED, payload["participant_id"], calendar=CalendarAction.REQUEST)]
+    return [p.message(MessageKind.ENROLLMENT_PROMOTED, payload["participant_id"], calendar=CalendarAction.REQUEST),
+            *_invitation_if_completed(p, payload["participant_id"])]
+
+
+def _invitation_if_completed(p: _Planning, participant_id: str) -> list[PlannedMessage]:
+    """A seat that reaches us after the session's completion still gets its evaluation invitation."""
+    session = p.session
+    if session is None or not session.completed:
+        return []
+    return [p.message(MessageKind.EVALUATION_INVITATION, participant_id, key_source=invitation_occasion(p.session_id))]
 
 
 def _enrollment_cancelled(p: _Planning, payload: Mapping[str, Any]) -> list[PlannedMessage]:
@@ -182,7 +199,7 @@ def _session_cancelled(p: _Planning, payload: Mapping[str, Any]) -> list[Planned
 
 
 def _session_completed(p: _Planning, payload: Mapping[str, Any]) -> list[PlannedMessage]:
-    return p.to_registered(MessageKind.EVALUATION_INVITATION)
+    return p.to_registered(MessageKind.EVALUATION_INVITATION, key_source=invitation_occasion(p.session_id))
 
 
 def _trainer_certified(p: _Planning, payload: Mapping[str, Any]) -> list[PlannedMessage]:

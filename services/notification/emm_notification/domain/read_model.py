@@ -50,6 +50,7 @@ class SessionView:
     evaluated_ids: frozenset[str] = frozenset()
     submission_ids: frozenset[str] = frozenset()
     organizer_ids: tuple[str, ...] | None = None
+    completed: bool = False
 
     @property
     def session_id(self) -> str:

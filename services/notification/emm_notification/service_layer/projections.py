@@ -42,7 +42,7 @@ class SessionRecord:
             return None
         return SessionView(snapshot=self.snapshot, registered_ids=self.registered_ids,
                            waitlisted_ids=self.waitlisted_ids, evaluated_ids=self.evaluated_ids,
-                           submission_ids=self.submission_ids)
+                           submission_ids=self.submission_ids, completed=self.status == "completed")
 
 
 def session_id_of(event_type: str, payload: Mapping[str, Any]) -> str | None:
