@@ -1,7 +1,7 @@
 """The offline rebuild (emm_notification.entrypoints.rebuild) against the real broker and database:
 after a whole programme through the live worker, a fresh replay of the topics gives the same
-read projections, digest for digest, and the same plan of the log (ids, kinds, recipients,
-sessions, causing events; the scheduler's reminders aside); it sends and publishes nothing; and
+read projections, digest for digest, and the same plan of the log (ids, kinds, recipients and
+sessions; the scheduler's reminders aside); it sends and publishes nothing; and
 an altered live document is caught, while a delivery outcome is not part of what is compared."""
 
 from __future__ import annotations

@@ -41,8 +41,7 @@ async def test_handlers_over_a_staging_store_plan_each_message_once_without_deli
     entries = await planned(staging)
     assert sorted((e["kind"], e["recipient_participant_id"]) for e in entries) == [
         ("enrollment_registered", "par-aminata"), ("enrollment_registered", "par-john")]
-    assert all(set(e) == {"_id", "kind", "recipient_participant_id", "session_id", "caused_by_event_id"}
-               for e in entries)
+    assert all(set(e) == {"_id", "kind", "recipient_participant_id", "session_id"} for e in entries)
     roster = await staging["rosters"].find_one({"_id": ex.SESSION_ID})
     assert roster["registered_ids"] == ["par-aminata", "par-john"] and len(roster["applied"]) == 2
 
@@ -60,5 +59,4 @@ def test_scheduler_reminders_are_left_out_of_the_comparison():
              "caused_by_event_id": "evaluation-reminder:s", "status": "sent"}
     assert plan_of(entry) is None
     assert plan_of(entry | {"kind": "evaluation_invitation", "attempts": 2}) == {
-        "_id": "ntf-1", "kind": "evaluation_invitation", "recipient_participant_id": "p", "session_id": "s",
-        "caused_by_event_id": "evaluation-reminder:s"}
+        "_id": "ntf-1", "kind": "evaluation_invitation", "recipient_participant_id": "p", "session_id": "s"}

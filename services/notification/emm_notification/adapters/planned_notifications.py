@@ -1,9 +1,10 @@
 """The notification log of a rebuild: which messages the handlers plan, never their delivery.
 
 A rebuild replays the topics through the worker's own NotificationHandlers. Their log port is
-this: each planned entry is recorded under its deterministic notification id with the fields
-that depend only on the events and the projections (kind, recipient, session, causing event),
-in `planned_notifications`. No delivery state is kept (status, attempts, history, the time it
+this: each planned entry is recorded under its deterministic notification id with its kind,
+recipient and session, in `planned_notifications`. Not the causing event: a message keyed by
+its session (the evaluation invitation, the organizer digest) names whichever of its facts came
+last, which depends on how the worker met the topics, while its id does not. No delivery state is kept (status, attempts, history, the time it
 was planned), so nothing is due, nothing is released, and nothing can be sent: a worker started
 on the rebuilt database finds no delivery queue. Everything about sending raises.
 """
@@ -19,7 +20,7 @@ from emm_common.envelope import Event
 from emm_notification.domain.messages import MessageKind
 
 COLLECTION = "planned_notifications"
-PLAN_FIELDS = ("_id", "kind", "recipient_participant_id", "session_id", "caused_by_event_id")
+PLAN_FIELDS = ("_id", "kind", "recipient_participant_id", "session_id")
 # Planned by the worker's scheduler from the clock, not caused by an event: a rebuild has none.
 SCHEDULED_KINDS = frozenset({MessageKind.SESSION_REMINDER, MessageKind.EVALUATION_REMINDER})
 

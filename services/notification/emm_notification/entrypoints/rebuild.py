@@ -12,12 +12,12 @@ No delivery loop, scheduler, SMTP channel or publisher is built. Written with in
   (each document has one writer, the consumer of one partition, so they do not depend on the
   order of the topics; `applied` lists the event ids in that partition's order);
 - `planned_notifications`: every entry the handlers plan, under its deterministic notification
-  id, with kind, recipient, session and causing event, and no delivery state
-  (adapters/planned_notifications.py). Who is planned for depends on what the projections held
-  when an event came (the registered participants when a session changes, the submissions when
-  a report is ready), so it equals the live log's when the live worker met the topics in
-  timestamp order, as a worker that keeps up does. Reminders are made by the scheduler from the
-  clock, not by events: a rebuild plans none.
+  id, with kind, recipient and session, and no delivery state (adapters/planned_notifications.py).
+  Who is planned for can depend on what the projections held when an event came (the registered
+  participants when a session changes or is cancelled, the submissions when the report is
+  ready), so the plan equals the live log's when the live worker met the topics in timestamp
+  order, as a worker that keeps up does. Reminders are made by the scheduler from the clock,
+  not by events: a rebuild plans none.
 
 The notification log (notifications, delivery_claims, scheduled_occasions, delivery_queue,
 awaiting_contacts) is the record of what was sent and cannot be rebuilt from topics. `--copy`
