@@ -5,7 +5,9 @@ Every ToT session goes through its whole life: scheduled; ten people enroll for 
 (two wait); one cancels and the first waiting person is promoted; in progress; attendance for
 both days (one person misses the second); each trainee's practice delivery is rated; everyone
 evaluates; completed. That is 32 commands per session; `sessions_for(n)` sessions give at least
-n commands. Several sessions are driven at once.
+n commands. Several sessions are driven at once, at a fixed offered rate (commands/s, not counting
+resends): a rate the workers sustain without faults, so that what the checks see after a fault is
+recovery, not a backlog the machine could never have cleared.
 
 A command is retried until it is acknowledged (every command is idempotent): after a 503
 (dependency down), a timeout or a refused connection (process restarting), and, for the
@@ -53,7 +55,7 @@ class Ledger:
     retries: Counter = field(default_factory=Counter)
     certifiable: set[str] = field(default_factory=set)  # participant ids expected to be certified
     feedback_submissions: set[str] = field(default_factory=set)
-    seats: dict[str, int] = field(default_factory=dict)  # session id -> seats taken at the end
+    seated: dict[str, list[str]] = field(default_factory=dict)  # session id -> participants with a seat at the end
     started: float = field(default_factory=time.monotonic)
 
     @property
@@ -63,11 +65,13 @@ class Ledger:
 
 class CommandStream:
     def __init__(self, registration: str, evaluation: str, issue: Callable[..., dict], run_id: str,
-                 sessions: int, concurrency: int = 6, give_up_after: float = 600.0) -> None:
+                 sessions: int, rate: float, concurrency: int = 6, give_up_after: float = 600.0) -> None:
         self.registration, self.evaluation = registration, evaluation
         self.run_id = run_id
         self.sessions = sessions
         self.concurrency = concurrency
+        self.rate = rate
+        self._next_start = 0.0
         self.give_up_after = give_up_after
         self.ledger = Ledger(planned=sessions * COMMANDS_PER_SESSION)
         self.organizer = issue("organizer", "usr-organizer")  # (role, subject) -> Authorization header
@@ -92,6 +96,7 @@ class CommandStream:
     async def command(self, client: httpx.AsyncClient, method: str, url: str, *, json: Any,
                       headers: dict, retry_statuses: tuple[int, ...] = ()) -> dict:
         """Send until acknowledged; return the body of the 2xx."""
+        await self._pace()
         deadline = time.monotonic() + self.give_up_after
         route = url.split("//", 1)[1].split("/", 1)[1].split("/")[0]
         while True:
@@ -118,6 +123,15 @@ class CommandStream:
                 self.ledger.unclear.append(f"{method} {url}: {response.status_code} {response.text[:300]}")
                 return {}
             await self._wait(deadline, f"{method} {url}: {response.status_code}")
+
+    async def _pace(self) -> None:
+        """Start commands at `rate` per second at most."""
+        now = time.monotonic()
+        self._next_start = max(self._next_start, now)
+        delay = self._next_start - now
+        self._next_start += 1 / self.rate
+        if delay > 0:
+            await asyncio.sleep(delay)
 
     @staticmethod
     async def _wait(deadline: float, what: str) -> None:
@@ -168,7 +182,7 @@ class CommandStream:
         await self.command(client, "POST", f"{reg}/sessions/{sid}/status", headers=self.organizer,
                            json={"status": "completed"})
         self.ledger.certifiable.update(seated[1:])  # seated[0] missed a day: 50% < 80% of days
-        self.ledger.seats[sid] = len(seated)
+        self.ledger.seated[sid] = seated
 
 
 def _person(run_id: str, session: int, n: int) -> dict:

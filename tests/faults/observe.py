@@ -9,44 +9,16 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka import AIOKafkaConsumer
 from aiokafka.admin import AIOKafkaAdminClient
 
-
-async def partitions_of(bootstrap: str, topics: list[str]) -> list[TopicPartition]:
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
-    await admin.start()
-    try:
-        described = await admin.describe_topics(topics)
-    finally:
-        await admin.close()
-    missing = [t["topic"] for t in described if t["error_code"] or not t["partitions"]]
-    assert not missing, f"no such topics: {missing}"
-    return [TopicPartition(t["topic"], p["partition"]) for t in described for p in t["partitions"]]
+from emm_common.consumer import ConsumedRecord
+from emm_common.rebuild import partitions_of, snapshot_records
 
 
-async def read_all(bootstrap: str, topics: list[str]) -> list:
+async def read_all(bootstrap: str, topics: list[str]) -> list[ConsumedRecord]:
     """Every record on `topics` up to their end offsets now (no consumer group)."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, group_id=None)
-    await consumer.start()
-    try:
-        partitions = await partitions_of(bootstrap, topics)
-        ends = await consumer.end_offsets(partitions)
-        wanted = {tp: end for tp, end in ends.items() if end > 0}
-        if not wanted:
-            return []
-        consumer.assign(list(wanted))
-        await consumer.seek_to_beginning(*wanted)
-        records = []
-        remaining = dict(wanted)
-        while remaining:
-            for tp, messages in (await consumer.getmany(*remaining, timeout_ms=1000)).items():
-                records.extend(m for m in messages if m.offset < wanted[tp])
-                if messages and messages[-1].offset + 1 >= wanted[tp]:
-                    remaining.pop(tp, None)
-        return records
-    finally:
-        await consumer.stop()
+    return [record async for record in snapshot_records(bootstrap, topics)]
 
 
 async def consumer_lag(bootstrap: str, group: str, topics: list[str]) -> int:
@@ -66,18 +38,24 @@ async def consumer_lag(bootstrap: str, group: str, topics: list[str]) -> int:
         await admin.close()
 
 
-async def seconds_until_no_lag(bootstrap: str, groups: dict[str, list[str]], timeout: float) -> float | None:
-    """Seconds until every group's lag is 0 (None if not within `timeout`)."""
+async def seconds_until_no_lag(bootstrap: str, groups: dict[str, list[str]], timeout: float) -> dict[str, tuple]:
+    """For each group: (lag at the start, seconds until its lag was 0 or None if not within `timeout`)."""
     started = time.monotonic()
-    while time.monotonic() - started < timeout:
-        try:
-            lags = [await consumer_lag(bootstrap, group, topics) for group, topics in groups.items()]
-            if not any(lags):
-                return time.monotonic() - started
-        except Exception:  # the broker may still be settling after its restart
-            pass
+    first: dict[str, int] = {}
+    done: dict[str, float] = {}
+    while len(done) < len(groups) and time.monotonic() - started < timeout:
+        for group, topics in groups.items():
+            if group in done:
+                continue
+            try:
+                lag = await consumer_lag(bootstrap, group, topics)
+            except Exception:  # the broker may still be settling after its restart
+                continue
+            first.setdefault(group, lag)
+            if lag == 0:
+                done[group] = time.monotonic() - started
         await asyncio.sleep(0.5)
-    return None
+    return {group: (first.get(group), done.get(group)) for group in groups}
 
 
 def captured_mail(maildir: Path) -> Counter:
