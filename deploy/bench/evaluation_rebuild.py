@@ -1,18 +1,25 @@
 """Rebuild rate of the evaluation projections, against the raw limits measured in the same run.
 
-    make bench BENCH=evaluation_rebuild [ARGS='--sessions 500']
+    make bench BENCH=evaluation_rebuild [ARGS='--sessions 1000']
 
 Generates ToT sessions' events (scheduled, 20 registrations, 40 attendance marks, 20
-evaluations, 20 peer ratings, completed: 102 per session, >= 50,000 by default) onto a fresh
+evaluations, 20 peer ratings, completed: 102 per session, 102,000 by default) onto a fresh
 topic prefix, then prints:
-  raw: aiokafka consume rate of those topics (events/s, no processing) and FerretDB upsert rate
-       (replace_one by _id with upsert, one at a time like the worker, ~1 kB documents)
-  ours: the rebuild rate, events/s from start of a fresh evaluation worker (new database, new
-       consumer group, EVALUATION_PUBLISH_DECISIONS=false) until it has committed every offset
-       (or --max-seconds passed), with its progress every 30 s: on FerretDB v1 (SQLite) even a
-       find by _id scans the table (explain: SCAN), so the rate falls as the projections grow
-  and ours as a ratio of each raw rate. Each event costs the worker several reads and writes
-  by _id, so a ratio well under 1 against the upsert rate is expected.
+  raw: aiokafka consume rate of those topics (events/s, no processing), the same through the
+       rebuild's snapshot reader (merged by timestamp, no processing), FerretDB upsert rate
+       (replace_one by _id with upsert, one at a time like the worker, ~1 kB documents) and
+       FerretDB bulk insert rate (insert_many of 1,000 such documents at a time)
+  ours: the offline rebuild (emm_evaluation.entrypoints.rebuild) into a new database: events/s
+       of its read+fold phase (snapshot read, parsed, validated and applied in memory by the
+       worker's Projector), documents/s of its bulk write, and end to end; each as a ratio of
+       the raw rate it is bound by (consume, bulk insert), and the projected document counts;
+       then the notification rebuild (emm_notification.entrypoints.rebuild) over the same stream,
+       the part of it on its topics (62 events per session; no contacts, so every message it
+       plans waits for one)
+  with --worker-seconds N, also the incremental path: a fresh evaluation worker (new database,
+       new consumer group, EVALUATION_PUBLISH_DECISIONS=false) for N seconds, its rate every
+       30 s: on FerretDB v1 (SQLite) even a find by _id scans the table (explain: SCAN), so
+       its rate falls as the projections grow, and a whole stream through it is quadratic.
 A benchmark, not a test: figures vary with the machine's load; compare ratios from one run.
 """
 
@@ -33,8 +40,13 @@ sys.path.insert(0, str(ROOT))
 
 from emm_common.auth import ensure_key_pair  # noqa: E402
 from emm_common.publisher import EventPublisher  # noqa: E402
+from emm_common.rebuild import snapshot_records  # noqa: E402
 from emm_common.topics import all_topics, ensure_topics, topic_name  # noqa: E402
+from emm_evaluation.config import Settings  # noqa: E402
+from emm_evaluation.entrypoints.rebuild import rebuild  # noqa: E402
 from emm_evaluation.entrypoints.worker import TOPICS  # noqa: E402
+from emm_notification.config import Settings as NotificationSettings  # noqa: E402
+from emm_notification.entrypoints.rebuild import rebuild as rebuild_notification  # noqa: E402
 from tests.conftest import KAFKA, MONGODB_URI  # noqa: E402
 from tests.integration.evaluation import registration_events as ev  # noqa: E402
 from tests.processes import ServiceProcess  # noqa: E402
@@ -99,6 +111,13 @@ async def raw_consume_rate(prefix: str, total: int) -> float:
         await consumer.stop()
 
 
+async def snapshot_read_rate(prefix: str) -> float:
+    seen, started = 0, time.perf_counter()
+    async for _ in snapshot_records(KAFKA, [topic_name(t, prefix) for t in TOPICS]):
+        seen += 1
+    return seen / (time.perf_counter() - started)
+
+
 async def raw_upsert_rate(database, count: int = 5000) -> float:
     collection = database["raw_upserts"]
     payload = "x" * 900
@@ -106,6 +125,15 @@ async def raw_upsert_rate(database, count: int = 5000) -> float:
     for i in range(count):
         await collection.replace_one({"_id": f"doc-{i % 1000}"}, {"_id": f"doc-{i % 1000}", "n": i, "p": payload},
                                      upsert=True)
+    return count / (time.perf_counter() - started)
+
+
+async def raw_bulk_insert_rate(database, count: int = 20000, chunk: int = 1000) -> float:
+    collection = database["raw_inserts"]
+    payload = "x" * 900
+    started = time.perf_counter()
+    for start in range(0, count, chunk):
+        await collection.insert_many([{"_id": f"doc-{i}", "n": i, "p": payload} for i in range(start, start + chunk)])
     return count / (time.perf_counter() - started)
 
 
@@ -118,7 +146,7 @@ async def committed_total(prefix: str, group: str, partitions) -> int:
         await consumer.stop()
 
 
-async def rebuild_rate(prefix: str, database_name: str, keys: Path, max_seconds: float) -> tuple[int, float, float]:
+async def worker_rate(prefix: str, database_name: str, keys: Path, max_seconds: float) -> tuple[int, float, float]:
     """Run a fresh rebuild worker until it has committed every offset or `max_seconds` pass;
     print its progress every 30 s. Returns (events done, overall events/s, last interval's events/s)."""
     group = f"rebuild-{uuid.uuid4().hex[:6]}"
@@ -136,7 +164,7 @@ async def rebuild_rate(prefix: str, database_name: str, keys: Path, max_seconds:
             done = await committed_total(prefix, f"{prefix}{group}", list(offsets))
             now = time.perf_counter()
             interval_rate = (done - last_done) / (now - last_at)
-            print(f"  rebuild: {done:6d} of {total} events after {now - started:4.0f} s "
+            print(f"  worker: {done:6d} of {total} events after {now - started:4.0f} s "
                   f"({interval_rate:.0f} events/s over the last 30 s)", flush=True)
             last_done, last_at = done, now
             if done >= total or now - started >= max_seconds:
@@ -149,33 +177,77 @@ async def rebuild_rate(prefix: str, database_name: str, keys: Path, max_seconds:
 
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sessions", type=int, default=500, help="sessions of 102 events each")
-    parser.add_argument("--max-seconds", type=float, default=3600, help="stop the rebuild after this long")
+    parser.add_argument("--sessions", type=int, default=1000, help="sessions of 102 events each")
+    parser.add_argument("--worker-seconds", type=float, default=0,
+                        help="also run the worker-based (incremental) rebuild for this long; 0: not")
     args = parser.parse_args()
     prefix = f"bench{uuid.uuid4().hex[:8]}."
     keys = Path("/tmp") / f"{prefix}keys"
     ensure_key_pair(keys / "jwt.pem", keys / "jwt.pub.pem")
     client = AsyncIOMotorClient(MONGODB_URI, tz_aware=True)
-    raw_db, rebuild_db = f"bench_raw_{prefix[5:-1]}", f"bench_rebuild_{prefix[5:-1]}"
+    raw_db, rebuild_db, worker_db, notification_db = (f"bench_{name}_{prefix[5:-1]}" for name in (
+        "raw", "rebuild", "worker", "notification"))
     try:
         started = time.perf_counter()
         total = await generate(prefix, args.sessions)
         print(f"generated {total} events on prefix {prefix} in {time.perf_counter() - started:.0f} s")
         consume = await raw_consume_rate(prefix, total)
+        snapshot = await snapshot_read_rate(prefix)
         upsert = await raw_upsert_rate(client[raw_db])
-        print(f"raw aiokafka consume:   {consume:10.0f} events/s")
-        print(f"raw FerretDB upsert:    {upsert:10.0f} upserts/s", flush=True)
-        done, rebuild, last = await rebuild_rate(prefix, rebuild_db, keys, args.max_seconds)
-        counts = {name: await client[rebuild_db][name].estimated_document_count()
-                  for name in ("sessions", "trainees", "responses")}
-        print(f"rebuild (our worker):   {rebuild:10.0f} events/s   {done} of {total} events, "
-              f"last 30 s {last:.0f} events/s; projected {counts}")
-        print(f"rebuild / raw consume:  {rebuild / consume:10.3f}")
-        print(f"rebuild / raw upsert:   {rebuild / upsert:10.3f}")
+        bulk = await raw_bulk_insert_rate(client[raw_db])
+        print(f"raw aiokafka consume:      {consume:10.0f} events/s")
+        print(f"snapshot read, no fold:    {snapshot:10.0f} events/s ({snapshot / consume:.2f} of consume)")
+        print(f"raw FerretDB upsert:       {upsert:10.0f} upserts/s (one at a time)")
+        print(f"raw FerretDB insert_many:  {bulk:10.0f} documents/s (1,000 per call)", flush=True)
+
+        settings = Settings(kafka_bootstrap_servers=KAFKA, mongodb_uri=MONGODB_URI, topic_prefix=prefix,
+                            mongodb_database=f"bench_live_{prefix[5:-1]}")
+        stats = await rebuild(settings, rebuild_db, copy_command_side=False)
+        written = sum(stats.documents.values())
+        print(f"rebuild read+fold:         {stats.events_per_second:10.0f} events/s   "
+              f"{stats.events} events in {stats.fold_seconds:.1f} s ({stats.poison} poison)")
+        print(f"rebuild bulk write:        {stats.documents_per_second:10.0f} documents/s "
+              f"{written} documents in {stats.write_seconds:.1f} s {stats.documents}")
+        print(f"rebuild total:             {stats.events / stats.seconds:10.0f} events/s   {stats.seconds:.1f} s")
+        print(f"read+fold / raw consume:   {stats.events_per_second / consume:10.3f}")
+        print(f"bulk write / raw insert_many: {stats.documents_per_second / bulk:7.3f}")
+        print(f"rebuild total / raw upsert: {stats.events / stats.seconds / upsert:9.1f} "
+              f"(events/s against upserts/s)", flush=True)
+
+        notification = await rebuild_notification(NotificationSettings(
+            kafka_bootstrap_servers=KAFKA, mongodb_uri=MONGODB_URI, topic_prefix=prefix,
+            mongodb_database=f"bench_live_{prefix[5:-1]}"), notification_db)
+        print(f"notification read+fold:    {notification.events_per_second:10.0f} events/s   "
+              f"{notification.events} events in {notification.fold_seconds:.1f} s ({notification.poison} poison)")
+        print(f"notification bulk write:   {notification.documents_per_second:10.0f} documents/s "
+              f"{sum(notification.documents.values())} documents in {notification.write_seconds:.1f} s "
+              f"{notification.documents}")
+        print(f"notification total:        {notification.events / notification.seconds:10.0f} events/s   "
+              f"{notification.seconds:.1f} s", flush=True)
+
+        if args.worker_seconds:
+            done, rate, last = await worker_rate(prefix, worker_db, keys, args.worker_seconds)
+            print(f"worker (incremental path): {rate:10.0f} events/s   {done} of {total} events, "
+                  f"last 30 s {last:.0f} events/s")
+            print(f"rebuild total / worker:    {stats.events / stats.seconds / rate:10.1f}")
     finally:
-        await client.drop_database(raw_db)
-        await client.drop_database(rebuild_db)
+        for name in (raw_db, rebuild_db, worker_db, notification_db):
+            await client.drop_database(name)
         client.close()
+        await delete_topics(prefix)
+
+
+async def delete_topics(prefix: str) -> None:
+    from aiokafka.admin import AIOKafkaAdminClient
+
+    admin = AIOKafkaAdminClient(bootstrap_servers=KAFKA)
+    await admin.start()
+    try:
+        mine = [name for name in await admin.list_topics() if name.startswith(prefix)]
+        if mine:
+            await admin.delete_topics(mine)
+    finally:
+        await admin.close()
 
 
 if __name__ == "__main__":

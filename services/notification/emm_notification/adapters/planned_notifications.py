@@ -4,9 +4,10 @@ A rebuild replays the topics through the worker's own NotificationHandlers. Thei
 this: each planned entry is recorded under its deterministic notification id with its kind,
 recipient and session, in `planned_notifications`. Not the causing event: a message keyed by
 its session (the evaluation invitation, the organizer digest) names whichever of its facts came
-last, which depends on how the worker met the topics, while its id does not. No delivery state is kept (status, attempts, history, the time it
-was planned), so nothing is due, nothing is released, and nothing can be sent: a worker started
-on the rebuilt database finds no delivery queue. Everything about sending raises.
+last, which depends on how the worker met the topics, while its id does not. No delivery state
+is kept (status, attempts, history, the time it was planned), so nothing is due, nothing is
+released, and nothing can be sent: a worker started on the rebuilt database finds no delivery
+queue. Everything about sending raises.
 """
 
 from __future__ import annotations
