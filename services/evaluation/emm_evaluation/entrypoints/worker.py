@@ -2,9 +2,11 @@
 
     python -m emm_evaluation.entrypoints.worker
 
-A rebuild is a second worker on an empty database with its own consumer group, which reads
-every topic from the start (EVALUATION_MONGODB_DATABASE, EVALUATION_CONSUMER_GROUP, and
-EVALUATION_PUBLISH_DECISIONS=false so it publishes no certification twice).
+A rebuild from the topics is emm_evaluation.entrypoints.rebuild (offline, the same Projector).
+A second worker on an empty database with its own consumer group is the incremental path: it
+reads every topic from the start and keeps up afterwards (EVALUATION_MONGODB_DATABASE,
+EVALUATION_CONSUMER_GROUP, and EVALUATION_PUBLISH_DECISIONS=false so it publishes no
+certification twice).
 """
 
 from __future__ import annotations
