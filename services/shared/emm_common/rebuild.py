@@ -616,6 +616,9 @@ def command_line(run: Callable[[str, bool], Awaitable[RebuildStats]], descriptio
     parser.add_argument("--copy", action=argparse.BooleanOptionalAction, default=copy_by_default, help=copy_help)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    stats = asyncio.run(run(args.database, args.copy))
+    try:
+        stats = asyncio.run(run(args.database, args.copy))
+    except (TargetNotEmpty, LookupError) as exc:
+        parser.exit(2, f"{parser.prog}: {exc}\n")
     print(stats.report())
     return stats
