@@ -6,8 +6,8 @@ rebuild instead
 
 1. reads a *snapshot* of the service's topics: every partition from its earliest offset up to
    its end offset taken at the start (later records are the live worker's business), merged
-   by record timestamp so the order is the one a caught-up worker met; no consumer group, so
-   nothing is committed;
+   by record timestamp, the order a worker that keeps up meets them in (up to the producers'
+   clocks); no consumer group, so nothing is committed;
 2. applies each record with the live worker's own handlers, run by the same `EventProcessor`
    (envelope parsing, schema validation and poison handling are identical), against a
    `StagingStore`: the projection documents held in memory;
