@@ -15,9 +15,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import shutil
 import sys
 import time
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -31,10 +33,7 @@ from emm_common.auth import TokenIssuer, ensure_key_pair  # noqa: E402
 from tests.conftest import KAFKA, MONGODB_URI  # noqa: E402
 from tests.processes import ServiceProcess  # noqa: E402
 
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+from measure import delete_topics, machine, percentile  # noqa: E402
 
 
 async def drive(count: int, concurrency: int, request) -> tuple[float, list[float]]:
@@ -96,35 +95,49 @@ def person(i: int, run: str) -> dict:
             "preferred_language": "fr", "consent_to_contact": True}
 
 
-async def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--requests", type=int, default=600)
-    parser.add_argument("--concurrency", type=int, default=20)
-    parser.add_argument("--sessions", type=int, default=30)
-    args = parser.parse_args()
+@dataclass
+class EnrollmentFigures:
+    """Rates in requests (documents, events) per second; latencies in seconds, one per request."""
+
+    concurrency: int
+    sessions: int
+    bare_rate: float
+    bare_latencies: list[float]
+    spread_rate: float
+    spread_latencies: list[float]
+    hot_rate: float
+    hot_latencies: list[float]
+    insert_rate: float
+    produce_rate: float
+
+
+async def enrollment_figures(requests: int = 600, concurrency: int = 20, sessions: int = 30) -> EnrollmentFigures:
+    """Start a registration API on its own topics and database, measure it and the raw limits,
+    and remove what it created."""
     run = uuid.uuid4().hex[:8]
+    prefix, database = f"b{run}.", f"bench_{run}"
     keys = Path(f"/tmp/emm-bench-{run}")
     ensure_key_pair(keys / "jwt.pem", keys / "jwt.pub.pem")
     organizer = {"Authorization": f"Bearer {TokenIssuer((keys / 'jwt.pem').read_bytes()).issue('bench', 'organizer')}"}
-    api = ServiceProcess("registration", "api", f"b{run}.", f"bench_{run}", keys).start()
+    api = ServiceProcess("registration", "api", prefix, database, keys).start()
     try:
         async with httpx.AsyncClient(base_url=api.url, timeout=120,
-                                     limits=httpx.Limits(max_connections=args.concurrency)) as client:
+                                     limits=httpx.Limits(max_connections=concurrency)) as client:
             await asyncio.sleep(2)  # let the API connect to Kafka
 
             async def healthz(i):
                 await client.get("/healthz")
 
-            bare_rate, bare_lat = await drive(2000, args.concurrency, healthz)
-            sessions = [(await client.post("/sessions", json=session(10_000), headers=organizer)).json()
-                        ["session"]["session_id"] for _ in range(args.sessions)]
+            bare_rate, bare_lat = await drive(2000, concurrency, healthz)
+            spread = [(await client.post("/sessions", json=session(10_000), headers=organizer)).json()
+                      ["session"]["session_id"] for _ in range(sessions)]
 
             async def enroll_spread(i):
-                response = await client.post(f"/sessions/{sessions[i % len(sessions)]}/enrollments",
+                response = await client.post(f"/sessions/{spread[i % len(spread)]}/enrollments",
                                              json=person(i, run), headers=organizer)
                 assert response.status_code == 201, response.text
 
-            spread_rate, spread_lat = await drive(args.requests, args.concurrency, enroll_spread)
+            spread_rate, spread_lat = await drive(requests, concurrency, enroll_spread)
             hot = (await client.post("/sessions", json=session(20), headers=organizer)).json()["session"]["session_id"]
 
             async def enroll_hot(i):
@@ -132,28 +145,47 @@ async def main() -> None:
                                              headers=organizer)
                 assert response.status_code == 201, response.text
 
-            hot_count = min(200, args.requests)
-            hot_rate, hot_lat = await drive(hot_count, args.concurrency, enroll_hot)
+            hot_rate, hot_lat = await drive(min(200, requests), concurrency, enroll_hot)
         database_rate = await raw_database_rate()
-        produce_rate = await raw_produce_rate(f"b{run}.")
+        produce_rate = await raw_produce_rate(prefix)
     finally:
         api.stop()
+        mongo = AsyncIOMotorClient(MONGODB_URI)
+        await mongo.drop_database(database)
+        mongo.close()
+        await delete_topics(prefix)
+        shutil.rmtree(keys, ignore_errors=True)
+    return EnrollmentFigures(concurrency, sessions, bare_rate, bare_lat, spread_rate, spread_lat, hot_rate, hot_lat,
+                             database_rate, produce_rate)
 
-    def ms(values, q):
-        return f"{percentile(values, q) * 1000:7.1f} ms"
 
-    print(f"machine: {Path('/proc/cpuinfo').read_text().count('processor')} cores; concurrency {args.concurrency}")
-    print(f"raw  bare FastAPI GET /healthz        {bare_rate:8.0f} req/s  p50 {ms(bare_lat, .5)}  p99 {ms(bare_lat, .99)}")
-    print(f"raw  FerretDB insert (2 kB)           {database_rate:8.0f} docs/s")
-    print(f"raw  aiokafka produce (300 B, acks=all) {produce_rate:6.0f} events/s")
-    print(f"ours enroll, {args.sessions} sessions ({args.requests} req) {spread_rate:7.1f} req/s  "
-          f"p50 {ms(spread_lat, .5)}  p99 {ms(spread_lat, .99)}")
-    print(f"ours enroll, one session ({hot_count} req)    {hot_rate:7.1f} req/s  "
-          f"p50 {ms(hot_lat, .5)}  p99 {ms(hot_lat, .99)}")
-    print(f"ratio enroll (spread) / bare FastAPI      {spread_rate / bare_rate:6.3f}")
-    print(f"ratio enroll (spread) / raw DB inserts    {spread_rate / database_rate:6.3f}  "
+def ms(values: list[float], q: float) -> str:
+    return f"{percentile(values, q) * 1000:7.1f} ms"
+
+
+def report(f: EnrollmentFigures) -> None:
+    print(f"raw  bare FastAPI GET /healthz        {f.bare_rate:8.0f} req/s  "
+          f"p50 {ms(f.bare_latencies, .5)}  p99 {ms(f.bare_latencies, .99)}")
+    print(f"raw  FerretDB insert (2 kB)           {f.insert_rate:8.0f} docs/s")
+    print(f"raw  aiokafka produce (300 B, acks=all) {f.produce_rate:6.0f} events/s")
+    print(f"ours enroll, {f.sessions} sessions ({len(f.spread_latencies)} req) {f.spread_rate:7.1f} req/s  "
+          f"p50 {ms(f.spread_latencies, .5)}  p99 {ms(f.spread_latencies, .99)}")
+    print(f"ours enroll, one session ({len(f.hot_latencies)} req)    {f.hot_rate:7.1f} req/s  "
+          f"p50 {ms(f.hot_latencies, .5)}  p99 {ms(f.hot_latencies, .99)}")
+    print(f"ratio enroll (spread) / bare FastAPI      {f.spread_rate / f.bare_rate:6.3f}")
+    print(f"ratio enroll (spread) / raw DB inserts    {f.spread_rate / f.insert_rate:6.3f}  "
           f"(each enrollment inserts 4 documents and reads 5-7 by _id)")
-    print(f"ratio enroll (one session) / spread       {hot_rate / spread_rate:6.3f}")
+    print(f"ratio enroll (one session) / spread       {f.hot_rate / f.spread_rate:6.3f}", flush=True)
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--requests", type=int, default=600)
+    parser.add_argument("--concurrency", type=int, default=20)
+    parser.add_argument("--sessions", type=int, default=30)
+    args = parser.parse_args()
+    print(f"machine: {machine()}; concurrency {args.concurrency}", flush=True)
+    report(await enrollment_figures(args.requests, args.concurrency, args.sessions))
 
 
 if __name__ == "__main__":
