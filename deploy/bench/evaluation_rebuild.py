@@ -30,6 +30,7 @@ import asyncio
 import sys
 import time
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
@@ -40,7 +41,7 @@ sys.path.insert(0, str(ROOT))
 
 from emm_common.auth import ensure_key_pair  # noqa: E402
 from emm_common.publisher import EventPublisher  # noqa: E402
-from emm_common.rebuild import snapshot_records  # noqa: E402
+from emm_common.rebuild import RebuildStats, snapshot_records  # noqa: E402
 from emm_common.topics import all_topics, ensure_topics, topic_name  # noqa: E402
 from emm_evaluation.config import Settings  # noqa: E402
 from emm_evaluation.entrypoints.rebuild import rebuild  # noqa: E402
@@ -50,6 +51,8 @@ from emm_notification.entrypoints.rebuild import rebuild as rebuild_notification
 from tests.conftest import KAFKA, MONGODB_URI  # noqa: E402
 from tests.integration.evaluation import registration_events as ev  # noqa: E402
 from tests.processes import ServiceProcess  # noqa: E402
+
+from measure import delete_topics  # noqa: E402
 
 PER_SESSION = 20
 
@@ -175,12 +178,25 @@ async def worker_rate(prefix: str, database_name: str, keys: Path, max_seconds: 
         worker.stop()
 
 
-async def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sessions", type=int, default=1000, help="sessions of 102 events each")
-    parser.add_argument("--worker-seconds", type=float, default=0,
-                        help="also run the worker-based (incremental) rebuild for this long; 0: not")
-    args = parser.parse_args()
+@dataclass
+class RebuildFigures:
+    """Rates per second: events generated through our EventPublisher, consumed raw and through
+    the snapshot reader; FerretDB upserts and bulk-inserted documents; the two rebuilds' stats."""
+
+    events: int
+    generate_rate: float
+    consume: float
+    snapshot: float
+    upsert: float
+    bulk: float
+    evaluation: RebuildStats
+    notification: RebuildStats
+    worker_rate: float | None = None
+
+
+async def rebuild_figures(sessions: int = 1000, worker_seconds: float = 0) -> RebuildFigures:
+    """Generate `sessions` × 102 events on a fresh prefix, measure, print each figure as it
+    comes, and remove the topics and databases it created."""
     prefix = f"bench{uuid.uuid4().hex[:8]}."
     keys = Path("/tmp") / f"{prefix}keys"
     ensure_key_pair(keys / "jwt.pem", keys / "jwt.pub.pem")
@@ -189,8 +205,9 @@ async def main() -> None:
         "raw", "rebuild", "worker", "notification"))
     try:
         started = time.perf_counter()
-        total = await generate(prefix, args.sessions)
-        print(f"generated {total} events on prefix {prefix} in {time.perf_counter() - started:.0f} s")
+        total = await generate(prefix, sessions)
+        generate_rate = total / (time.perf_counter() - started)
+        print(f"generated {total} events on prefix {prefix} in {total / generate_rate:.0f} s")
         consume = await raw_consume_rate(prefix, total)
         snapshot = await snapshot_read_rate(prefix)
         upsert = await raw_upsert_rate(client[raw_db])
@@ -225,11 +242,13 @@ async def main() -> None:
         print(f"notification total:        {notification.events / notification.seconds:10.0f} events/s   "
               f"{notification.seconds:.1f} s", flush=True)
 
-        if args.worker_seconds:
-            done, rate, last = await worker_rate(prefix, worker_db, keys, args.worker_seconds)
+        rate = None
+        if worker_seconds:
+            done, rate, last = await worker_rate(prefix, worker_db, keys, worker_seconds)
             print(f"worker (incremental path): {rate:10.0f} events/s   {done} of {total} events, "
                   f"last 30 s {last:.0f} events/s")
             print(f"rebuild total / worker:    {stats.events / stats.seconds / rate:10.1f}")
+        return RebuildFigures(total, generate_rate, consume, snapshot, upsert, bulk, stats, notification, rate)
     finally:
         for name in (raw_db, rebuild_db, worker_db, notification_db):
             await client.drop_database(name)
@@ -237,17 +256,13 @@ async def main() -> None:
         await delete_topics(prefix)
 
 
-async def delete_topics(prefix: str) -> None:
-    from aiokafka.admin import AIOKafkaAdminClient
-
-    admin = AIOKafkaAdminClient(bootstrap_servers=KAFKA)
-    await admin.start()
-    try:
-        mine = [name for name in await admin.list_topics() if name.startswith(prefix)]
-        if mine:
-            await admin.delete_topics(mine)
-    finally:
-        await admin.close()
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sessions", type=int, default=1000, help="sessions of 102 events each")
+    parser.add_argument("--worker-seconds", type=float, default=0,
+                        help="also run the worker-based (incremental) rebuild for this long; 0: not")
+    args = parser.parse_args()
+    await rebuild_figures(args.sessions, args.worker_seconds)
 
 
 if __name__ == "__main__":
