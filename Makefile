@@ -42,6 +42,6 @@ test-faults: bootstrap
 token: bootstrap
 	@$(PY) -m emm_common.auth token $(or $(ROLE),organizer) $(or $(SUBJECT),me)
 
-# A benchmark against the running local stack: make bench BENCH=enrollment|evaluation_rebuild|notification_delivery [ARGS=...]
+# A benchmark against the running local stack: make bench BENCH=combined|enrollment|evaluation_rebuild|notification_delivery [ARGS=...]
 bench: stack
 	@$(PY) deploy/bench/$(BENCH).py $(ARGS)
