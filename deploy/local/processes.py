@@ -72,13 +72,18 @@ def terminate(component: Component) -> bool:
         component.pidfile.unlink(missing_ok=True)
         return False
     os.killpg(pid, signal.SIGTERM)
-    for _ in range(100):
-        if pid_of(component) is None:
-            break
-        time.sleep(0.1)
-    else:
+    if not _gone_within(component, 10.0):
         os.killpg(pid, signal.SIGKILL)
     component.pidfile.unlink(missing_ok=True)
+    return True
+
+
+def _gone_within(component: Component, seconds: float) -> bool:
+    deadline = time.monotonic() + seconds
+    while pid_of(component) is not None:
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.1)
     return True
 
 
@@ -87,8 +92,5 @@ def kill(component: Component) -> None:
     pid = pid_of(component)
     if pid is not None:
         os.killpg(pid, signal.SIGKILL)
-        for _ in range(100):
-            if pid_of(component) is None:
-                break
-            time.sleep(0.1)
+        _gone_within(component, 10.0)
     component.pidfile.unlink(missing_ok=True)

@@ -9,11 +9,10 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from aiokafka import AIOKafkaConsumer
 from aiokafka.admin import AIOKafkaAdminClient
 
 from emm_common.consumer import ConsumedRecord
-from emm_common.rebuild import partitions_of, snapshot_records
+from emm_common.rebuild import end_offsets, snapshot_records
 
 
 async def read_all(bootstrap: str, topics: list[str]) -> list[ConsumedRecord]:
@@ -24,18 +23,14 @@ async def read_all(bootstrap: str, topics: list[str]) -> list[ConsumedRecord]:
 async def consumer_lag(bootstrap: str, group: str, topics: list[str]) -> int:
     """Records on `topics` the group has not committed yet."""
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, group_id=None)
     await admin.start()
-    await consumer.start()
     try:
         committed = await admin.list_consumer_group_offsets(group)
-        partitions = await partitions_of(bootstrap, topics)
-        ends = await consumer.end_offsets(partitions)
-        return sum(end - (committed[tp].offset if tp in committed and committed[tp].offset >= 0 else 0)
-                   for tp, end in ends.items())
     finally:
-        await consumer.stop()
         await admin.close()
+    ends = await end_offsets(bootstrap, topics)
+    return sum(end - (committed[tp].offset if tp in committed and committed[tp].offset >= 0 else 0)
+               for tp, end in ends.items())
 
 
 async def seconds_until_no_lag(bootstrap: str, groups: dict[str, list[str]], timeout: float) -> dict[str, tuple]:
