@@ -76,8 +76,15 @@ def install_kafka() -> None:
     stamp.write_text(digest)
 
 
+# Our one change to FerretDB v1's SQLite backend (see the patch): reads, updates and deletes by
+# _id use the table's unique _id index instead of scanning the table. Without it every projection
+# write costs in proportion to its collection, and a long-running worker falls behind.
+FERRETDB_PATCH = HERE / "ferretdb-sqlite-id-index.patch"
+
+
 def ferretdb_binary() -> Path:
-    return CACHE / "bin" / f"ferretdb-{FERRETDB_VERSION}"
+    patch = hashlib.sha256(FERRETDB_PATCH.read_bytes()).hexdigest()[:8]
+    return CACHE / "bin" / f"ferretdb-{FERRETDB_VERSION}-{patch}"
 
 
 def install_ferretdb() -> None:
@@ -101,6 +108,7 @@ def install_ferretdb() -> None:
     for path in src.rglob("*"):
         path.chmod(path.stat().st_mode | 0o200)
     (src / "build" / "version" / "version.txt").write_text(FERRETDB_VERSION + "\n")
+    run_quiet(["git", "apply", str(FERRETDB_PATCH)], "patching FerretDB", cwd=src)
     ferretdb_binary().parent.mkdir(parents=True, exist_ok=True)
     run_quiet([go, "build", "-o", str(ferretdb_binary()), "./cmd/ferretdb"], "building FerretDB", cwd=src)
     shutil.rmtree(src, ignore_errors=True)
