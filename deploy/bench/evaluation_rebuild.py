@@ -18,8 +18,9 @@ topic prefix, then prints:
        plans waits for one)
   with --worker-seconds N, also the incremental path: a fresh evaluation worker (new database,
        new consumer group, EVALUATION_PUBLISH_DECISIONS=false) for N seconds, its rate every
-       30 s: on FerretDB v1 (SQLite) even a find by _id scans the table (explain: SCAN), so
-       its rate falls as the projections grow, and a whole stream through it is quadratic.
+       30 s: one event at a time, several round trips each (on FerretDB v1 without our patch,
+       deploy/local/ferretdb-sqlite-id-index.patch, each of them also scanned its table, so
+       the rate fell as the projections grew).
 A benchmark, not a test: figures vary with the machine's load; compare ratios from one run.
 """
 

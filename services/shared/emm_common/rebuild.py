@@ -1,8 +1,8 @@
 """Rebuilding a service's projections from its topics: offline, in one pass, and fast.
 
-A live worker applies each event with reads and writes by `_id`; FerretDB v1 scans a whole
-collection for each of them, so replaying a long stream through a worker is quadratic. A
-rebuild instead
+A live worker applies each event with several reads and writes by `_id`, one database round
+trip each (and, on an unpatched FerretDB v1, a scan of the whole collection each, which makes
+replaying a long stream through a worker quadratic). A rebuild instead
 
 1. reads a *snapshot* of the service's topics: every partition from its earliest offset up to
    its end offset taken at the start (later records are the live worker's business), merged
