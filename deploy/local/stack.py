@@ -15,6 +15,7 @@ import argparse
 import asyncio
 import base64
 import hashlib
+import os
 import shutil
 import smtplib
 import subprocess
@@ -108,7 +109,9 @@ def install_ferretdb() -> None:
     for path in src.rglob("*"):
         path.chmod(path.stat().st_mode | 0o200)
     (src / "build" / "version" / "version.txt").write_text(FERRETDB_VERSION + "\n")
-    run_quiet(["git", "apply", str(FERRETDB_PATCH)], "patching FerretDB", cwd=src)
+    # Outside any repository (git would apply the paths relative to one the cache sits in).
+    run_quiet(["git", "apply", str(FERRETDB_PATCH)], "patching FerretDB", cwd=src,
+              env={**os.environ, "GIT_CEILING_DIRECTORIES": str(src.parent)})
     ferretdb_binary().parent.mkdir(parents=True, exist_ok=True)
     run_quiet([go, "build", "-o", str(ferretdb_binary()), "./cmd/ferretdb"], "building FerretDB", cwd=src)
     shutil.rmtree(src, ignore_errors=True)
