@@ -70,6 +70,7 @@ SCHEDULED_KINDS = ("session_reminder", "evaluation_reminder")  # planned from th
 # emails it sends, all through FerretDB v1: at 3.5 commands/s it could not keep up here (246
 # events behind 71 s after the last fault, 49 s more to drain); at 2.5 it has room to recover.
 OFFERED_RATE = 2.5
+RECOVERY_WATCH_SECONDS = 120  # how long, with the stream still going, each group's lag is watched for a 0
 
 
 @pytest.fixture
