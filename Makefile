@@ -3,7 +3,7 @@
 #   make test   - the whole test suite against the same real components
 # Everything downloaded lives in $(CACHE) (outside the repository).
 
-CACHE ?= $(HOME)/.cache/emm-tot
+CACHE ?= $(or $(EMM_CACHE_DIR),$(HOME)/.cache/emm-tot)
 PY := $(CACHE)/venv/bin/python
 export EMM_CACHE_DIR := $(CACHE)
 # This checkout's own packages, ahead of anything installed in the shared venv.
