@@ -6,6 +6,7 @@ both `partitionkey` and record key) and accept binary and structured mode when c
 
 from __future__ import annotations
 
+import json
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -19,6 +20,10 @@ from emm_common import contract
 
 SPECVERSION = "1.0"
 _JSON = JSONFormat()
+# CloudEvents' required attributes, and `time`, which our contract requires too. The SDK fills
+# in a fresh `id` (and a `specversion`) when a record lacks one, so presence is checked on the
+# record itself, before the SDK sees it.
+REQUIRED_ATTRIBUTES = ("id", "source", "type", "specversion", "time")
 
 
 class MalformedEvent(ValueError):
@@ -94,17 +99,18 @@ def from_record(record: KafkaRecord, *, validate: bool = True) -> Event:
     headers: dict[str, bytes] = {}
     for name, value in record.headers or []:
         headers[name] = value if isinstance(value, bytes) else str(value).encode()
-    if any(name.startswith("ce_") for name in headers) and "ce_time" not in headers:
-        raise MalformedEvent("CloudEvent attribute 'time' is missing")  # the SDK would fill in "now"
+    sent = _attributes_as_sent(headers, record.value)
+    for name in REQUIRED_ATTRIBUTES:
+        if name not in sent:
+            raise MalformedEvent(f"CloudEvent attribute '{name}' is missing")
+        if not isinstance(sent[name], str) or not sent[name].strip():
+            raise MalformedEvent(f"CloudEvent attribute '{name}' is empty or not a string")
     try:
         cloud_event = ce_kafka.from_kafka(ce_kafka.KafkaMessage(headers=headers, key=record.key, value=record.value),
                                           _JSON)
     except Exception as exc:  # the SDK raises many types for bad input; all mean the same to us
         raise MalformedEvent(f"not a CloudEvent: {type(exc).__name__}: {exc}") from exc
     attributes = cloud_event.get_attributes()
-    for required in ("id", "source", "type", "time"):
-        if not attributes.get(required):
-            raise MalformedEvent(f"CloudEvent attribute '{required}' is missing")
     if attributes.get("specversion") != SPECVERSION:
         raise MalformedEvent(f"unsupported specversion {attributes.get('specversion')!r}")
     data = cloud_event.get_data()
@@ -123,3 +129,20 @@ def from_record(record: KafkaRecord, *, validate: bool = True) -> Event:
             raise MalformedEvent(str(exc)) from exc
     return Event(type=event_type, source=attributes["source"], subject=attributes.get("subject") or "",
                  data=data, id=attributes["id"], time=event_time)
+
+
+def _attributes_as_sent(headers: dict[str, bytes], value: bytes) -> dict[str, Any]:
+    """The CloudEvents attributes a record carries itself: its `ce_` headers in binary mode (the
+    mode of any record with one), else the top-level members of its JSON value (structured mode).
+    Raises MalformedEvent for a record that is in neither form."""
+    binary = {name.lower()[3:]: raw.decode("utf-8", "replace") for name, raw in headers.items()
+              if name.lower().startswith("ce_")}
+    if binary:
+        return binary
+    try:
+        document = json.loads(value)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise MalformedEvent(f"not a CloudEvent: no ce_ headers, and the value is not JSON ({exc})") from exc
+    if not isinstance(document, dict):
+        raise MalformedEvent("not a CloudEvent: no ce_ headers, and the value is not a JSON object")
+    return document

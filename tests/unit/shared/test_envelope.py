@@ -62,7 +62,8 @@ def test_building_an_invalid_payload_is_refused():
 
 @pytest.mark.parametrize("value, headers, reason", [
     (b"not json at all", [], "not a CloudEvent"),
-    (b"{}", [], "not a CloudEvent"),
+    (b"{}", [], "'id' is missing"),
+    (b"[1, 2]", [], "not a CloudEvent"),
     (b'{"session_id": "s"}', [("ce_id", b"1"), ("ce_source", b"/x"), ("ce_type", b"org.iom.emm.session.exploded.v1"),
                              ("ce_specversion", b"1.0"), ("ce_time", b"2026-05-18T17:00:00Z"),
                              ("content-type", b"application/json")], "unknown event type"),
@@ -77,3 +78,32 @@ def test_malformed_records_are_refused_with_the_reason(value, headers, reason):
     with pytest.raises(MalformedEvent) as error:
         from_record(KafkaRecord(key=None, value=value, headers=headers))
     assert reason in str(error.value)
+
+
+def _binary_headers_without(attribute: str) -> list[tuple[str, bytes]]:
+    headers = to_record(new_event(COMPLETED, example(COMPLETED), source="/emm/registration")).headers
+    return [(name, value) for name, value in headers if name != f"ce_{attribute}"]
+
+
+@pytest.mark.parametrize("attribute", ["id", "source", "type", "specversion", "time"])
+def test_a_binary_record_without_a_required_attribute_is_refused(attribute):
+    # The SDK would invent a fresh id (and assume specversion 1.0): an event id that is on no topic.
+    with pytest.raises(MalformedEvent, match=f"'{attribute}' is missing"):
+        from_record(KafkaRecord(key=b"ses-dakar-tot-1", value=json.dumps(example(COMPLETED)).encode(),
+                                headers=_binary_headers_without(attribute)))
+
+
+def test_a_binary_record_with_an_empty_id_is_refused():
+    headers = [(name, b"" if name == "ce_id" else value) for name, value in _binary_headers_without("none")]
+    with pytest.raises(MalformedEvent, match="'id' is empty"):
+        from_record(KafkaRecord(key=None, value=json.dumps(example(COMPLETED)).encode(), headers=headers))
+
+
+@pytest.mark.parametrize("attribute", ["id", "source", "type", "specversion", "time"])
+def test_a_structured_record_without_a_required_attribute_is_refused(attribute):
+    envelope = {"id": "e-1", "source": "/elsewhere", "type": COMPLETED, "specversion": "1.0",
+                "time": "2026-05-18T17:00:00Z", "datacontenttype": "application/json", "data": example(COMPLETED)}
+    del envelope[attribute]
+    with pytest.raises(MalformedEvent, match=f"'{attribute}' is missing"):
+        from_record(KafkaRecord(key=None, value=json.dumps(envelope).encode(),
+                                headers=[("content-type", b"application/cloudevents+json")]))
