@@ -22,8 +22,10 @@ class Settings(ServiceSettings):
 
     respondent_key: SecretStr = Field(
         SecretStr("local-respondent-key"),
-        description="HMAC key of respondent references: an anonymous evaluation's event carries one instead of "
-                    "the participant id, so the worker (which has the key) can count it for certification.")
+        description="Key of respondent seals and pseudonyms: an anonymous evaluation's event carries the "
+                    "participant id sealed with it, so the worker (which has the key) can count it for "
+                    "certification; see docs/anonymous-evaluations.md. Losing it loses the anonymous answers' "
+                    "authors on a rebuild.")
     publish_decisions: bool = Field(
         True, description="False for a rebuild worker: it decides no certification itself and takes them all "
                           "from the trainer.certified events of the first run on emm.trainers.")

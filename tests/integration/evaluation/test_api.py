@@ -129,11 +129,42 @@ async def test_evaluations_are_refused_with_the_reason_and_the_item_at_fault(
     assert first.status_code == 201
     again = await client.post(url, json={"answers": answers(), "submission_id": "fbk-e-1"}, headers=token)
     assert again.status_code == 200 and again.json()["duplicate"] is True
-    second = await client.post(url, json={"answers": answers(3), "anonymous": True}, headers=token)
+    made_anonymous = await client.post(url, json={"answers": answers(3), "anonymous": True}, headers=token)
+    assert made_anonymous.status_code == 409 and made_anonymous.json()["detail"][0]["loc"] == ["body", "anonymous"]
+    second = await client.post(url, json={"answers": answers(3)}, headers=token)
     assert second.status_code == 200 and second.json()["replaced_submission_id"] == "fbk-e-1"
     events = await read_events(topic_name("emm.feedback", topic_prefix), 2)
-    assert [e.data.get("participant_id") for e in events] == ["par-1", None]  # anonymous: no participant id
-    assert events[0].data["respondent_ref"] == events[1].data["respondent_ref"]
+    assert [(e.data["participant_id"], e.data.get("replaces_submission_id")) for e in events] == [
+        ("par-1", None), ("par-1", "fbk-e-1")]  # the refused anonymous one published nothing
+
+
+async def test_nothing_on_the_topic_or_in_the_report_links_an_anonymous_evaluation_to_its_author(
+        publisher, worker, client, database, issue, topic_prefix):
+    await registered_session(publisher, database, "ses-anon", 2, status="in_progress")
+    url = "/sessions/ses-anon/feedback"
+    named = await client.post(url, json={"answers": answers(), "submission_id": "fbk-named"},
+                              headers=participant_token(issue, "ses-anon", 1))
+    assert named.status_code == 201
+    for submission_id in ("fbk-anon-1", "fbk-anon-2"):  # an anonymous answer, then its anonymous replacement
+        response = await client.post(url, json={"answers": answers(4, comments=QUOTE), "anonymous": True,
+                                                "submission_id": submission_id},
+                                     headers=participant_token(issue, "ses-anon", 2))
+        assert response.status_code in (200, 201)
+    events = await read_events(topic_name("emm.feedback", topic_prefix), 3)
+    named_event, *anonymous = [e.data for e in events]
+    assert "respondent_ref" not in named_event and "respondent_seal" not in named_event
+    for data in anonymous:
+        assert set(data) & {"participant_id", "respondent_ref"} == set()
+        assert "par-2" not in str(data)
+    assert anonymous[0]["respondent_seal"] != anonymous[1]["respondent_seal"]
+    assert anonymous[1]["replaces_submission_id"] == "fbk-anon-1"
+
+    # The service itself still knows that participant 2 evaluated: two respondents, one current answer each.
+    session = await eventually(lambda: database["sessions"].find_one({"_id": "ses-anon", "respondents.1": {"$exists": True}}))
+    assert len(session["respondents"]) == 2
+    report = (await client.get("/sessions/ses-anon/report", headers=issue("organizer"))).json()
+    assert "par-2" not in str(report) and "fbk-anon" not in str(report)
+    assert {"item_id": "comments", "text": QUOTE, "author": None} in report["comments"]
 
 
 async def test_peer_feedback_scores_and_questionnaire_versions(publisher, worker, client, database, issue,

@@ -90,6 +90,20 @@ def test_named_submission_event_has_the_participant_id():
     assert payload["submitted_at"] == "2026-05-18T17:30:00Z"
 
 
+@pytest.mark.parametrize("first, then", [(False, True), (True, False)])
+def test_a_replacement_keeps_the_anonymity_of_the_first_answer(first, then):
+    earlier = submit("sub-1", anonymous=first).submission
+    with pytest.raises(Conflict) as error:
+        submit("sub-2", anonymous=then, earlier=earlier)
+    assert error.value.field == "anonymous"
+
+
+def test_an_anonymous_answer_can_be_replaced_by_another_anonymous_one():
+    earlier = submit("sub-1", anonymous=True).submission
+    recorded = submit("sub-2", anonymous=True, earlier=earlier)
+    assert recorded.replaced == "sub-1" and "participant_id" not in to_event_payload(recorded.submission)
+
+
 def test_unsupported_language_is_refused():
     with pytest.raises(InvalidInput) as error:
         submit(language="de")
@@ -109,9 +123,3 @@ def test_submission_answers_are_validated_against_the_questionnaire():
     assert error.value.field == "work_performance"
 
 
-def test_the_respondent_reference_is_stable_per_session_and_reveals_nobody():
-    from emm_evaluation.domain.feedback import respondent_ref
-
-    ref = respondent_ref(b"key", "ses-1", "par-1")
-    assert ref == respondent_ref(b"key", "ses-1", "par-1") and len(ref) == 33 and "par-1" not in ref
-    assert ref not in (respondent_ref(b"key", "ses-2", "par-1"), respondent_ref(b"other", "ses-1", "par-1"))

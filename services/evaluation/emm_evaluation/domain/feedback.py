@@ -2,14 +2,19 @@
 
 One submission counts per (session, participant, questionnaire); a resubmission replaces the
 earlier one. An anonymous submission still records its participant here (to keep one per
-person and to know who evaluated, for certification), but its event carries no participant_id
-and reports never show its name.
+person and to know who evaluated, for certification), but its event carries no participant_id,
+only a seal that this service alone can open (domain/respondents.py), and reports never show
+its name.
+
+Whether an evaluation is anonymous is chosen with the first submission, and every replacement
+keeps that choice. A named answer has been published with its author's id; an anonymous
+replacement would name the submission it replaces, so whoever reads the topic would know whose
+it is. An anonymous answer replaced by a named one would likewise name its author. Both are
+refused (409, field `anonymous`); an anonymous answer may be replaced by another anonymous one.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
@@ -21,6 +26,12 @@ from emm_evaluation.domain.questionnaire import LANGUAGES, Questionnaire, valida
 from emm_evaluation.domain.timestamps import aware, utc_iso
 
 STARTED_SESSION_STATUSES = ("in_progress", "completed")
+ANONYMITY_KEPT = {
+    False: "you answered by name already; a replacement must be named too, since an anonymous one "
+           "would show whose answers it replaces",
+    True: "you answered anonymously already; a replacement must be anonymous too, or it would show "
+          "whose the earlier answers were",
+}
 
 
 def check_can_submit(enrollment_status: str | None, session_status: str, session_start_date: date,
@@ -110,6 +121,8 @@ def record_submission(new: FeedbackSubmission, earlier: FeedbackSubmission | Non
         raise ValueError("the earlier submission is for another session, participant or questionnaire")
     if earlier.submission_id == new.submission_id:
         return RecordedSubmission(earlier, duplicate=True)
+    if earlier.anonymous != new.anonymous:
+        raise Conflict("anonymous", ANONYMITY_KEPT[earlier.anonymous])
     return RecordedSubmission(replace(new, replaces_submission_id=earlier.submission_id),
                               replaced=earlier.submission_id)
 
@@ -131,13 +144,3 @@ def to_event_payload(submission: FeedbackSubmission) -> dict[str, Any]:
     if submission.replaces_submission_id:
         payload["replaces_submission_id"] = submission.replaces_submission_id
     return payload
-
-
-def respondent_ref(key: bytes, session_id: str, participant_id: str) -> str:
-    """A pseudonym of the participant within one session (HMAC-SHA256, 32 hex digits).
-
-    Every `feedback.submitted` event carries it: outside consumers cannot tell who answered
-    anonymously, but this service, which holds the key, can count the evaluation for certification.
-    """
-    message = f"{session_id}\x1f{participant_id}".encode()
-    return "r" + hmac.new(key, message, hashlib.sha256).hexdigest()[:32]

@@ -21,6 +21,7 @@ from emm_evaluation.domain import feedback as fb
 from emm_evaluation.domain import peer_feedback as peer
 from emm_evaluation.domain.errors import Conflict, Forbidden, NotFound
 from emm_evaluation.domain.knowledge_test import KnowledgeScores, record_score
+from emm_evaluation.domain.respondents import seal_respondent
 from emm_evaluation.domain.questionnaire import (DEFAULT_QUESTIONNAIRE_ID, questionnaire_from_dict,
                                                  questionnaire_to_dict)
 from emm_evaluation.service_layer import projections as p
@@ -144,7 +145,9 @@ class Evaluation:
             outcome["value"] = Outcome(payload, recorded.replaced, recorded.duplicate)
             if recorded.duplicate:
                 return None
-            payload["respondent_ref"] = fb.respondent_ref(self.respondent_key, session_id, who.subject)
+            if recorded.submission.anonymous:  # so this service can count it for certification
+                payload["respondent_seal"] = seal_respondent(self.respondent_key, session_id, submission_id,
+                                                             who.subject)
             state = {**payload, "participant_id": who.subject}
             return state, [new_event("org.iom.emm.feedback.submitted.v1", payload, source=SOURCE)]
 

@@ -30,7 +30,7 @@ from emm_evaluation.domain import certification as cert
 from emm_evaluation.domain.attendance import days_attended
 from emm_evaluation.domain.certification import CertificationRules
 from emm_evaluation.domain.errors import DomainError
-from emm_evaluation.domain.feedback import respondent_ref
+from emm_evaluation.domain.respondents import InvalidSeal, open_seal, respondent_ref
 from emm_evaluation.domain.peer_feedback import PeerRating, best_rubric_average
 from emm_evaluation.service_layer import projections as p
 
@@ -129,17 +129,30 @@ class Projector:
     async def on_feedback(self, event: Event) -> None:
         data = event.data
         session_id = data["session_id"]
-        ref = data.get("respondent_ref")
-        if ref is None:
-            if "participant_id" not in data:
-                raise PoisonEvent("an evaluation with neither participant_id nor respondent_ref cannot be counted")
-            ref = self.ref(session_id, data["participant_id"])
+        participant_id = self.respondent_of(data)
+        # Events published before seals existed carry only the respondent_ref (one per person and session).
+        ref = self.ref(session_id, participant_id) if participant_id else data["respondent_ref"]
         await self.change("responses", p.response_id(session_id, ref), lambda doc: p.apply_feedback(doc, data, ref))
         session = await self.change("sessions", session_id, lambda doc: p.with_respondent(doc, session_id, ref))
-        candidates = [data["participant_id"]] if "participant_id" in data else session.get("participants", [])
-        for participant_id in candidates:
-            if self.ref(session_id, participant_id) == ref:
-                await self.reconsider(session_id, participant_id)
+        candidates = [participant_id] if participant_id else session.get("participants", [])
+        for candidate in candidates:
+            if self.ref(session_id, candidate) == ref:
+                await self.reconsider(session_id, candidate)
+
+    def respondent_of(self, data: dict) -> str | None:
+        """Whose evaluation this is: named, or from the seal of an anonymous one (None for an old
+        anonymous event that carries only a respondent_ref)."""
+        if "participant_id" in data:
+            return data["participant_id"]
+        if "respondent_seal" in data:
+            try:
+                return open_seal(self.respondent_key, data["session_id"], data["submission_id"],
+                                 data["respondent_seal"])
+            except InvalidSeal as exc:
+                raise PoisonEvent(f"anonymous evaluation {data['submission_id']}: {exc}") from exc
+        if "respondent_ref" not in data:
+            raise PoisonEvent("an evaluation with neither participant_id nor respondent_seal cannot be counted")
+        return None
 
     async def on_trainer_certified(self, event: Event) -> None:
         """What was published is the record: the trainer document takes its values."""
