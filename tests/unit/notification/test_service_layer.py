@@ -70,6 +70,34 @@ async def test_registered_enrollment_is_sent_once_in_the_participants_language(w
     assert outbox_event["type"] == T + "notification.sent.v1"
 
 
+async def test_an_old_session_update_redelivered_plans_nothing_for_people_enrolled_since(world):
+    update = event("session.updated.v1", {"session": ex.session(venue="King Fahd Palace", sequence=2),
+                                          "changed_fields": ["venue"]})
+    await world.consume(update)  # nobody is enrolled yet: nothing to plan
+    assert world.log.entries == {}
+    await world.consume(event("enrollment.registered.v1", ex.enrollment_registered("par-john", "en")))
+    await world.consume(update)  # the same event again, byte for byte
+    assert [e["kind"] for e in world.log.entries.values()] == ["enrollment_registered"]
+
+
+async def test_a_crash_after_the_plan_was_kept_is_repaired_by_the_redelivery_with_that_plan(world):
+    await world.consume(event("enrollment.registered.v1", ex.enrollment_registered("par-john", "en")))
+    update = event("session.updated.v1", {"session": ex.session(venue="King Fahd Palace", sequence=2),
+                                          "changed_fields": ["venue"]})
+    add = world.log.add
+
+    async def crash(entries):
+        raise ConnectionError("the worker died after keeping the plan")
+    world.log.add = crash
+    with pytest.raises(ConnectionError):
+        await world.consume(update)
+    world.log.add = add
+    await world.consume(event("enrollment.registered.v1", ex.enrollment_registered("par-aminata", "fr")))
+    await world.consume(update)  # redelivered after the restart
+    updated = [e["recipient_participant_id"] for e in world.log.entries.values() if e["kind"] == "session_updated"]
+    assert updated == ["par-john"]  # the plan kept at first, not the people enrolled now
+
+
 async def test_participant_without_consent_gets_nothing_and_the_log_says_why(world):
     await world.consume(contact_event("par-moussa", consent=False),
                         event("enrollment.registered.v1", ex.enrollment_registered("par-moussa")))

@@ -1,5 +1,7 @@
 """The notification log in MongoDB: `notifications` (one document per message), `delivery_claims`
-(insert-unique keys, one per attempt or resend) and `scheduled_occasions` (reminders already planned).
+(insert-unique keys, one per attempt or resend), `scheduled_occasions` (reminders already planned)
+and `event_plans` (one document per consumed event: the entries it planned, kept so that a
+redelivery plans nothing anew).
 
 Claims are inserts on purpose: FerretDB v1 lets two concurrent conditional updates of one
 document both match, but refuses a second insert of the same _id.
@@ -32,6 +34,7 @@ class MongoNotificationLog:
         self.occasions = database.scheduled_occasions
         self.queue = database.delivery_queue
         self.awaiting = database.awaiting_contacts
+        self.plans = database.event_plans
 
     async def ensure_indexes(self) -> None:
         # Used by MongoDB 7 for the support queries; FerretDB v1 scans regardless.
@@ -40,6 +43,17 @@ class MongoNotificationLog:
         await self.entries.create_index([("status", ASCENDING), ("created_at", DESCENDING)])
         await self.queue.create_index([("due_at", ASCENDING)])
         await self.awaiting.create_index([("participant_id", ASCENDING)])
+
+    async def plan_of(self, event_id: str) -> list[dict[str, Any]] | None:
+        kept = await self.plans.find_one({"_id": event_id})
+        return None if kept is None else kept["entries"]
+
+    async def keep_plan(self, event_id: str, entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        try:
+            await self.plans.insert_one({"_id": event_id, "entries": entries})
+        except DuplicateKeyError:  # another worker kept a plan first: that one counts
+            return await self.plan_of(event_id)
+        return entries
 
     async def add(self, entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
         inserted = []

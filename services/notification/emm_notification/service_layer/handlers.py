@@ -1,9 +1,15 @@
 """Consumed events: plan the messages an event causes, record them in the log, update the projections.
 
-Every handler reads like: plan from what we know → insert each planned message under its
-notification_id (insert-unique: a redelivered event inserts nothing new) → apply the event to
-its projection once. Recording before projecting means a crash in between is repaired by the
-redelivery, which plans the same ids again.
+Every handler reads like: plan from what we know → keep that plan under the event's id → insert
+each planned message under its notification_id → apply the event to its projection once.
+
+Who is planned for depends on what the projections hold when the event comes (everyone enrolled
+when a session changes), so a plan is made once per event id and kept (`keep_plan`, one
+insert-once write): a redelivered or replayed event, however late, uses the plan it got the
+first time and never reaches people who enrolled since. The plan is kept before any message is
+inserted, so a crash in between is repaired by the redelivery, which inserts the kept plan's
+messages (insert-unique: nothing twice); recording before projecting means the same for the
+projections.
 """
 
 from __future__ import annotations
@@ -74,11 +80,14 @@ class NotificationHandlers:
     async def record_plan(self, event: Event, session_id: str | None, participant_id: str | None = None) -> list[dict]:
         """Plan the event's messages and insert those not in the log yet; return the inserted entries.
         An event about one participant needs only that contact, not the whole session's."""
-        state = await read_model_for(self.projections, session_id, participant_id,
-                                     whole_session=participant_id is None)
-        planned = plan_messages(event.type, event.data, state, event_id=event.id)
-        now = self.clock()
-        inserted = await self.log.add([new_entry(p, now) for p in planned])
+        entries = await self.log.plan_of(event.id)
+        if entries is None:
+            state = await read_model_for(self.projections, session_id, participant_id,
+                                         whole_session=participant_id is None)
+            planned = plan_messages(event.type, event.data, state, event_id=event.id)
+            now = self.clock()
+            entries = await self.log.keep_plan(event.id, [new_entry(p, now) for p in planned])
+        inserted = await self.log.add(entries)
         if any(e["status"] == Status.PLANNED for e in inserted):
             self.on_planned()
         return inserted
