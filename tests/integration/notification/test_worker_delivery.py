@@ -17,11 +17,13 @@ from aiokafka import AIOKafkaConsumer
 from motor.motor_asyncio import AsyncIOMotorClient
 from pymongo import MongoClient
 
+from emm_common.envelope import to_record
 from emm_common.publisher import EventPublisher
 from emm_common.topics import all_topics, ensure_topics, topic_name
 from tests.conftest import KAFKA, MONGODB_URI, eventually
 from tests.integration.notification.harness import calendar_of, contact, event, mailbox, raw_message, start_worker
 from tests.processes import stop
+from tests.topics import consumer_lag, read_topic
 from tests.unit.notification import examples as ex
 
 pytestmark = pytest.mark.integration
@@ -165,6 +167,104 @@ async def test_malformed_event_goes_to_the_dead_letter_topic_with_the_reason(pub
         await consumer.stop()
     assert any(r.startswith("malformed: not a CloudEvent") for r in reasons)
     assert any("participant_id" in r or "enrollment_id" in r for r in reasons)
+
+
+async def test_a_record_without_ce_id_is_dead_lettered_and_sends_no_invitation(publisher, worker, cast):
+    prefix, _ = worker
+    await publish(publisher, event("session.scheduled.v1", {"session": cast.session()}),
+                  contact(cast.pid("aminata"), cast.address("aminata"), "fr"), cast.registered("aminata", "fr"))
+    await arrived(cast.address("aminata"), 1)
+    completed = event("session.completed.v1", {"session_id": cast.session_id, "completed_at": "2026-05-18T17:00:00Z"})
+    record = to_record(completed)
+    await publisher._producer.send_and_wait(topic_name("emm.sessions", prefix), record.value, key=record.key,
+                                            headers=[(k, v) for k, v in record.headers if k != "ce_id"])
+    reasons = await dead_letter_reasons(prefix, cast.session_id.encode(), 1)
+    assert reasons == ["malformed: CloudEvent attribute 'id' is missing"]
+    await asyncio.sleep(2)
+    assert len(mailbox(cast.address("aminata"))) == 1  # no evaluation invitation
+
+
+async def dead_letter_reasons(prefix: str, key: bytes, expected: int) -> list[str]:
+    records = await read_topic(topic_name("emm.dlq.notification", prefix), expected, timeout=60)
+    return [dict(r.headers)["dlq_reason"].decode() for r in records if r.key == key]
+
+
+async def test_an_old_session_update_delivered_again_sends_nothing_to_people_enrolled_since(publisher, cast, log):
+    old_update = event("session.updated.v1", {"session": cast.session(venue="Radisson Blu", sequence=2),
+                                              "changed_fields": ["venue"]})
+    await publish(publisher, event("session.scheduled.v1", {"session": cast.session()}), old_update,
+                  contact(cast.pid("aminata"), cast.address("aminata"), "fr"), cast.registered("aminata", "fr"))
+    await arrived(cast.address("aminata"), 1)  # the confirmation; the update came before she enrolled
+    await publish(publisher, old_update)
+    newer = event("session.updated.v1", {"session": cast.session(venue="King Fahd Palace", sequence=3),
+                                         "changed_fields": ["venue"]})
+    await publish(publisher, newer)  # same key, same partition: consumed after the redelivery
+    await arrived(cast.address("aminata"), 2)
+    await asyncio.sleep(1)
+    assert len(mailbox(cast.address("aminata"))) == 2
+    updates = [e async for e in log.find({"recipient_participant_id": cast.pid("aminata"), "kind": "session_updated"})]
+    assert [e["caused_by_event_id"] for e in updates] == [newer.id]
+
+
+CONSUMED_TOPICS = ("emm.sessions", "emm.enrollments", "emm.feedback", "emm.trainers", "emm.contacts.internal")
+
+
+async def test_every_consumed_event_delivered_again_changes_no_mail_no_log_entry_and_no_topic(
+        publisher, worker, cast, log):
+    """A programme with every event type the worker consumes; then every record on its topics
+    again, byte for byte, in the same order."""
+    prefix, database = worker
+    people = {"aminata": "fr", "john": "en", "joao": "pt", "fatou": "fr"}
+    other = f"{cast.session_id}-b"
+    await publish(publisher, event("session.scheduled.v1", {"session": cast.session(capacity=2, sequence=1)}),
+                  *(contact(cast.pid(n), cast.address(n), lang) for n, lang in people.items()),
+                  event("session.updated.v1", {"session": cast.session(capacity=2, venue="Radisson Blu", sequence=2),
+                                               "changed_fields": ["venue"]}),
+                  cast.registered("aminata", "fr"), cast.registered("john", "en"),
+                  event("enrollment.waitlisted.v1", ex.enrollment_waitlisted(cast.pid("joao"), 1) | {
+                      "session_id": cast.session_id}),
+                  event("enrollment.cancelled.v1", ex.enrollment_cancelled(cast.pid("john")) | {
+                      "session_id": cast.session_id}),
+                  event("enrollment.promoted.v1", ex.enrollment_promoted(cast.pid("joao")) | {
+                      "session_id": cast.session_id}),
+                  event("session.completed.v1", {"session_id": cast.session_id, "completed_at": "2026-05-18T17:00:00Z"}),
+                  event("session.scheduled.v1", {"session": ex.session(session_id=other)}),
+                  event("enrollment.registered.v1", ex.enrollment_registered(cast.pid("aminata"), "fr") | {
+                      "session_id": other, "enrollment_id": "enr-other"}),
+                  event("session.cancelled.v1", {"session_id": other, "reason": "Venue unavailable",
+                                                 "cancelled_at": "2026-05-10T09:00:00Z", "sequence": 2}))
+    await arrived(cast.address("aminata"), 5)  # two confirmations, invitation, reminder, the cancellation
+    await publish(publisher, *(event("feedback.submitted.v1", ex.feedback_submitted(f"sub-{n}-{cast.unique}", cast.pid(n))
+                                     | {"session_id": cast.session_id}) for n in ("aminata", "joao")),
+                  event("trainer.certified.v1", ex.trainer_certified(cast.pid("aminata")) | {
+                      "session_id": cast.session_id}))
+    await arrived(cast.address("aminata"), 6)
+    await arrived(cast.address("fatou"), 1)
+    await arrived(cast.address("joao"), 4)  # waitlisted, promoted, invitation, reminder
+
+    topics = [topic_name(t, prefix) for t in CONSUMED_TOPICS]
+    notifications = topic_name("emm.notifications", prefix)
+
+    async def settled():
+        await eventually(lambda: caught_up(prefix, topics), timeout=60)
+        await asyncio.sleep(3)  # delivery polls every 0.2 s; nothing new is due
+        return {"mail": {n: [m["id"] for m in mailbox(cast.address(n))] for n in people},
+                "log": sorted([e async for e in log.find({"session_id": {"$in": [cast.session_id, other]}})],
+                              key=lambda e: e["_id"]),
+                "published": len(await read_topic(notifications, 0, timeout=1))}
+
+    before = await settled()
+    assert before["published"] > 0 and len(before["log"]) >= 11
+    for topic in topics:
+        for record in sorted(await read_topic(topic, 0, timeout=1), key=lambda r: (r.partition, r.offset)):
+            await publisher._producer.send_and_wait(topic, record.value, key=record.key, partition=record.partition,
+                                                    headers=list(record.headers))
+    after = await settled()
+    assert after == before
+
+
+async def caught_up(prefix: str, topics: list[str]) -> bool:
+    return await consumer_lag(f"{prefix}notification", topics) == 0
 
 
 async def test_whole_programme_sends_exactly_the_expected_messages_in_each_language(publisher, cast, log):
