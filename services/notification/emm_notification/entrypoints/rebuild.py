@@ -20,7 +20,7 @@ No delivery loop, scheduler, SMTP channel or publisher is built. Written with in
   not by events: a rebuild plans none.
 
 The notification log (notifications, delivery_claims, scheduled_occasions, delivery_queue,
-awaiting_contacts) is the record of what was sent and cannot be rebuilt from topics. `--copy`
+awaiting_contacts, event_plans) is the record of what was sent and cannot be rebuilt from topics. `--copy`
 copies it from the live database (NOTIFICATION_MONGODB_DATABASE), pending outboxes left out; do
 that only with the live worker stopped, since a worker on the copy sends what is due in it.
 """
