@@ -35,20 +35,3 @@ async def read_events(topic: str, expected: int, timeout: float = 20.0) -> list[
     records = await read_topic(topic, expected, timeout)
     return [from_record(KafkaRecord(r.key, r.value, list(r.headers))) for r in records]
 
-
-async def consumer_lag(group: str, topics: list[str]) -> int:
-    """How many records of `topics` the consumer group has not committed yet (all of a partition
-    it never committed)."""
-    from aiokafka.admin import AIOKafkaAdminClient
-
-    from emm_common.rebuild import end_offsets
-
-    ends = await end_offsets(KAFKA, topics)
-    admin = AIOKafkaAdminClient(bootstrap_servers=KAFKA)
-    await admin.start()
-    try:
-        committed = await admin.list_consumer_group_offsets(group)
-    finally:
-        await admin.close()
-    return sum(end - (committed[tp].offset if tp in committed and committed[tp].offset >= 0 else 0)
-               for tp, end in ends.items())

@@ -23,7 +23,8 @@ from emm_common.topics import all_topics, ensure_topics, topic_name
 from tests.conftest import KAFKA, MONGODB_URI, eventually
 from tests.integration.notification.harness import calendar_of, contact, event, mailbox, raw_message, start_worker
 from tests.processes import stop
-from tests.topics import consumer_lag, read_topic
+from tests.faults.observe import consumer_lag
+from tests.topics import read_topic
 from tests.unit.notification import examples as ex
 
 pytestmark = pytest.mark.integration
@@ -264,7 +265,7 @@ async def test_every_consumed_event_delivered_again_changes_no_mail_no_log_entry
 
 
 async def caught_up(prefix: str, topics: list[str]) -> bool:
-    return await consumer_lag(f"{prefix}notification", topics) == 0
+    return await consumer_lag(KAFKA, f"{prefix}notification", topics) == 0
 
 
 async def test_whole_programme_sends_exactly_the_expected_messages_in_each_language(publisher, cast, log):
