@@ -44,4 +44,5 @@ token: bootstrap
 
 # A benchmark against the running local stack: make bench BENCH=combined|enrollment|evaluation_rebuild|notification_delivery [ARGS=...]
 bench: stack
+	@command -v wrk >/dev/null || { apt-get install -y -qq wrk || { apt-get update -qq && apt-get install -y -qq wrk; }; }
 	@$(PY) deploy/bench/$(BENCH).py $(ARGS)

@@ -4,9 +4,10 @@
 
 Prints the machine (CPU, memory, nproc, load average at the start and the end), then measures,
 one section after another so that no section competes with another for the CPU:
-  enrollment (enrollment.py): bare FastAPI GET /healthz under uvicorn, raw FerretDB insert rate,
-       raw aiokafka produce rate (acks=all, idempotent, ~300-byte events), and the enrollment API's
-       requests/s with p50/p99 latency at a fixed concurrency (spread over sessions, and into one);
+  enrollment (enrollment.py): with wrk, bare FastAPI GET /healthz, the enrollment API (spread over
+       sessions, and into one) and GET /sessions/{id} at a fixed concurrency; FerretDB insert_one,
+       find_one and conditional replace_one at that concurrency from several client processes; the
+       commands FerretDB counted per enrollment; raw aiokafka produce (acks=all, idempotent);
   round trip: one ~300-byte event at a time (acks=all, idempotent) from a producer to a consumer
        in this process: seconds to the broker's ack and to the consumer, p50/p99;
   accept-to-visible: a registration API, an evaluation worker and a notification worker as real
@@ -243,14 +244,21 @@ def summary(e: EnrollmentFigures, trip: RoundTrip, v: Visibility, r: RebuildFigu
     trip_raw = "aiokafka produce → consume, one event at a time"
     consume = "aiokafka consume of the same topics"
     evaluation, notification = r.evaluation, r.notification
+    insert, find = e.database["insert_one"], e.database["find_one"]
+    writes = e.writes_per_enrollment or 1
     rows = [
-        rate_row(f"enrollment API, {e.sessions} sessions, concurrency {e.concurrency}", e.spread_rate, "req/s",
-                 bare, e.bare_rate, "req/s", f"; {p50_p99(e.spread_latencies)}", f"; {p50_p99(e.bare_latencies)}"),
-        rate_row("enrollment API, all into one session", e.hot_rate, "req/s", bare, e.bare_rate, "req/s",
-                 f"; {p50_p99(e.hot_latencies)}"),
-        rate_row(f"enrollment API, {e.sessions} sessions", e.spread_rate, "req/s",
-                 "FerretDB insert_one, 2 kB, one at a time", e.insert_rate, "docs/s"),
-        latency_row(f"API request → 2xx at {offered}", v.api, bare, e.bare_latencies),
+        rate_row(f"enrollment API, {e.sessions} sessions, concurrency {e.concurrency} (wrk)", e.spread.rate, "req/s",
+                 bare, e.bare.rate, "req/s", f"; {e.spread.percentiles()}", f"; {e.bare.percentiles()}"),
+        rate_row("enrollment API, all into one session", e.hot.rate, "req/s", bare, e.bare.rate, "req/s",
+                 f"; {e.hot.percentiles()}"),
+        rate_row(f"enrollment API, {e.sessions} sessions ({writes:.1f} writes each, counted by FerretDB)",
+                 e.spread.rate, "req/s", f"FerretDB insert_one, concurrency {insert.concurrency}, ÷ {writes:.1f}",
+                 insert.rate / writes, "req/s"),
+        rate_row("GET /sessions/{id} (wrk)", e.get_session.rate, "req/s",
+                 f"FerretDB find_one by _id, concurrency {find.concurrency}", find.rate, "reads/s",
+                 f"; {e.get_session.percentiles()}"),
+        (f"API request → 2xx at {offered}", p50_p99(v.api), bare,
+         f"p50 {e.bare.latency['p50'] * 1000:,.0f} ms, p99 {e.bare.latency['p99'] * 1000:,.0f} ms", "-"),
         latency_row(f"2xx → evaluation projection ({len(v.api) - v.missing} of {v.offered} visible in both)",
                     v.evaluation, trip_raw, trip.consumed),
         latency_row("2xx → notification log", v.notification, trip_raw, trip.consumed),
@@ -275,7 +283,7 @@ def summary(e: EnrollmentFigures, trip: RoundTrip, v: Visibility, r: RebuildFigu
 
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--requests", type=int, default=600, help="enrollment requests for the throughput figure")
+    parser.add_argument("--load-seconds", type=float, default=10, help="how long each wrk load runs")
     parser.add_argument("--concurrency", type=int, default=20, help="enrollment requests in flight")
     parser.add_argument("--sessions", type=int, default=30, help="sessions the throughput figure spreads over")
     parser.add_argument("--round-trips", type=int, default=200, help="events for the raw round trip")
@@ -288,7 +296,7 @@ async def main() -> None:
     print(f"machine: {machine()}", flush=True)
 
     print(f"\n== enrollment API (load average {load_average()})", flush=True)
-    enrollment = await enrollment_figures(args.requests, args.concurrency, args.sessions)
+    enrollment = await enrollment_figures(args.load_seconds, args.concurrency, args.sessions)
     report(enrollment)
 
     print(f"\n== raw round trip (load average {load_average()})", flush=True)
