@@ -3,8 +3,10 @@
 SMTP on --port (default 1025) accepts any sender and recipient and stores each message as an
 .eml file in --maildir. A small HTTP reader on --http-port (default 8025) shows what arrived:
 
-    GET    /messages            JSON list: id, from, to, subject, received_at (oldest first)
+    GET    /messages            JSON list: id, url, from, to, subject, received_at (oldest first)
     GET    /messages?to=ADDR    only messages for that recipient
+    GET    /messages/<id>       JSON: the same and the headers, the text and HTML bodies, the attachments
+                                (filename, content type, size; an .ics invitation is one)
     GET    /messages/<id>.eml   the raw message
     DELETE /messages            empty the mailbox
 """
@@ -15,6 +17,7 @@ import argparse
 import email
 import email.policy
 import json
+import re
 import threading
 import time
 import uuid
@@ -39,17 +42,53 @@ class MaildirHandler:
         return "250 Message accepted for delivery"
 
 
+MESSAGE_PATH = re.compile(r"/messages/(?P<id>[0-9]+-[0-9a-f]{8})(?P<eml>\.eml)?")
+
+
+def parse(maildir: Path, message_id: str) -> email.message.EmailMessage:
+    return email.message_from_bytes((maildir / f"{message_id}.eml").read_bytes(), policy=email.policy.default)
+
+
+def summary(meta: dict, parsed: email.message.EmailMessage) -> dict:
+    return {**meta, "url": f"/messages/{meta['id']}", "subject": str(parsed.get("Subject", "")),
+            "message_id": str(parsed.get("Message-ID", ""))}
+
+
 def list_messages(maildir: Path, to: str | None) -> list[dict]:
     messages = []
     for meta_file in sorted(maildir.glob("*.json")):
         meta = json.loads(meta_file.read_text())
         if to and to.lower() not in (addr.lower() for addr in meta["to"]):
             continue
-        parsed = email.message_from_bytes((maildir / f"{meta['id']}.eml").read_bytes(), policy=email.policy.default)
-        meta["subject"] = str(parsed.get("Subject", ""))
-        meta["message_id"] = str(parsed.get("Message-ID", ""))
-        messages.append(meta)
+        messages.append(summary(meta, parse(maildir, meta["id"])))
     return messages
+
+
+def text_of(part: email.message.EmailMessage | None) -> str | None:
+    """A body part decoded, with SMTP's CRLF line ends made plain newlines (the .eml keeps them)."""
+    if part is None:
+        return None
+    try:
+        content = part.get_content()
+    except (LookupError, UnicodeDecodeError):  # an unknown or wrong charset: show what can be read
+        content = (part.get_payload(decode=True) or b"").decode("utf-8", "replace")
+    return content.replace("\r\n", "\n")
+
+
+def read_message(maildir: Path, message_id: str) -> dict:
+    """One message as JSON: its summary, every header in order, the text/plain and text/html
+    bodies (None when absent) and every other leaf part as an attachment."""
+    parsed = parse(maildir, message_id)
+    text, html = parsed.get_body(("plain",)), parsed.get_body(("html",))
+    # Every leaf part that is not one of the two bodies, however deeply nested (iter_attachments
+    # only looks at the top level).
+    attachments = [{"filename": part.get_filename(), "content_type": part.get_content_type(),
+                    "size": len(part.get_payload(decode=True) or b"")}
+                   for part in parsed.walk()
+                   if not part.is_multipart() and part is not text and part is not html]
+    return {**summary(json.loads((maildir / f"{message_id}.json").read_text()), parsed),
+            "headers": [[name, str(value)] for name, value in parsed.items()],
+            "text": text_of(text), "html": text_of(html), "attachments": attachments}
 
 
 def make_reader(maildir: Path):
@@ -66,12 +105,13 @@ def make_reader(maildir: Path):
             if url.path == "/messages":
                 to = parse_qs(url.query).get("to", [None])[0]
                 self._send(200, json.dumps(list_messages(maildir, to)).encode(), "application/json")
-            elif url.path.startswith("/messages/") and url.path.endswith(".eml"):
-                path = maildir / Path(url.path).name
-                if path.exists():
-                    self._send(200, path.read_bytes(), "message/rfc822")
-                else:
+            elif match := MESSAGE_PATH.fullmatch(url.path):
+                if not (maildir / f"{match['id']}.json").exists():  # written last: none yet, or not whole
                     self._send(404, b'{"detail": "no such message"}', "application/json")
+                elif match["eml"]:
+                    self._send(200, (maildir / f"{match['id']}.eml").read_bytes(), "message/rfc822")
+                else:
+                    self._send(200, json.dumps(read_message(maildir, match["id"])).encode(), "application/json")
             else:
                 self._send(404, b'{"detail": "see /messages"}', "application/json")
 

@@ -1,6 +1,7 @@
 """What every service's FastAPI app shares: lifecycle of its connections, /healthz, /readyz,
-/metrics, bearer-token verification, errors that name the field at fault, and the
-`EMM-Event-Ids` header listing the events a successful request committed."""
+/metrics, bearer-token verification, errors that name the field at fault, the
+`EMM-Event-Ids` header listing the events a successful request committed, and /docs and /redoc
+served with their own copy of Swagger UI and ReDoc."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from typing import Any, Awaitable, Callable
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi_offline import FastAPIOffline
 from prometheus_fastapi_instrumentator import Instrumentator
 from pymongo.errors import ConnectionFailure
 
@@ -135,6 +137,8 @@ def create_service_app(settings: ServiceSettings, *, title: str, description: st
 
     `outbox_collections(database)` names the collections whose outboxes this process relays.
     A DomainError becomes its `http_status` with a body that names the field at fault.
+    /docs and /redoc load their scripts, styles and icon from the service (under
+    /static-offline-docs), so they work offline.
     """
 
     @asynccontextmanager
@@ -148,7 +152,8 @@ def create_service_app(settings: ServiceSettings, *, title: str, description: st
         yield
         await runtime.stop()
 
-    app = FastAPI(title=title, description=description, version=version, lifespan=lifespan)
+    # FastAPI's own pages load Swagger UI, ReDoc and Google Fonts from CDNs: blank without internet.
+    app = FastAPIOffline(title=title, description=description, version=version, lifespan=lifespan)
 
     @app.get("/healthz", tags=["operations"], summary="Liveness: the process answers (never checks Kafka or MongoDB)")
     async def healthz() -> dict[str, str]:
