@@ -165,7 +165,7 @@ async def test_peer_feedback_scores_and_questionnaire_versions(publisher, worker
     assert gained.json() == {"participant_id": "par-2", "pre": 55, "post": 85, "gain": 30}
     wrong = await client.post(scores, json={"participant_id": "par-2", "phase": "post", "score": 150},
                               headers=issue("organizer"))
-    assert wrong.status_code == 422 and wrong.json()["detail"][0]["loc"] == ["body", "post"]
+    assert wrong.status_code == 422 and wrong.json()["detail"][0]["loc"] == ["body", "score"]
     report = (await client.get("/sessions/ses-p/report", headers=issue("organizer"))).json()
     assert report["knowledge_test"]["mean_gain"] == 30
 

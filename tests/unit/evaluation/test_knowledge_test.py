@@ -25,10 +25,11 @@ def test_a_new_score_for_the_same_phase_replaces_the_old():
 
 
 @pytest.mark.parametrize("score", [-1, 100.5, "80", float("nan"), True])
-def test_scores_are_from_0_to_100(score):
+def test_scores_are_from_0_to_100_and_the_error_names_the_score_field(score):
     with pytest.raises(InvalidInput) as error:
         record_score(None, "p1", "post", score)
-    assert error.value.field == "post"
+    assert error.value.field == "score"  # the request's field, not the phase it is for
+    assert "post-test" in error.value.message
 
 
 def test_pass_mark_is_inclusive():

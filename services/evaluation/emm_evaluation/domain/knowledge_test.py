@@ -29,10 +29,11 @@ class KnowledgeScores:
         return self.post - self.pre
 
 
-def check_score(value: Any, field: str = "score") -> float:
-    """A score from 0 to 100 inclusive."""
+def check_score(value: Any, field: str = "score", phase: Phase | None = None) -> float:
+    """A score from 0 to 100 inclusive; InvalidInput names `field`, the message says the phase."""
     if not is_finite_number(value) or not 0 <= value <= 100:
-        raise InvalidInput(field, "must be a number from 0 to 100")
+        test = f"the {phase}-test score" if phase else "the score"
+        raise InvalidInput(field, f"{test} must be a number from 0 to 100")
     return value
 
 
@@ -41,7 +42,8 @@ def record_score(scores: KnowledgeScores | None, participant_id: str, phase: Pha
     if phase not in ("pre", "post"):
         raise InvalidInput("phase", "must be pre or post")
     current = scores or KnowledgeScores(participant_id)
-    return replace(current, **{phase: check_score(score, phase)})
+    # The error names the request's `score` field; the phase is a value, not a field.
+    return replace(current, **{phase: check_score(score, phase=phase)})
 
 
 def passed(post: float, pass_mark: float = DEFAULT_PASS_MARK) -> bool:
