@@ -105,7 +105,7 @@ async def test_evaluations_are_refused_with_the_reason_and_the_item_at_fault(
     assert (await client.post(url, json={"answers": answers()}, headers=issue("organizer"))).status_code == 403
     wrong_scope = participant_token(issue, "ses-later", 1)
     refused = await client.post(url, json={"answers": answers()}, headers=wrong_scope)
-    assert refused.status_code == 403 and refused.json()["detail"][0]["loc"] == ["body", "session_id"]
+    assert refused.status_code == 403 and refused.json()["detail"][0]["loc"] == ["path", "session_id"]
     not_enrolled = await client.post(url, json={"answers": answers()}, headers=participant_token(issue, "ses-e", 9))
     # A token scoped to an enrollment whose event has not reached us yet: try again later, nothing is lost.
     assert not_enrolled.status_code == 409 and not_enrolled.json()["detail"][0]["loc"] == ["body", "enrollment_id"]
@@ -134,6 +134,21 @@ async def test_evaluations_are_refused_with_the_reason_and_the_item_at_fault(
     events = await read_events(topic_name("emm.feedback", topic_prefix), 2)
     assert [e.data.get("participant_id") for e in events] == ["par-1", None]  # anonymous: no participant id
     assert events[0].data["respondent_ref"] == events[1].data["respondent_ref"]
+
+
+async def test_unknown_ids_in_the_path_are_404_located_in_the_path(client, issue):
+    staff = issue("organizer")
+    for url in ("/sessions/ses-nobody/report", "/sessions/ses-nobody/report.csv", "/sessions/ses-nobody/questionnaire",
+                "/questionnaires/q-nobody"):
+        response = await client.get(url, headers=staff)
+        name = "questionnaire_id" if url.startswith("/questionnaires") else "session_id"
+        assert response.status_code == 404 and response.json()["detail"][0]["loc"] == ["path", name], url
+    revoked = await client.post("/trainers/trn-nobody/revoke", json={"reason": "x"}, headers=staff)
+    assert revoked.status_code == 404 and revoked.json()["detail"][0]["loc"] == ["path", "trainer_id"]
+    # A body field of the same request stays in the body.
+    attached = await client.put("/sessions/ses-nobody/questionnaire", json={"questionnaire_id": "q-nobody"},
+                                headers=staff)
+    assert attached.status_code == 404 and attached.json()["detail"][0]["loc"] == ["path", "session_id"]
 
 
 async def test_peer_feedback_scores_and_questionnaire_versions(publisher, worker, client, database, issue,

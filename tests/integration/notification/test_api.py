@@ -65,7 +65,8 @@ async def test_organizer_finds_a_failed_message_resends_it_once_and_the_worker_d
             assert view["history"][-1]["outcome"] == "failed"
             assert api.get("/notifications", headers=headers["participant"]).status_code == 403
             assert api.get("/notifications").status_code == 401
-            assert api.get("/notifications/ntf-nope", headers=headers["organizer"]).status_code == 404
+            unknown = api.get("/notifications/ntf-nope", headers=headers["organizer"])
+            assert unknown.status_code == 404 and unknown.json()["detail"][0]["loc"] == ["path", "notification_id"]
             assert api.post(f"/notifications/{entry['_id']}/resend", headers=headers["service"]).status_code == 403
 
             box.fixed = True

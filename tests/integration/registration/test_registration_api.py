@@ -146,6 +146,20 @@ async def test_bad_session_input_gets_422_naming_the_field_and_publishes_nothing
     assert await read_topic(topic_name("emm.sessions", topic_prefix), 0, timeout=1) == []
 
 
+async def test_unknown_ids_in_the_path_are_located_in_the_path(client, issue, unique):
+    organizer = issue("organizer")
+    missing = await client.get("/sessions/ses-nobody", headers=organizer)
+    assert missing.status_code == 404 and missing.json()["detail"][0]["loc"] == ["path", "session_id"]
+    enrolled = await client.post("/sessions/ses-nobody/enrollments", json=person(1, unique), headers=organizer)
+    assert enrolled.status_code == 404 and enrolled.json()["detail"][0]["loc"] == ["path", "session_id"]
+    session_id = await schedule(client, issue)
+    cancelled = await client.post(f"/sessions/{session_id}/enrollments/enr-nobody/cancellation", json={},
+                                  headers=organizer)
+    assert cancelled.status_code == 404 and cancelled.json()["detail"][0]["loc"] == ["path", "enrollment_id"]
+    someone_else = await client.get("/participants/par-someone-else/history", headers=issue("participant", "par-me"))
+    assert someone_else.status_code == 403 and someone_else.json()["detail"][0]["loc"] == ["path", "participant_id"]
+
+
 async def test_enrolling_in_a_cancelled_session_is_a_conflict(client, issue, unique):
     session_id = await schedule(client, issue)
     cancelled = await client.post(f"/sessions/{session_id}/status", json={"status": "cancelled", "reason": "venue"},
@@ -154,7 +168,7 @@ async def test_enrolling_in_a_cancelled_session_is_a_conflict(client, issue, uni
     response = await client.post(f"/sessions/{session_id}/enrollments", json=person(1, unique),
                                  headers=issue("organizer"))
     assert response.status_code == 409
-    assert response.json()["detail"][0]["loc"][-1] == "session_id"
+    assert response.json()["detail"][0]["loc"] == ["path", "session_id"]
 
 
 async def test_wrong_or_missing_token_changes_nothing(client, issue, topic_prefix):
