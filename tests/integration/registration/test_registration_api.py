@@ -160,6 +160,26 @@ async def test_unknown_ids_in_the_path_are_located_in_the_path(client, issue, un
     assert someone_else.status_code == 403 and someone_else.json()["detail"][0]["loc"] == ["path", "participant_id"]
 
 
+async def test_a_refused_bulk_item_is_named_by_its_index_and_enrolls_nobody(client, issue, unique, topic_prefix):
+    session_id = await schedule(client, issue)
+    url, organizer = f"/sessions/{session_id}/enrollments/bulk", issue("organizer")
+    people = [person(1, unique), person(2, unique, email="not an email"), person(3, unique)]
+    refused = await client.post(url, json={"participants": people}, headers=organizer)
+    assert refused.status_code == 422 and refused.json()["detail"][0]["loc"] == ["body", "participants", 1, "email"]
+    schema = await client.post(url, json={"participants": [person(1, unique), {**person(2, unique), "full_name": 7}]},
+                               headers=organizer)
+    assert schema.status_code == 422 and schema.json()["detail"][0]["loc"] == ["body", "participants", 1, "full_name"]
+    # The refusal came before anything was written: the first person is not enrolled either.
+    roster = (await client.get(f"/sessions/{session_id}/roster", headers=organizer)).json()
+    assert roster["registered"] == [] and roster["waitlist"] == []
+    for topic in ("emm.enrollments", "emm.contacts.internal"):
+        assert await read_topic(topic_name(topic, topic_prefix), 0, timeout=1) == []
+
+    enrolled = await client.post(url, json={"participants": [person(1, unique), person(3, unique)]}, headers=organizer)
+    assert enrolled.status_code == 200 and [e["enrollment"]["full_name"] for e in enrolled.json()] == [
+        "Participant 1", "Participant 3"]
+
+
 async def test_enrolling_in_a_cancelled_session_is_a_conflict(client, issue, unique):
     session_id = await schedule(client, issue)
     cancelled = await client.post(f"/sessions/{session_id}/status", json={"status": "cancelled", "reason": "venue"},

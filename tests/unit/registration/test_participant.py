@@ -3,7 +3,7 @@ from datetime import timezone
 import pytest
 
 from emm_registration.domain.errors import InvalidInput
-from emm_registration.domain.participant import participant_id_for
+from emm_registration.domain.participant import check_details, participant_id_for
 from tests.unit.registration.examples import NOW, later, participant
 
 
@@ -33,6 +33,16 @@ def test_invalid_details_name_the_field(field, value):
     with pytest.raises(InvalidInput) as error:
         participant("aminata", **{field: value})
     assert error.value.field == field
+
+
+def test_details_are_checked_without_registering_anyone():
+    details = {"email": "aminata@example.org", "full_name": "Aminata Diallo", "country": "SN",
+               "preferred_language": "fr", "consent_to_contact": True}
+    check_details(details)  # the optional fields may be left out
+    for field, value in [("email", "not-an-email"), ("phone", "call me"), ("consent_to_contact", None)]:
+        with pytest.raises(InvalidInput) as error:
+            check_details({**details, field: value})
+        assert error.value.field == field
 
 
 def test_naive_time_is_refused():

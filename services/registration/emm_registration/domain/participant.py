@@ -23,6 +23,9 @@ PUBLIC_PROFILE_FIELDS = ("participant_id", "full_name", "organization", "job_tit
 REVISABLE = ("full_name", "phone", "organization", "job_title", "country", "preferred_language", "sex",
              "consent_to_contact")
 
+# `register`'s defaults: a field left out is checked as if it had not been given.
+_UNSET = {"full_name": None, "phone": None, "organization": None, "job_title": None, "country": None,
+          "preferred_language": None, "sex": "undisclosed", "consent_to_contact": None}
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
 _PHONE = re.compile(r"^\+?[0-9 ()-]{6,20}$")
 
@@ -32,6 +35,13 @@ def normalise_email(email: Any) -> str:
     if not isinstance(email, str) or not _EMAIL.match(email.strip()) or len(email.strip()) > 254:
         raise InvalidInput("email", "must be an email address")
     return email.strip().lower()
+
+
+def check_details(details: Mapping[str, Any]) -> None:
+    """Refuse (InvalidInput naming the field) details no participant could be registered with,
+    without registering anyone: a bulk command checks every person before it enrolls the first."""
+    normalise_email(details.get("email"))
+    _checked({**_UNSET, **{name: value for name, value in details.items() if name != "email"}})
 
 
 def participant_id_for(email: str) -> str:

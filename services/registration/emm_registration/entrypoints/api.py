@@ -13,7 +13,7 @@ from emm_common.http import Runtime, create_service_app
 from emm_registration.config import Settings
 from emm_registration.domain.errors import Forbidden, InvalidInput
 from emm_registration.entrypoints import models as m
-from emm_registration.service_layer.commands import Registration, Stores
+from emm_registration.service_layer.commands import EnrollmentResult, Registration, Stores
 
 OrganizerOrParticipant = Annotated[Principal, Depends(require_role("organizer", "participant"))]
 StaffOrParticipant = Annotated[Principal, Depends(require_role("organizer", "facilitator", "participant"))]
@@ -91,6 +91,10 @@ async def invite(session_id: str, body: m.Invitation, who: Organizer, service: S
 async def enroll_one(service: Registration, request: Request, session_id: str, person: m.Person,
                      enrolled_by: str) -> m.EnrollmentCreated:
     result = await service.enroll(session_id, person.model_dump(exclude_none=True), enrolled_by)
+    return enrollment_created(request, session_id, result)
+
+
+def enrollment_created(request: Request, session_id: str, result: EnrollmentResult) -> m.EnrollmentCreated:
     token = request.app.state.token_issuer.issue(result.participant.participant_id, "participant",
                                                  enrollment_id=result.enrollment.enrollment_id,
                                                  session_id=session_id)
@@ -117,7 +121,9 @@ async def enroll(session_id: str, body: m.Person, who: OrganizerOrParticipant, s
              tags=["enrollment"], summary="Enroll invited staff in bulk, in the order given")
 async def enroll_bulk(session_id: str, body: m.BulkEnrollment, who: Organizer, service: Service,
                       request: Request):
-    return [await enroll_one(service, request, session_id, person, "organizer") for person in body.participants]
+    people = [person.model_dump(exclude_none=True) for person in body.participants]
+    return [enrollment_created(request, session_id, result)
+            for result in await service.enroll_all(session_id, people, "organizer")]
 
 
 @router.post("/sessions/{session_id}/enrollments/{enrollment_id}/cancellation", response_model=m.EnrollmentView,
