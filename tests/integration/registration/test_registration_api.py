@@ -237,11 +237,30 @@ async def test_contact_details_travel_only_on_the_internal_topic(client, issue, 
     await client.post(f"/sessions/{session_id}/enrollments", json=person(7, unique, phone="+221 77 123 45 67"),
                       headers=issue("organizer"))
     contacts = await read_events(topic_name("emm.contacts.internal", topic_prefix), 1)
-    assert contacts[0].data["email"] == email and contacts[0].data["phone"] == "+221 77 123 45 67"
+    assert contacts[0].data["email"] == email and contacts[0].data["phone"] == "+221771234567"
     for public in ["emm.sessions", "emm.enrollments", "emm.attendance"]:
         for record in await read_topic(topic_name(public, topic_prefix), 0, timeout=1):
             text = record.value.decode() + json.dumps([(k, v.decode()) for k, v in record.headers])
-            assert email not in text and "77 123 45 67" not in text
+            assert email not in text and "771234567" not in text
+
+
+async def test_a_phone_number_written_any_valid_way_is_published_in_e164_and_an_invalid_one_refused(
+        client, issue, unique, topic_prefix):
+    session_id = await schedule(client, issue)
+    url, organizer = f"/sessions/{session_id}/enrollments", issue("organizer")
+    written = await client.post(url, json=person(1, unique, country="GW", phone="(+245) 955-123-456"),
+                                headers=organizer)
+    assert written.status_code == 201, written.text
+    national = await client.post(url, json=person(2, unique, country="SN", phone="77 000 00 00"), headers=organizer)
+    assert national.status_code == 201, national.text
+    contacts = await read_events(topic_name("emm.contacts.internal", topic_prefix), 2)
+    assert sorted(c.data["phone"] for c in contacts) == ["+221770000000", "+245955123456"]
+
+    # A Guinea-Bissau number without its country code is not a Senegalese number.
+    refused = await client.post(url, json=person(3, unique, country="SN", phone="955123456"), headers=organizer)
+    assert refused.status_code == 422
+    [error] = refused.json()["detail"]
+    assert error["loc"] == ["body", "phone"] and "not a valid phone number in SN" in error["msg"]
 
 
 async def test_a_2xx_survives_a_kill_before_publishing(topic_prefix, unique, keys, issue):

@@ -27,7 +27,6 @@ REVISABLE = ("full_name", "phone", "organization", "job_title", "country", "pref
 _UNSET = {"full_name": None, "phone": None, "organization": None, "job_title": None, "country": None,
           "preferred_language": None, "sex": "undisclosed", "consent_to_contact": None}
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
-_PHONE = re.compile(r"^\+?[0-9 ()-]{6,20}$")
 
 
 def normalise_email(email: Any) -> str:
@@ -92,7 +91,8 @@ class Participant:
             if name not in REVISABLE:
                 raise InvalidInput(name, "cannot be changed")
         current = {name: getattr(self, name) for name in REVISABLE}
-        checked = _checked({**current, **changes})
+        # A phone stored before numbers were normalised is left alone until the person gives one.
+        checked = _checked({**current, **changes}, check_phone="phone" in changes)
         changed = [name for name in REVISABLE if checked[name] != current[name]]
         if not changed:
             return []
@@ -121,10 +121,12 @@ class Participant:
             updated_at=self.updated_at, phone=self.phone, consent_recorded_at=self.consent_recorded_at)
 
 
-def _checked(details: Mapping[str, Any]) -> dict[str, Any]:
-    phone = f.text(details["phone"], "phone", max_length=20, required=False)
-    if phone is not None and not _PHONE.match(phone):
-        raise InvalidInput("phone", "must be a phone number, e.g. +221 77 000 00 00")
+def _checked(details: Mapping[str, Any], check_phone: bool = True) -> dict[str, Any]:
+    """The details normalised; `check_phone=False` keeps the phone as stored (see `revise`)."""
+    country = f.country(details["country"])
+    phone = details["phone"]
+    if check_phone:
+        phone = f.phone(phone, country) if f.text(phone, "phone", max_length=40, required=False) else None
     if not isinstance(details["consent_to_contact"], bool):
         raise InvalidInput("consent_to_contact", "must be true or false")
     return {
@@ -132,7 +134,7 @@ def _checked(details: Mapping[str, Any]) -> dict[str, Any]:
         "phone": phone,
         "organization": f.text(details["organization"], "organization", max_length=200, required=False),
         "job_title": f.text(details["job_title"], "job_title", max_length=200, required=False),
-        "country": f.country(details["country"]),
+        "country": country,
         "preferred_language": f.language(details["preferred_language"], "preferred_language"),
         "sex": f.choice(details["sex"] or "undisclosed", "sex", SEXES),
         "consent_to_contact": details["consent_to_contact"],
