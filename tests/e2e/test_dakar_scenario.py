@@ -38,6 +38,7 @@ from motor.motor_asyncio import AsyncIOMotorClient
 
 from deploy.local.dakar_scenario import IBM_MANAGERS, QUOTE, SENIOR_STAFF, DakarScenario, Outcome
 from emm_common.auth import TokenIssuer
+from emm_common.paging import MAX_LIMIT, next_link
 from emm_common.topics import all_topics, ensure_topics, topic_name
 from tests.conftest import KAFKA, MAIL_READER, MONGODB_URI, SMTP_PORT, eventually
 from tests.processes import ServiceProcess
@@ -466,9 +467,13 @@ async def check_notification(client: httpx.AsyncClient, ids: Ids, pool: list[dic
     name_of_email = {email: name for name, email in ids.email.items()}
 
     async def log(**params) -> list[dict]:
-        response = await client.get("/notifications", params={**params, "limit": 500})
-        assert response.status_code == 200, response.text
-        return response.json()
+        entries, url, query = [], "/notifications", {**params, "limit": MAX_LIMIT}
+        while url:  # every page: the log of a session outgrows one
+            response = await client.get(url, params=query)
+            assert response.status_code == 200, response.text
+            entries += response.json()
+            url, query = next_link(response.headers), None
+        return entries
 
     async def everything_delivered():
         entries = [e for sid in (ids.session_1, ids.session_2) for e in await log(session_id=sid)]

@@ -8,6 +8,7 @@ import io
 
 import pytest
 
+from emm_common.paging import next_link
 from emm_common.topics import topic_name
 from tests.conftest import eventually
 from tests.integration.evaluation import registration_events as ev
@@ -223,6 +224,13 @@ async def test_the_trainer_pool_finds_certified_trainers_with_their_deliveries_a
     assert [(t["participant_id"], t["government_sessions_delivered"]) for t in found] == [("par-1", 1)]
     assert len(await pool(certified_from="2026-05-20", certified_to="2026-05-20")) == 2
     assert await pool(certified_from="2026-06-01") == []
+    first = await client.get("/trainers", params={"limit": 1}, headers=staff)
+    assert len(first.json()) == 1 and first.headers["EMM-Next-Offset"] == "1"
+    second = await client.get(next_link(first.headers), headers=staff)
+    assert [t["participant_id"] for t in first.json() + second.json()] == [t["participant_id"] for t in await pool()]
+    assert "Link" not in second.headers
+    too_many = await client.get("/trainers", params={"limit": 201}, headers=staff)
+    assert too_many.status_code == 422 and too_many.json()["detail"][0]["loc"] == ["query", "limit"]
     assert (await client.get("/trainers", headers=issue("participant", "par-1"))).status_code == 403
 
     assert (await client.post("/trainers/trn-par-2/revoke", json={"reason": "x"},

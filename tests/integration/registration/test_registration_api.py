@@ -8,6 +8,7 @@ import json
 import httpx
 import pytest
 
+from emm_common.paging import next_link
 from emm_common.topics import all_topics, ensure_topics, topic_name
 from tests.conftest import KAFKA
 from tests.processes import ServiceProcess
@@ -178,6 +179,31 @@ async def test_a_refused_bulk_item_is_named_by_its_index_and_enrolls_nobody(clie
     enrolled = await client.post(url, json={"participants": [person(1, unique), person(3, unique)]}, headers=organizer)
     assert enrolled.status_code == 200 and [e["enrollment"]["full_name"] for e in enrolled.json()] == [
         "Participant 1", "Participant 3"]
+
+
+async def test_sessions_and_a_participant_s_history_are_listed_a_page_at_a_time(client, issue, unique):
+    organizer = issue("organizer")
+    ids = [await schedule(client, issue, start_date=f"2026-06-0{day}", end_date=f"2026-06-0{day}")
+           for day in (3, 1, 2)]
+    enrolled = [(await client.post(f"/sessions/{session_id}/enrollments", json=person(1, unique),
+                                   headers=organizer)).json()["enrollment"] for session_id in ids]
+    by_date = [ids[1], ids[2], ids[0]]
+
+    first = await client.get("/sessions", params={"limit": 2}, headers=organizer)
+    assert [s["session"]["session_id"] for s in first.json()] == by_date[:2]
+    assert first.headers["EMM-Next-Offset"] == "2"
+    rest = await client.get(next_link(first.headers), headers=organizer)
+    assert [s["session"]["session_id"] for s in rest.json()] == by_date[2:] and next_link(rest.headers) is None
+    everything = await client.get("/sessions", headers=organizer)  # 3 is under the default page of 50
+    assert len(everything.json()) == 3 and next_link(everything.headers) is None
+    too_many = await client.get("/sessions", params={"limit": 201}, headers=organizer)
+    assert too_many.status_code == 422 and too_many.json()["detail"][0]["loc"] == ["query", "limit"]
+
+    history = f"/participants/{enrolled[0]['participant_id']}/history"
+    page = await client.get(history, params={"limit": 2}, headers=organizer)
+    assert [h["session"]["session_id"] for h in page.json()] == by_date[:2]
+    rest = await client.get(next_link(page.headers), headers=organizer)
+    assert [h["session"]["session_id"] for h in rest.json()] == by_date[2:]
 
 
 async def test_enrolling_in_a_cancelled_session_is_a_conflict(client, issue, unique):
