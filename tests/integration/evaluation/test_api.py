@@ -75,20 +75,22 @@ async def test_the_seed_session_report_says_all_participants_agreed_in_three_lan
                                    headers=reader)).json()
         assert report["headlines"][0] == headline
     report = (await client.get(f"/sessions/{session_id}/report", headers=reader)).json()
-    assert (report["registered"], report["responses"], report["response_rate"]) == (12, 12, 100)
+    assert (report["registered"], report["responses"], report["response_rate"]) == (12, 12, 1.0)
     work = report["ratings"]["likert"][0]
     assert work["item_id"] == "work_performance" and work["counts"] == {"1": 0, "2": 0, "3": 0, "4": 4, "5": 8}
     assert report["ratings"]["scales"][0]["nps"] == 100
-    assert report["attendance"]["by_day"] == [{"day": "2026-05-19", "attended": 12, "rate": 100},
-                                              {"day": "2026-05-20", "attended": 11, "rate": 92}]
+    # Rates are fractions from 0 to 1 (docs/api-conventions.md); percentages only in the headlines.
+    assert report["attendance"]["by_day"] == [{"day": "2026-05-19", "attended": 12, "rate": 1.0},
+                                              {"day": "2026-05-20", "attended": 11, "rate": 11 / 12}]
+    assert report["ratings"]["likert"][0]["agree_rate"] == 1.0 and "agree_percent" not in report["ratings"]["likert"][0]
     assert report["comments"] == [{"item_id": "comments", "text": QUOTE, "author": None}]  # anonymous: no name
 
     exported = await client.get(f"/sessions/{session_id}/report.csv", headers=reader)
     assert exported.headers["content-type"].startswith("text/csv")
     rows = list(csv.DictReader(io.StringIO(exported.text)))
     assert {"dimension": "session", "group": session_id, "section": "likert5", "item_id": "work_performance",
-            "metric": "agree_percent", "value": "100"}.items() <= next(
-        r for r in rows if r["item_id"] == "work_performance" and r["metric"] == "agree_percent").items()
+            "metric": "agree_rate", "value": "1.0"}.items() <= next(
+        r for r in rows if r["item_id"] == "work_performance" and r["metric"] == "agree_rate").items()
 
     across = (await client.get("/reports", params={"country": "SN", "sex": "male"}, headers=reader)).json()
     assert across["session_ids"] == [session_id] and across["responses"] == 6  # the six men; none anonymous

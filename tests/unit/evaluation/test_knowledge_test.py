@@ -41,4 +41,4 @@ def test_summary_gives_means_and_pass_rate():
                                 KnowledgeScores("p3", 50, 71)])
     assert summary.participants_tested == 3
     assert summary.mean_pre == 48.33 and summary.mean_post == 72.0 and summary.mean_gain == 23.67
-    assert summary.passed == 2 and summary.pass_rate == 67
+    assert summary.passed == 2 and summary.pass_rate == 2 / 3

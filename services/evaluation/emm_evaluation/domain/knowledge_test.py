@@ -7,7 +7,7 @@ from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 from emm_evaluation.domain.errors import InvalidInput
-from emm_evaluation.domain.numbers import is_finite_number, mean, percent
+from emm_evaluation.domain.numbers import is_finite_number, mean, rate
 
 Phase = Literal["pre", "post"]
 DEFAULT_PASS_MARK = 70
@@ -53,14 +53,15 @@ def passed(post: float, pass_mark: float = DEFAULT_PASS_MARK) -> bool:
 
 @dataclass(frozen=True)
 class KnowledgeSummary:
-    """Means over a session (2 decimals); gains only over participants who took both tests."""
+    """Means over a session (2 decimals, in points out of 100); gains only over participants who
+    took both tests; `pass_rate` the fraction (0 to 1) of post-tests at or above the pass mark."""
 
     participants_tested: int
     mean_pre: float | None
     mean_post: float | None
     mean_gain: float | None
     passed: int
-    pass_rate: int | None
+    pass_rate: float | None
 
 
 def mean_gain(scores: Iterable[KnowledgeScores]) -> float | None:
@@ -79,5 +80,5 @@ def summarise_scores(scores: Iterable[KnowledgeScores], pass_mark: float = DEFAU
         mean_post=mean(posts),
         mean_gain=mean_gain(scores),
         passed=passes,
-        pass_rate=percent(passes, len(posts)),
+        pass_rate=rate(passes, len(posts)),
     )
