@@ -22,6 +22,8 @@ from typing import Any, Callable, Protocol
 
 import httpx
 
+from emm_common.paging import next_link
+
 YEAR = 2026
 ORGANIZER = "usr-emm-team"
 
@@ -249,7 +251,7 @@ class DakarScenario:
         pool: list[dict] = []
 
         def complete() -> bool:
-            pool[:] = call(evaluation, "GET", "/trainers", headers=self.organizer)
+            pool[:] = every_page(evaluation, "/trainers", headers=self.organizer)
             return expected <= {t["participant_id"] for t in pool}
 
         self.wait(complete, f"{len(expected)} certified trainers")
@@ -284,6 +286,19 @@ class DakarScenario:
     def report(self, session_id: str, language: str = "en") -> dict:
         with httpx.Client(base_url=self.evaluation_url, timeout=60, headers=self.organizer) as evaluation:
             return call(evaluation, "GET", f"/sessions/{session_id}/report", params={"language": language})
+
+
+def every_page(client: httpx.Client, path: str, **kwargs) -> list:
+    """The items of a list endpoint over all its pages (each page's Link header names the next)."""
+    items: list = []
+    url: str | None = path
+    while url:
+        response = client.get(url, **kwargs)
+        if response.status_code >= 400:
+            raise ScenarioError(f"GET {url} failed: {response.status_code} {response.text[:300]}")
+        items += response.json()
+        url = next_link(response.headers)
+    return items
 
 
 def call(client: httpx.Client, method: str, path: str, status_only: bool = False, **kwargs) -> Any:

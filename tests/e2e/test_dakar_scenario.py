@@ -38,6 +38,7 @@ from motor.motor_asyncio import AsyncIOMotorClient
 
 from deploy.local.dakar_scenario import IBM_MANAGERS, QUOTE, SENIOR_STAFF, DakarScenario, Outcome
 from emm_common.auth import TokenIssuer
+from emm_common.paging import MAX_LIMIT, next_link
 from emm_common.topics import all_topics, ensure_topics, topic_name
 from tests.conftest import KAFKA, MAIL_READER, MONGODB_URI, SMTP_PORT, eventually
 from tests.processes import ServiceProcess
@@ -296,7 +297,7 @@ def expected_report(session_id: str, language: str, texts: dict[str, str], *, re
 
     def likert(item: str, counts: dict[int, int], mean: float) -> dict:
         return {"item_id": item, "text": texts[item], "answered": registered,
-                "counts": {str(level): counts.get(level, 0) for level in range(1, 6)}, "agree_percent": 100,
+                "counts": {str(level): counts.get(level, 0) for level in range(1, 6)}, "agree_rate": 1.0,
                 "mean": mean}
 
     top = [likert(item, {4: agreeing, 5: strongly}, mean_top)
@@ -305,15 +306,15 @@ def expected_report(session_id: str, language: str, texts: dict[str, str], *, re
     decimal = f"{mean_top:.2f}" if language == "en" else f"{mean_top:.2f}".replace(".", ",")
     return {
         "session_id": session_id, "questionnaire_id": "tot-default", "questionnaire_version": 1,
-        "language": language, "registered": registered, "responses": registered, "response_rate": 100,
+        "language": language, "registered": registered, "responses": registered, "response_rate": 1.0,
         "attendance": attendance,
         "knowledge_test": {"participants_tested": 0, "mean_pre": None, "mean_post": None, "mean_gain": None,
                            "passed": 0, "pass_rate": None},
         "ratings": {
             "likert": top + fours,
             "scales": [{"item_id": "recommend", "text": texts["recommend"], "answered": registered,
-                        "promoters": registered, "passives": 0, "detractors": 0, "promoter_percent": 100,
-                        "detractor_percent": 0, "nps": 100, "mean": mean_recommend}],
+                        "promoters": registered, "passives": 0, "detractors": 0, "promoter_rate": 1.0,
+                        "detractor_rate": 0.0, "nps": 100, "mean": mean_recommend}],
             "choices": []},
         "headlines": [line.format(mean=decimal) for line in HEADLINES[language]],
         "comments": [{"item_id": "comments", "text": QUOTE, "author": None}],
@@ -325,23 +326,26 @@ def csv_cells(report: dict) -> dict[tuple[str, str, str], str]:
     def cell(value) -> str:
         return "" if value is None else f"{value:.2f}" if isinstance(value, float) else str(value)
 
+    def rate(value) -> str:  # a fraction, written as the JSON number is (not rounded like a mean)
+        return "" if value is None else repr(value)
+
     cells = {("responses", "", "registered"): cell(report["registered"]),
              ("responses", "", "responses"): cell(report["responses"]),
-             ("responses", "", "response_rate"): cell(report["response_rate"]),
-             ("attendance", "", "rate"): cell(report["attendance"]["rate"])}
+             ("responses", "", "response_rate"): rate(report["response_rate"]),
+             ("attendance", "", "rate"): rate(report["attendance"]["rate"])}
     for day in report["attendance"]["by_day"]:
         cells["attendance", day["day"], "attended"] = cell(day["attended"])
-        cells["attendance", day["day"], "rate"] = cell(day["rate"])
+        cells["attendance", day["day"], "rate"] = rate(day["rate"])
     for item in report["ratings"]["likert"]:
         for level, count in item["counts"].items():
             cells["likert5", item["item_id"], f"level_{level}"] = cell(count)
-        for metric in ("answered", "agree_percent", "mean"):
-            cells["likert5", item["item_id"], metric] = cell(item[metric])
+        for metric in ("answered", "agree_rate", "mean"):
+            cells["likert5", item["item_id"], metric] = (rate if metric == "agree_rate" else cell)(item[metric])
     for item in report["ratings"]["scales"]:
         for metric in ("answered", "promoters", "passives", "detractors", "nps", "mean"):
             cells["scale0_10", item["item_id"], metric] = cell(item[metric])
     for metric, value in report["knowledge_test"].items():
-        cells["knowledge_test", "", metric] = cell(value)
+        cells["knowledge_test", "", metric] = (rate if metric.endswith("_rate") else cell)(value)
     return cells
 
 
@@ -356,11 +360,11 @@ async def check_evaluation(client: httpx.AsyncClient, ids: Ids) -> list[dict]:
     questionnaire = (await get("/questionnaires/default")).json()
     texts = {language: {item["item_id"]: item["text"][language] for item in questionnaire["items"]}
              for language in ("en", "fr")}
-    attendance_1 = {"rate": 100, "by_day": [{"day": "2026-05-17", "attended": 8, "rate": 100},
-                                            {"day": "2026-05-18", "attended": 8, "rate": 100}]}
-    # 23 of 24 participant-days; 11 of 12 on the second day.
-    attendance_2 = {"rate": 96, "by_day": [{"day": "2026-05-19", "attended": 12, "rate": 100},
-                                           {"day": "2026-05-20", "attended": 11, "rate": 92}]}
+    attendance_1 = {"rate": 1.0, "by_day": [{"day": "2026-05-17", "attended": 8, "rate": 1.0},
+                                            {"day": "2026-05-18", "attended": 8, "rate": 1.0}]}
+    # 23 of 24 participant-days; 11 of 12 on the second day (rates are fractions, unrounded).
+    attendance_2 = {"rate": 23 / 24, "by_day": [{"day": "2026-05-19", "attended": 12, "rate": 1.0},
+                                                {"day": "2026-05-20", "attended": 11, "rate": 11 / 12}]}
     for language in ("en", "fr"):
         # Session 1: positions 0, 3, 6 agree (4), five strongly agree: (3*4 + 5*5) / 8 = 4.625; (3*9 + 5*10) / 8 = 9.625
         expected_1 = expected_report(ids.session_1, language, texts[language], registered=8,
@@ -384,8 +388,8 @@ async def check_evaluation(client: httpx.AsyncClient, ids: Ids) -> list[dict]:
     # Both Dakar sessions together: 20 respondents, 39 of 40 participant-days; (7*4 + 13*5) / 20 = 4.65.
     both = (await get("/reports", country="SN", language="en")).json()
     assert both["session_ids"] == [ids.session_1, ids.session_2]
-    assert (both["registered"], both["responses"], both["response_rate"]) == (20, 20, 100)
-    assert both["attendance"] == {"rate": 98, "by_day": []}
+    assert (both["registered"], both["responses"], both["response_rate"]) == (20, 20, 1.0)
+    assert both["attendance"] == {"rate": 39 / 40, "by_day": []}
     assert both["headlines"] == [line.format(mean="4.65") for line in HEADLINES["en"]]
     # Anonymous respondents (the first of each roster) count as undisclosed.
     assert [(g["group"], g["responses"]) for g in both["breakdowns"]["sex"]] == [
@@ -466,9 +470,13 @@ async def check_notification(client: httpx.AsyncClient, ids: Ids, pool: list[dic
     name_of_email = {email: name for name, email in ids.email.items()}
 
     async def log(**params) -> list[dict]:
-        response = await client.get("/notifications", params={**params, "limit": 500})
-        assert response.status_code == 200, response.text
-        return response.json()
+        entries, url, query = [], "/notifications", {**params, "limit": MAX_LIMIT}
+        while url:  # every page: the log of a session outgrows one
+            response = await client.get(url, params=query)
+            assert response.status_code == 200, response.text
+            entries += response.json()
+            url, query = next_link(response.headers), None
+        return entries
 
     async def everything_delivered():
         entries = [e for sid in (ids.session_1, ids.session_2) for e in await log(session_id=sid)]

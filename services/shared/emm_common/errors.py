@@ -1,6 +1,7 @@
 """Errors every service's domain raises. Each names the input field (or item) at fault, and
 knows the HTTP status the API answers with (the shared app maps them; the domain stays free
-of HTTP itself)."""
+of HTTP itself, and of where in the request a field was: the app locates it, see
+`emm_common.http.error_location`)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,13 @@ class DomainError(Exception):
         super().__init__(f"{field}: {message}")
         self.field = field
         self.message = message
+        self.within: tuple[str | int, ...] = ()
+
+    def at(self, *container: str | int) -> "DomainError":
+        """This error, raised while handling one item of a list in the request body, e.g.
+        `error.at("participants", 1)`: the answer's `loc` becomes [body, participants, 1, field]."""
+        self.within = (*container, *self.within)
+        return self
 
 
 class InvalidInput(DomainError):

@@ -91,10 +91,23 @@ class Runtime:
         return checks
 
 
-def problem(status: int, field: str, message: str, kind: str) -> JSONResponse:
-    """An error body shaped like FastAPI's own 422: it names the field at fault."""
-    return JSONResponse(status_code=status, content={"detail": [{"loc": ["body", field], "msg": message,
-                                                                 "type": kind}]})
+def problem(status: int, loc: list[str | int], message: str, kind: str) -> JSONResponse:
+    """An error body shaped like FastAPI's own 422: `loc` names the field at fault."""
+    return JSONResponse(status_code=status, content={"detail": [{"loc": loc, "msg": message, "type": kind}]})
+
+
+def error_location(request: Request, exc: DomainError) -> list[str | int]:
+    """Where the field a DomainError names is in the request, as FastAPI's own 422 says it:
+    ["path", name] for a path parameter of the route, ["query", name] for a query parameter it
+    declares and was given, else ["body", *item, name] (item: the list and index `DomainError.at`
+    recorded). The domain only knows field names; this is the one place that knows the request."""
+    if exc.field in request.path_params:
+        return ["path", exc.field]
+    route = request.scope.get("route")
+    declared = {param.alias for param in route.dependant.query_params} if hasattr(route, "dependant") else set()
+    if not exc.within and exc.field in declared and exc.field in request.query_params:
+        return ["query", exc.field]
+    return ["body", *exc.within, exc.field]
 
 
 EVENT_IDS_HEADER = "EMM-Event-Ids"
@@ -181,7 +194,7 @@ def create_service_app(settings: ServiceSettings, *, title: str, description: st
 
     @app.exception_handler(DomainError)
     async def refused(request: Request, exc: DomainError):
-        return problem(exc.http_status, exc.field, exc.message, type(exc).__name__)
+        return problem(exc.http_status, error_location(request, exc), exc.message, type(exc).__name__)
 
     app.add_middleware(AcknowledgeEvents)
     Instrumentator(excluded_handlers=["/metrics"]).instrument(app).expose(

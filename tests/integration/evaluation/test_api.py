@@ -8,6 +8,7 @@ import io
 
 import pytest
 
+from emm_common.paging import next_link
 from emm_common.topics import topic_name
 from tests.conftest import eventually
 from tests.integration.evaluation import registration_events as ev
@@ -74,20 +75,22 @@ async def test_the_seed_session_report_says_all_participants_agreed_in_three_lan
                                    headers=reader)).json()
         assert report["headlines"][0] == headline
     report = (await client.get(f"/sessions/{session_id}/report", headers=reader)).json()
-    assert (report["registered"], report["responses"], report["response_rate"]) == (12, 12, 100)
+    assert (report["registered"], report["responses"], report["response_rate"]) == (12, 12, 1.0)
     work = report["ratings"]["likert"][0]
     assert work["item_id"] == "work_performance" and work["counts"] == {"1": 0, "2": 0, "3": 0, "4": 4, "5": 8}
     assert report["ratings"]["scales"][0]["nps"] == 100
-    assert report["attendance"]["by_day"] == [{"day": "2026-05-19", "attended": 12, "rate": 100},
-                                              {"day": "2026-05-20", "attended": 11, "rate": 92}]
+    # Rates are fractions from 0 to 1 (docs/api-conventions.md); percentages only in the headlines.
+    assert report["attendance"]["by_day"] == [{"day": "2026-05-19", "attended": 12, "rate": 1.0},
+                                              {"day": "2026-05-20", "attended": 11, "rate": 11 / 12}]
+    assert report["ratings"]["likert"][0]["agree_rate"] == 1.0 and "agree_percent" not in report["ratings"]["likert"][0]
     assert report["comments"] == [{"item_id": "comments", "text": QUOTE, "author": None}]  # anonymous: no name
 
     exported = await client.get(f"/sessions/{session_id}/report.csv", headers=reader)
     assert exported.headers["content-type"].startswith("text/csv")
     rows = list(csv.DictReader(io.StringIO(exported.text)))
     assert {"dimension": "session", "group": session_id, "section": "likert5", "item_id": "work_performance",
-            "metric": "agree_percent", "value": "100"}.items() <= next(
-        r for r in rows if r["item_id"] == "work_performance" and r["metric"] == "agree_percent").items()
+            "metric": "agree_rate", "value": "1.0"}.items() <= next(
+        r for r in rows if r["item_id"] == "work_performance" and r["metric"] == "agree_rate").items()
 
     across = (await client.get("/reports", params={"country": "SN", "sex": "male"}, headers=reader)).json()
     assert across["session_ids"] == [session_id] and across["responses"] == 6  # the six men; none anonymous
@@ -105,7 +108,7 @@ async def test_evaluations_are_refused_with_the_reason_and_the_item_at_fault(
     assert (await client.post(url, json={"answers": answers()}, headers=issue("organizer"))).status_code == 403
     wrong_scope = participant_token(issue, "ses-later", 1)
     refused = await client.post(url, json={"answers": answers()}, headers=wrong_scope)
-    assert refused.status_code == 403 and refused.json()["detail"][0]["loc"] == ["body", "session_id"]
+    assert refused.status_code == 403 and refused.json()["detail"][0]["loc"] == ["path", "session_id"]
     not_enrolled = await client.post(url, json={"answers": answers()}, headers=participant_token(issue, "ses-e", 9))
     # A token scoped to an enrollment whose event has not reached us yet: try again later, nothing is lost.
     assert not_enrolled.status_code == 409 and not_enrolled.json()["detail"][0]["loc"] == ["body", "enrollment_id"]
@@ -167,6 +170,21 @@ async def test_nothing_on_the_topic_or_in_the_report_links_an_anonymous_evaluati
     assert {"item_id": "comments", "text": QUOTE, "author": None} in report["comments"]
 
 
+async def test_unknown_ids_in_the_path_are_404_located_in_the_path(client, issue):
+    staff = issue("organizer")
+    for url in ("/sessions/ses-nobody/report", "/sessions/ses-nobody/report.csv", "/sessions/ses-nobody/questionnaire",
+                "/questionnaires/q-nobody"):
+        response = await client.get(url, headers=staff)
+        name = "questionnaire_id" if url.startswith("/questionnaires") else "session_id"
+        assert response.status_code == 404 and response.json()["detail"][0]["loc"] == ["path", name], url
+    revoked = await client.post("/trainers/trn-nobody/revoke", json={"reason": "x"}, headers=staff)
+    assert revoked.status_code == 404 and revoked.json()["detail"][0]["loc"] == ["path", "trainer_id"]
+    # A body field of the same request stays in the body.
+    attached = await client.put("/sessions/ses-nobody/questionnaire", json={"questionnaire_id": "q-nobody"},
+                                headers=staff)
+    assert attached.status_code == 404 and attached.json()["detail"][0]["loc"] == ["path", "session_id"]
+
+
 async def test_peer_feedback_scores_and_questionnaire_versions(publisher, worker, client, database, issue,
                                                                topic_prefix):
     await registered_session(publisher, database, "ses-p", 3, status="in_progress")
@@ -196,7 +214,7 @@ async def test_peer_feedback_scores_and_questionnaire_versions(publisher, worker
     assert gained.json() == {"participant_id": "par-2", "pre": 55, "post": 85, "gain": 30}
     wrong = await client.post(scores, json={"participant_id": "par-2", "phase": "post", "score": 150},
                               headers=issue("organizer"))
-    assert wrong.status_code == 422 and wrong.json()["detail"][0]["loc"] == ["body", "post"]
+    assert wrong.status_code == 422 and wrong.json()["detail"][0]["loc"] == ["body", "score"]
     report = (await client.get("/sessions/ses-p/report", headers=issue("organizer"))).json()
     assert report["knowledge_test"]["mean_gain"] == 30
 
@@ -239,6 +257,13 @@ async def test_the_trainer_pool_finds_certified_trainers_with_their_deliveries_a
     assert [(t["participant_id"], t["government_sessions_delivered"]) for t in found] == [("par-1", 1)]
     assert len(await pool(certified_from="2026-05-20", certified_to="2026-05-20")) == 2
     assert await pool(certified_from="2026-06-01") == []
+    first = await client.get("/trainers", params={"limit": 1}, headers=staff)
+    assert len(first.json()) == 1 and first.headers["EMM-Next-Offset"] == "1"
+    second = await client.get(next_link(first.headers), headers=staff)
+    assert [t["participant_id"] for t in first.json() + second.json()] == [t["participant_id"] for t in await pool()]
+    assert "Link" not in second.headers
+    too_many = await client.get("/trainers", params={"limit": 201}, headers=staff)
+    assert too_many.status_code == 422 and too_many.json()["detail"][0]["loc"] == ["query", "limit"]
     assert (await client.get("/trainers", headers=issue("participant", "par-1"))).status_code == 403
 
     assert (await client.post("/trainers/trn-par-2/revoke", json={"reason": "x"},

@@ -4,12 +4,14 @@ read the log; an organizer resends a failed message and the worker sends it."""
 from __future__ import annotations
 
 import asyncio
+from datetime import datetime, timedelta, timezone
 
 import pytest
 from aiosmtpd.controller import Controller
 from fastapi.testclient import TestClient
 
 from emm_common.auth import TokenIssuer, ensure_key_pair
+from emm_common.paging import next_link
 from emm_notification.config import Settings
 from emm_notification.entrypoints.api import create_app
 from tests.conftest import KAFKA, MONGODB_URI, eventually
@@ -65,7 +67,8 @@ async def test_organizer_finds_a_failed_message_resends_it_once_and_the_worker_d
             assert view["history"][-1]["outcome"] == "failed"
             assert api.get("/notifications", headers=headers["participant"]).status_code == 403
             assert api.get("/notifications").status_code == 401
-            assert api.get("/notifications/ntf-nope", headers=headers["organizer"]).status_code == 404
+            unknown = api.get("/notifications/ntf-nope", headers=headers["organizer"])
+            assert unknown.status_code == 404 and unknown.json()["detail"][0]["loc"] == ["path", "notification_id"]
             assert api.post(f"/notifications/{entry['_id']}/resend", headers=headers["service"]).status_code == 403
 
             box.fixed = True
@@ -88,3 +91,29 @@ async def test_organizer_finds_a_failed_message_resends_it_once_and_the_worker_d
     finally:
         stop(worker)
         server.stop()
+
+
+async def test_the_log_is_paged_newest_first(mongo_database, topic_prefix, tokens):
+    public_key, headers = tokens
+    created = datetime(2026, 5, 17, 9, 0, tzinfo=timezone.utc)
+    for n in range(5):
+        await mongo_database.notifications.insert_one({
+            "_id": f"ntf-{n}", "kind": "enrollment_registered", "channel": "email",
+            "recipient_participant_id": "par-ana", "session_id": "ses-1", "caused_by_event_id": f"evt-{n}",
+            "language": "fr", "status": "sent", "reason": None, "attempts": 1, "history": [],
+            "created_at": created + timedelta(minutes=n), "sent_at": None, "possible_duplicate": False})
+    settings = Settings(kafka_bootstrap_servers=KAFKA, mongodb_uri=MONGODB_URI, topic_prefix=topic_prefix,
+                        mongodb_database=mongo_database.name, jwt_public_key_file=public_key)
+    with TestClient(create_app(settings)) as api:
+        first = api.get("/notifications", params={"session_id": "ses-1", "limit": 2}, headers=headers["organizer"])
+        assert [e["notification_id"] for e in first.json()] == ["ntf-4", "ntf-3"]
+        assert first.headers["EMM-Next-Offset"] == "2"
+        seen, url = [], "/notifications?session_id=ses-1&limit=2"
+        while url:
+            page = api.get(url, headers=headers["organizer"])
+            seen += [e["notification_id"] for e in page.json()]
+            url = next_link(page.headers)
+        assert seen == ["ntf-4", "ntf-3", "ntf-2", "ntf-1", "ntf-0"]
+        assert "Link" not in api.get("/notifications", headers=headers["organizer"]).headers  # 5 < 50
+        too_many = api.get("/notifications", params={"limit": 201}, headers=headers["organizer"])
+        assert too_many.status_code == 422 and too_many.json()["detail"][0]["loc"] == ["query", "limit"]

@@ -8,6 +8,7 @@ import json
 import httpx
 import pytest
 
+from emm_common.paging import next_link
 from emm_common.topics import all_topics, ensure_topics, topic_name
 from tests.conftest import KAFKA
 from tests.processes import ServiceProcess
@@ -146,6 +147,65 @@ async def test_bad_session_input_gets_422_naming_the_field_and_publishes_nothing
     assert await read_topic(topic_name("emm.sessions", topic_prefix), 0, timeout=1) == []
 
 
+async def test_unknown_ids_in_the_path_are_located_in_the_path(client, issue, unique):
+    organizer = issue("organizer")
+    missing = await client.get("/sessions/ses-nobody", headers=organizer)
+    assert missing.status_code == 404 and missing.json()["detail"][0]["loc"] == ["path", "session_id"]
+    enrolled = await client.post("/sessions/ses-nobody/enrollments", json=person(1, unique), headers=organizer)
+    assert enrolled.status_code == 404 and enrolled.json()["detail"][0]["loc"] == ["path", "session_id"]
+    session_id = await schedule(client, issue)
+    cancelled = await client.post(f"/sessions/{session_id}/enrollments/enr-nobody/cancellation", json={},
+                                  headers=organizer)
+    assert cancelled.status_code == 404 and cancelled.json()["detail"][0]["loc"] == ["path", "enrollment_id"]
+    someone_else = await client.get("/participants/par-someone-else/history", headers=issue("participant", "par-me"))
+    assert someone_else.status_code == 403 and someone_else.json()["detail"][0]["loc"] == ["path", "participant_id"]
+
+
+async def test_a_refused_bulk_item_is_named_by_its_index_and_enrolls_nobody(client, issue, unique, topic_prefix):
+    session_id = await schedule(client, issue)
+    url, organizer = f"/sessions/{session_id}/enrollments/bulk", issue("organizer")
+    people = [person(1, unique), person(2, unique, email="not an email"), person(3, unique)]
+    refused = await client.post(url, json={"participants": people}, headers=organizer)
+    assert refused.status_code == 422 and refused.json()["detail"][0]["loc"] == ["body", "participants", 1, "email"]
+    schema = await client.post(url, json={"participants": [person(1, unique), {**person(2, unique), "full_name": 7}]},
+                               headers=organizer)
+    assert schema.status_code == 422 and schema.json()["detail"][0]["loc"] == ["body", "participants", 1, "full_name"]
+    # The refusal came before anything was written: the first person is not enrolled either.
+    roster = (await client.get(f"/sessions/{session_id}/roster", headers=organizer)).json()
+    assert roster["registered"] == [] and roster["waitlist"] == []
+    for topic in ("emm.enrollments", "emm.contacts.internal"):
+        assert await read_topic(topic_name(topic, topic_prefix), 0, timeout=1) == []
+
+    enrolled = await client.post(url, json={"participants": [person(1, unique), person(3, unique)]}, headers=organizer)
+    assert enrolled.status_code == 200 and [e["enrollment"]["full_name"] for e in enrolled.json()] == [
+        "Participant 1", "Participant 3"]
+
+
+async def test_sessions_and_a_participant_s_history_are_listed_a_page_at_a_time(client, issue, unique):
+    organizer = issue("organizer")
+    ids = [await schedule(client, issue, start_date=f"2026-06-0{day}", end_date=f"2026-06-0{day}")
+           for day in (3, 1, 2)]
+    enrolled = [(await client.post(f"/sessions/{session_id}/enrollments", json=person(1, unique),
+                                   headers=organizer)).json()["enrollment"] for session_id in ids]
+    by_date = [ids[1], ids[2], ids[0]]
+
+    first = await client.get("/sessions", params={"limit": 2}, headers=organizer)
+    assert [s["session"]["session_id"] for s in first.json()] == by_date[:2]
+    assert first.headers["EMM-Next-Offset"] == "2"
+    rest = await client.get(next_link(first.headers), headers=organizer)
+    assert [s["session"]["session_id"] for s in rest.json()] == by_date[2:] and next_link(rest.headers) is None
+    everything = await client.get("/sessions", headers=organizer)  # 3 is under the default page of 50
+    assert len(everything.json()) == 3 and next_link(everything.headers) is None
+    too_many = await client.get("/sessions", params={"limit": 201}, headers=organizer)
+    assert too_many.status_code == 422 and too_many.json()["detail"][0]["loc"] == ["query", "limit"]
+
+    history = f"/participants/{enrolled[0]['participant_id']}/history"
+    page = await client.get(history, params={"limit": 2}, headers=organizer)
+    assert [h["session"]["session_id"] for h in page.json()] == by_date[:2]
+    rest = await client.get(next_link(page.headers), headers=organizer)
+    assert [h["session"]["session_id"] for h in rest.json()] == by_date[2:]
+
+
 async def test_enrolling_in_a_cancelled_session_is_a_conflict(client, issue, unique):
     session_id = await schedule(client, issue)
     cancelled = await client.post(f"/sessions/{session_id}/status", json={"status": "cancelled", "reason": "venue"},
@@ -154,7 +214,7 @@ async def test_enrolling_in_a_cancelled_session_is_a_conflict(client, issue, uni
     response = await client.post(f"/sessions/{session_id}/enrollments", json=person(1, unique),
                                  headers=issue("organizer"))
     assert response.status_code == 409
-    assert response.json()["detail"][0]["loc"][-1] == "session_id"
+    assert response.json()["detail"][0]["loc"] == ["path", "session_id"]
 
 
 async def test_wrong_or_missing_token_changes_nothing(client, issue, topic_prefix):
@@ -203,11 +263,30 @@ async def test_contact_details_travel_only_on_the_internal_topic(client, issue, 
     await client.post(f"/sessions/{session_id}/enrollments", json=person(7, unique, phone="+221 77 123 45 67"),
                       headers=issue("organizer"))
     contacts = await read_events(topic_name("emm.contacts.internal", topic_prefix), 1)
-    assert contacts[0].data["email"] == email and contacts[0].data["phone"] == "+221 77 123 45 67"
+    assert contacts[0].data["email"] == email and contacts[0].data["phone"] == "+221771234567"
     for public in ["emm.sessions", "emm.enrollments", "emm.attendance"]:
         for record in await read_topic(topic_name(public, topic_prefix), 0, timeout=1):
             text = record.value.decode() + json.dumps([(k, v.decode()) for k, v in record.headers])
-            assert email not in text and "77 123 45 67" not in text
+            assert email not in text and "771234567" not in text
+
+
+async def test_a_phone_number_written_any_valid_way_is_published_in_e164_and_an_invalid_one_refused(
+        client, issue, unique, topic_prefix):
+    session_id = await schedule(client, issue)
+    url, organizer = f"/sessions/{session_id}/enrollments", issue("organizer")
+    written = await client.post(url, json=person(1, unique, country="GW", phone="(+245) 955-123-456"),
+                                headers=organizer)
+    assert written.status_code == 201, written.text
+    national = await client.post(url, json=person(2, unique, country="SN", phone="77 000 00 00"), headers=organizer)
+    assert national.status_code == 201, national.text
+    contacts = await read_events(topic_name("emm.contacts.internal", topic_prefix), 2)
+    assert sorted(c.data["phone"] for c in contacts) == ["+221770000000", "+245955123456"]
+
+    # A Guinea-Bissau number without its country code is not a Senegalese number.
+    refused = await client.post(url, json=person(3, unique, country="SN", phone="955123456"), headers=organizer)
+    assert refused.status_code == 422
+    [error] = refused.json()["detail"]
+    assert error["loc"] == ["body", "phone"] and "not a valid phone number in SN" in error["msg"]
 
 
 async def test_a_2xx_survives_a_kill_before_publishing(topic_prefix, unique, keys, issue):

@@ -25,10 +25,11 @@ def test_a_new_score_for_the_same_phase_replaces_the_old():
 
 
 @pytest.mark.parametrize("score", [-1, 100.5, "80", float("nan"), True])
-def test_scores_are_from_0_to_100(score):
+def test_scores_are_from_0_to_100_and_the_error_names_the_score_field(score):
     with pytest.raises(InvalidInput) as error:
         record_score(None, "p1", "post", score)
-    assert error.value.field == "post"
+    assert error.value.field == "score"  # the request's field, not the phase it is for
+    assert "post-test" in error.value.message
 
 
 def test_pass_mark_is_inclusive():
@@ -40,4 +41,4 @@ def test_summary_gives_means_and_pass_rate():
                                 KnowledgeScores("p3", 50, 71)])
     assert summary.participants_tested == 3
     assert summary.mean_pre == 48.33 and summary.mean_post == 72.0 and summary.mean_gain == 23.67
-    assert summary.passed == 2 and summary.pass_rate == 67
+    assert summary.passed == 2 and summary.pass_rate == 2 / 3

@@ -89,13 +89,14 @@ def test_nobody_agreeing_says_so():
 def test_likert_item_gives_counts_agreement_and_mean():
     summary = build_session_report(session(FIVE_OF_SIX), "en").ratings.likert_item("methodology")
     assert summary.counts == {1: 0, 2: 1, 3: 0, 4: 2, 5: 3}
-    assert summary.answered == 6 and summary.agree_percent == 83 and summary.mean == 4.17
+    assert summary.answered == 6 and summary.agree_rate == 5 / 6 and summary.mean == 4.17
 
 
 def test_one_dissent_in_many_is_never_reported_as_100_percent():
     responses = [response(minute=i) for i in range(299)] + [response(level=1, minute=300)]
-    assert build_session_report(session(responses, registered=300), "en").ratings.likert_item(
-        "work_performance").agree_percent == 99
+    report = build_session_report(session(responses, registered=300), "en")
+    assert report.ratings.likert_item("work_performance").agree_rate == 299 / 300
+    assert report.headlines[0].startswith("99% of participants")
 
 
 def test_nps_counts_promoters_minus_detractors():
@@ -109,9 +110,33 @@ def test_nps_counts_promoters_minus_detractors():
 
 def test_response_and_attendance_rates():
     report = build_session_report(session(SIX_AGREE[:3], registered=6), "en")
-    assert report.response_rate == 50
-    assert report.attendance.rate == 92  # 11 of 12 participant-days
-    assert [(d.day, d.attended, d.rate) for d in report.attendance.by_day] == [(DAY1, 6, 100), (DAY2, 5, 83)]
+    assert report.response_rate == 0.5
+    assert report.attendance.rate == 11 / 12  # of the participant-days
+    assert [(d.day, d.attended, d.rate) for d in report.attendance.by_day] == [(DAY1, 6, 1.0), (DAY2, 5, 5 / 6)]
+
+
+def rates_and_percentages(data, path=()):
+    """Every (path, value) of a report's JSON whose key says it is a rate or a percentage."""
+    if isinstance(data, dict):
+        for key, value in data.items():
+            if key == "rate" or key.endswith(("_rate", "_percent")):
+                yield (*path, key), value
+            yield from rates_and_percentages(value, (*path, key))
+    elif isinstance(data, list):
+        for index, value in enumerate(data):
+            yield from rates_and_percentages(value, (*path, index))
+
+
+def test_every_rate_is_a_fraction_from_0_to_1_named_rate_and_no_number_is_a_percentage():
+    responses = FIVE_OF_SIX + [response(recommend=6, minute=20, profile=SN)]
+    facts = session(responses, registered=8, scores=[KnowledgeScores("p1", 40, 80), KnowledgeScores("p2", 60, 65)])
+    for report in (build_session_report(facts, "en"), build_aggregate_report([facts], "en")):
+        found = dict(rates_and_percentages(report_to_dict(report)))
+        assert found and not [path for path in found if path[-1].endswith("_percent")]
+        assert all(value is None or (isinstance(value, float) and 0 <= value <= 1) for value in found.values()), found
+        assert any(0 < value < 1 for value in found.values() if value is not None)
+        assert {r["metric"] for r in csv.DictReader(io.StringIO(report_to_csv(report)))
+                if r["metric"].endswith("_percent")} == set()
 
 
 def test_knowledge_test_gain_is_in_the_report():
@@ -155,9 +180,10 @@ def test_csv_has_one_row_per_item_and_metric():
     by_key = {(r["section"], r["item_id"], r["metric"]): r["value"] for r in rows}
     assert by_key[("likert5", "methodology", "mean")] == "4.17"
     assert by_key[("likert5", "methodology", "level_2")] == "1"
-    assert by_key[("likert5", "work_performance", "agree_percent")] == "83"
-    assert by_key[("scale0_10", "recommend", "nps")] == "100"
-    assert by_key[("responses", "", "response_rate")] == "100"
+    assert by_key[("likert5", "work_performance", "agree_rate")] == repr(5 / 6)  # the JSON number, unrounded
+    assert by_key[("scale0_10", "recommend", "nps")] == "100"  # a score from -100 to 100, not a rate
+    assert by_key[("responses", "", "response_rate")] == "1.0"
+    assert by_key[("attendance", "", "rate")] == repr(11 / 12)
     assert by_key[("knowledge_test", "", "mean_gain")] == ""
     assert {r["dimension"] for r in rows} == {"session"}
     assert len(by_key) == len(rows)
@@ -179,7 +205,7 @@ def test_aggregate_breaks_down_by_country_office_sex_and_month():
                    registered=4, session_id="ses-abuja-tot-1", start=date(2026, 6, 2))
     report = build_aggregate_report([june, may], "en")
     assert report.session_ids == ("ses-dakar-tot-1", "ses-abuja-tot-1")
-    assert report.responses == 4 and report.response_rate == 67
+    assert report.responses == 4 and report.response_rate == 4 / 6
     groups = lambda dimension: {g.group: g.responses for g in report.breakdowns[dimension]}  # noqa: E731
     assert groups("country") == {"SN": 2, "GH": 1, "undisclosed": 1}
     assert groups("office") == {"IOM RO Dakar": 2, "IOM Ghana": 1, "undisclosed": 1}

@@ -49,11 +49,12 @@ class FakeLog:
     async def get(self, notification_id):
         return copy.deepcopy(self.entries.get(notification_id))
 
-    async def find(self, *, participant_id=None, session_id=None, status=None, limit=100):
-        return [copy.deepcopy(e) for e in self.entries.values()
-                if (participant_id is None or e["recipient_participant_id"] == participant_id)
-                and (session_id is None or e["session_id"] == session_id)
-                and (status is None or e["status"] == status)][:limit]
+    async def find(self, *, participant_id=None, session_id=None, status=None, limit=100, offset=0):
+        found = [copy.deepcopy(e) for e in self.entries.values()
+                 if (participant_id is None or e["recipient_participant_id"] == participant_id)
+                 and (session_id is None or e["session_id"] == session_id)
+                 and (status is None or e["status"] == status)]
+        return sorted(found, key=lambda e: (e["created_at"], e["_id"]), reverse=True)[offset:offset + limit]
 
     async def due(self, now, limit):
         due = [e for e in self.entries.values() if e["status"] in DELIVERABLE and e["next_attempt_at"] is not None

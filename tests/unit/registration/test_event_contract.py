@@ -43,6 +43,14 @@ def every_kind_of_event():
     return person.pending_events + session.pending_events + sheet.pending_events + other.pending_events
 
 
+def test_contact_updated_publishes_the_phone_in_the_schema_s_e164_form():
+    schema = json.loads((SCHEMAS / "org.iom.emm.contact.updated.v1.json").read_text())
+    e164 = schema["properties"]["phone"]["anyOf"][0]
+    assert e164["title"] == "E.164"
+    payload = participant("aminata", phone="(+221) 77-000-00-00").contact()
+    assert Draft202012Validator(e164).is_valid(payload["phone"]) and payload["phone"] == "+221770000000"
+
+
 def test_every_domain_event_payload_validates_against_its_schema():
     events = every_kind_of_event()
     for event in events:

@@ -3,7 +3,7 @@ from datetime import timezone
 import pytest
 
 from emm_registration.domain.errors import InvalidInput
-from emm_registration.domain.participant import participant_id_for
+from emm_registration.domain.participant import check_details, participant_id_for
 from tests.unit.registration.examples import NOW, later, participant
 
 
@@ -35,6 +35,52 @@ def test_invalid_details_name_the_field(field, value):
     assert error.value.field == field
 
 
+def test_details_are_checked_without_registering_anyone():
+    details = {"email": "aminata@example.org", "full_name": "Aminata Diallo", "country": "SN",
+               "preferred_language": "fr", "consent_to_contact": True}
+    check_details(details)  # the optional fields may be left out
+    for field, value in [("email", "not-an-email"), ("phone", "call me"), ("consent_to_contact", None)]:
+        with pytest.raises(InvalidInput) as error:
+            check_details({**details, field: value})
+        assert error.value.field == field
+
+
+@pytest.mark.parametrize("written, country, stored", [
+    ("(+245) 955-123-456", "GW", "+245955123456"),
+    ("955 123 456", "GW", "+245955123456"),  # no country code: the person's country's
+    ("+221 77 000 00 00", "SN", "+221770000000"),
+    ("77.000.00.00", "SN", "+221770000000"),
+    ("00221 770000000", "SN", "+221770000000"),  # the international prefix dialled from Senegal
+    ("024 123 4567", "GH", "+233241234567"),  # the national trunk 0 is dropped
+    ("+44 20 7946 0958", "SN", "+442079460958"),  # a number from another country keeps its own code
+])
+def test_a_phone_number_in_any_format_is_stored_in_e164(written, country, stored):
+    person = participant("aminata", phone=written, country=country)
+    assert person.phone == stored
+    assert person.contact()["phone"] == stored
+
+
+@pytest.mark.parametrize("written, country, why", [
+    ("call me", "SN", "not a phone number"),
+    ("+221 77", "SN", "too short"),
+    ("+999 123 456 789", "SN", "country code"),
+    ("955123456", "SN", "not a valid phone number in SN"),  # a Guinea-Bissau number without its +245
+    ("+221 33 869 62 00 ext. 1234", "SN", "extension"),
+])
+def test_an_invalid_phone_number_is_refused_saying_why(written, country, why):
+    with pytest.raises(InvalidInput) as error:
+        participant("aminata", phone=written, country=country)
+    assert error.value.field == "phone" and why in error.value.message, error.value.message
+
+
+def test_revising_other_details_keeps_a_phone_stored_before_normalisation():
+    person = participant("aminata")
+    person.phone = "955123456"  # accepted (and stored as written) before numbers were normalised
+    assert person.revise({"job_title": "Head of Unit"}, later(5)) == ["job_title"]
+    assert person.phone == "955123456"
+    assert person.revise({"phone": "+221 77 000 00 00"}, later(6)) == ["phone"] and person.phone == "+221770000000"
+
+
 def test_naive_time_is_refused():
     with pytest.raises(InvalidInput) as error:
         participant("aminata", now=NOW.replace(tzinfo=None))
@@ -52,7 +98,7 @@ def test_public_profile_has_no_email_or_phone():
 def test_contact_carries_email_phone_and_consent():
     contact = participant("aminata").contact()
     assert contact["email"] == "aminata@example.org"
-    assert contact["phone"] == "+221 77 000 00 00"
+    assert contact["phone"] == "+221770000000"
     assert contact["consent_to_contact"] is True
     assert contact["consent_recorded_at"] == contact["updated_at"] == "2026-04-02T10:00:00Z"
 

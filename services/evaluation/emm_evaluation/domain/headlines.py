@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
+from emm_evaluation.domain.numbers import percent
+
 if TYPE_CHECKING:
     from emm_evaluation.domain.report import LikertSummary, Ratings, ScaleSummary
 
@@ -96,16 +98,18 @@ def agreement_sentence(summary: LikertSummary, language: str) -> str:
     average = ""
     if summary.item_id in WITH_AVERAGE:
         average = templates["average"].format(mean=_decimal(summary.mean, language))
-    return templates[form].format(claim=CLAIMS[summary.item_id][language], percent=summary.agree_percent,
+    # A percentage only here, in words; "83%" never rounds up to "100%" (see numbers.percent).
+    return templates[form].format(claim=CLAIMS[summary.item_id][language], percent=percent(agreed, summary.answered),
                                   average=average)
 
 
 def recommend_sentence(summary: ScaleSummary, language: str) -> str:
     """The Net Promoter Score with the shares of promoters and (when there are any) detractors."""
     templates = RECOMMEND[language]
-    detractors = templates["detractors"].format(detractors=summary.detractor_percent) if summary.detractors else ""
+    detractors = templates["detractors"].format(detractors=percent(summary.detractors, summary.answered)) \
+        if summary.detractors else ""
     return templates["sentence"].format(nps=f"{summary.nps:+d}" if summary.nps else "0",
-                                        promoters=summary.promoter_percent, detractors=detractors)
+                                        promoters=percent(summary.promoters, summary.answered), detractors=detractors)
 
 
 def _decimal(value: float, language: str) -> str:

@@ -7,7 +7,7 @@ from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 from emm_evaluation.domain.errors import InvalidInput
-from emm_evaluation.domain.numbers import is_finite_number, mean, percent
+from emm_evaluation.domain.numbers import is_finite_number, mean, rate
 
 Phase = Literal["pre", "post"]
 DEFAULT_PASS_MARK = 70
@@ -29,10 +29,11 @@ class KnowledgeScores:
         return self.post - self.pre
 
 
-def check_score(value: Any, field: str = "score") -> float:
-    """A score from 0 to 100 inclusive."""
+def check_score(value: Any, field: str = "score", phase: Phase | None = None) -> float:
+    """A score from 0 to 100 inclusive; InvalidInput names `field`, the message says the phase."""
     if not is_finite_number(value) or not 0 <= value <= 100:
-        raise InvalidInput(field, "must be a number from 0 to 100")
+        test = f"the {phase}-test score" if phase else "the score"
+        raise InvalidInput(field, f"{test} must be a number from 0 to 100")
     return value
 
 
@@ -41,7 +42,8 @@ def record_score(scores: KnowledgeScores | None, participant_id: str, phase: Pha
     if phase not in ("pre", "post"):
         raise InvalidInput("phase", "must be pre or post")
     current = scores or KnowledgeScores(participant_id)
-    return replace(current, **{phase: check_score(score, phase)})
+    # The error names the request's `score` field; the phase is a value, not a field.
+    return replace(current, **{phase: check_score(score, phase=phase)})
 
 
 def passed(post: float, pass_mark: float = DEFAULT_PASS_MARK) -> bool:
@@ -51,14 +53,15 @@ def passed(post: float, pass_mark: float = DEFAULT_PASS_MARK) -> bool:
 
 @dataclass(frozen=True)
 class KnowledgeSummary:
-    """Means over a session (2 decimals); gains only over participants who took both tests."""
+    """Means over a session (2 decimals, in points out of 100); gains only over participants who
+    took both tests; `pass_rate` the fraction (0 to 1) of post-tests at or above the pass mark."""
 
     participants_tested: int
     mean_pre: float | None
     mean_post: float | None
     mean_gain: float | None
     passed: int
-    pass_rate: int | None
+    pass_rate: float | None
 
 
 def mean_gain(scores: Iterable[KnowledgeScores]) -> float | None:
@@ -77,5 +80,5 @@ def summarise_scores(scores: Iterable[KnowledgeScores], pass_mark: float = DEFAU
         mean_post=mean(posts),
         mean_gain=mean_gain(scores),
         passed=passes,
-        pass_rate=percent(passes, len(posts)),
+        pass_rate=rate(passes, len(posts)),
     )

@@ -26,8 +26,18 @@ def mean(values: Iterable[float], places: int = 2) -> float | None:
     return round_half_up(math.fsum(values) / len(values), places)
 
 
+def rate(part: int, whole: int) -> float | None:
+    """`part` of `whole` as a fraction from 0 to 1, or None when `whole` is 0: every `rate` and
+    `*_rate` of the API and the exports (docs/api-conventions.md). Unrounded, so only all of
+    them is 1.0 and only none of them is 0.0; readers round it for display."""
+    if whole == 0:
+        return None
+    return part / whole
+
+
 def percent(part: int, whole: int) -> int | None:
-    """`part` of `whole` as a whole percentage, or None when `whole` is 0.
+    """`part` of `whole` as a whole percentage, or None when `whole` is 0: for headline sentences
+    only (a number in a report is a `rate`).
 
     Only all of them is 100% and only none of them is 0%, so a headline never says 100% when
     one person disagreed.

@@ -17,7 +17,7 @@ from emm_evaluation.domain.feedback import FeedbackSubmission
 from emm_evaluation.domain.headlines import headlines
 from emm_evaluation.domain.knowledge_test import (DEFAULT_PASS_MARK, KnowledgeScores, KnowledgeSummary,
                                                   summarise_scores)
-from emm_evaluation.domain.numbers import mean, percent, signed_percent_difference
+from emm_evaluation.domain.numbers import mean, rate, signed_percent_difference
 from emm_evaluation.domain.questionnaire import LANGUAGES, Item, Questionnaire
 
 UNDISCLOSED = "undisclosed"
@@ -77,17 +77,20 @@ class SessionFacts:
 
 @dataclass(frozen=True)
 class LikertSummary:
+    """`agree_rate`: the fraction (0 to 1) who answered 4 or 5."""
+
     item_id: str
     text: str
     answered: int
     counts: Mapping[int, int]
-    agree_percent: int | None
+    agree_rate: float | None
     mean: float | None
 
 
 @dataclass(frozen=True)
 class ScaleSummary:
-    """A 0-10 item: Net Promoter Score = % promoters (9-10) minus % detractors (0-6)."""
+    """A 0-10 item: Net Promoter Score = % promoters (9-10) minus % detractors (0-6), a score from
+    -100 to 100 by its own definition (not a rate); the shares themselves are fractions (0 to 1)."""
 
     item_id: str
     text: str
@@ -95,8 +98,8 @@ class ScaleSummary:
     promoters: int
     passives: int
     detractors: int
-    promoter_percent: int | None
-    detractor_percent: int | None
+    promoter_rate: float | None
+    detractor_rate: float | None
     nps: int | None
     mean: float | None
 
@@ -137,12 +140,14 @@ class Comment:
 class DayAttendance:
     day: date
     attended: int
-    rate: int | None
+    rate: float | None
 
 
 @dataclass(frozen=True)
 class AttendanceSummary:
-    rate: int | None
+    """Rates are fractions (0 to 1) of participant-days attended."""
+
+    rate: float | None
     by_day: tuple[DayAttendance, ...] = ()
 
 
@@ -154,7 +159,7 @@ class SessionReport:
     questionnaire_version: int
     registered: int
     responses: int
-    response_rate: int | None
+    response_rate: float | None
     ratings: Ratings
     attendance: AttendanceSummary
     knowledge: KnowledgeSummary
@@ -178,7 +183,7 @@ class AggregateReport:
     session_ids: tuple[str, ...]
     registered: int
     responses: int
-    response_rate: int | None
+    response_rate: float | None
     attendance: AttendanceSummary
     knowledge: KnowledgeSummary
     ratings: Ratings
@@ -197,7 +202,7 @@ def build_session_report(facts: SessionFacts, language: str) -> SessionReport:
         questionnaire_version=facts.questionnaire.version,
         registered=facts.registered,
         responses=len(facts.responses),
-        response_rate=percent(len(facts.responses), facts.registered),
+        response_rate=rate(len(facts.responses), facts.registered),
         ratings=ratings,
         attendance=summarise_attendance([facts]),
         knowledge=summarise_scores(facts.scores, facts.pass_mark),
@@ -231,7 +236,7 @@ def build_aggregate_report(sessions: Iterable[SessionFacts], language: str) -> A
         session_ids=tuple(session.session_id for session in sessions),
         registered=registered,
         responses=len(tagged),
-        response_rate=percent(len(tagged), registered),
+        response_rate=rate(len(tagged), registered),
         attendance=AttendanceSummary(rate=summarise_attendance(sessions).rate),
         knowledge=summarise_scores([s for session in sessions for s in session.scores],
                                    sessions[0].pass_mark if sessions else DEFAULT_PASS_MARK),
@@ -265,7 +270,7 @@ def _whole_numbers(values: Iterable[Any], low: int, high: int) -> list[int]:
 def _likert_summary(item_id: str, text: str, values: list[int]) -> LikertSummary:
     counts = {level: values.count(level) for level in LIKERT_LEVELS}
     return LikertSummary(item_id, text, len(values), counts,
-                         agree_percent=percent(counts[4] + counts[5], len(values)), mean=mean(values))
+                         agree_rate=rate(counts[4] + counts[5], len(values)), mean=mean(values))
 
 
 def _scale_summary(item_id: str, text: str, values: list[int]) -> ScaleSummary:
@@ -273,7 +278,7 @@ def _scale_summary(item_id: str, text: str, values: list[int]) -> ScaleSummary:
     detractors = sum(1 for v in values if v <= 6)
     return ScaleSummary(
         item_id, text, len(values), promoters, len(values) - promoters - detractors, detractors,
-        promoter_percent=percent(promoters, len(values)), detractor_percent=percent(detractors, len(values)),
+        promoter_rate=rate(promoters, len(values)), detractor_rate=rate(detractors, len(values)),
         nps=signed_percent_difference(promoters, detractors, len(values)), mean=mean(values))
 
 
@@ -299,10 +304,10 @@ def summarise_attendance(sessions: Sequence[SessionFacts]) -> AttendanceSummary:
     for session in sessions:
         for day in sorted(session.session_days):
             count = session.attended_by_day.get(day, 0)
-            by_day.append(DayAttendance(day, count, percent(count, session.registered)))
+            by_day.append(DayAttendance(day, count, rate(count, session.registered)))
             attended += count
             expected += session.registered
-    return AttendanceSummary(rate=percent(attended, expected), by_day=tuple(by_day))
+    return AttendanceSummary(rate=rate(attended, expected), by_day=tuple(by_day))
 
 
 def _items_of(sessions: Sequence[SessionFacts]) -> list[Item]:

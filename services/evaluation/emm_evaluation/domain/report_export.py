@@ -1,4 +1,7 @@
-"""Reports as JSON-ready dicts (for machines) and as a flat CSV (one row per item and metric)."""
+"""Reports as JSON-ready dicts (for machines) and as a flat CSV (one row per item and metric).
+
+Every `rate` and `*_rate` is a fraction from 0 to 1 (docs/api-conventions.md), in the CSV
+written as the JSON number is; means are in the item's own scale, with 2 decimals."""
 
 from __future__ import annotations
 
@@ -70,14 +73,14 @@ def report_to_csv(report: SessionReport | AggregateReport) -> str:
 def _overall_rows(report: SessionReport | AggregateReport):
     yield "responses", "", "", "registered", report.registered
     yield "responses", "", "", "responses", report.responses
-    yield "responses", "", "", "response_rate", _cell(report.response_rate)
-    yield "attendance", "", "", "rate", _cell(report.attendance.rate)
+    yield "responses", "", "", "response_rate", _rate_cell(report.response_rate)
+    yield "attendance", "", "", "rate", _rate_cell(report.attendance.rate)
     for day in report.attendance.by_day:
         yield "attendance", day.day.isoformat(), "", "attended", day.attended
-        yield "attendance", day.day.isoformat(), "", "rate", _cell(day.rate)
+        yield "attendance", day.day.isoformat(), "", "rate", _rate_cell(day.rate)
     yield from _rating_rows(report.ratings)
     for metric, value in _knowledge_dict(report.knowledge).items():
-        yield "knowledge_test", "", "", metric, _cell(value)
+        yield "knowledge_test", "", "", metric, _rate_cell(value) if metric.endswith("_rate") else _cell(value)
 
 
 def _rating_rows(ratings: Ratings):
@@ -85,7 +88,7 @@ def _rating_rows(ratings: Ratings):
         for level, count in s.counts.items():
             yield "likert5", s.item_id, s.text, f"level_{level}", count
         yield "likert5", s.item_id, s.text, "answered", s.answered
-        yield "likert5", s.item_id, s.text, "agree_percent", _cell(s.agree_percent)
+        yield "likert5", s.item_id, s.text, "agree_rate", _rate_cell(s.agree_rate)
         yield "likert5", s.item_id, s.text, "mean", _cell(s.mean)
     for s in ratings.scales:
         for metric in ("answered", "promoters", "passives", "detractors", "nps", "mean"):
@@ -104,18 +107,23 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
+def _rate_cell(value: float | None) -> str:
+    # Not to 2 decimals like a mean: 0.995 would print as 1.00, "everyone", when one person was not.
+    return "" if value is None else repr(float(value))
+
+
 def _ratings_dict(ratings: Ratings) -> dict[str, Any]:
     return {
         "likert": [
             {"item_id": s.item_id, "text": s.text, "answered": s.answered,
              "counts": {str(level): count for level, count in s.counts.items()},
-             "agree_percent": s.agree_percent, "mean": s.mean}
+             "agree_rate": s.agree_rate, "mean": s.mean}
             for s in ratings.likert
         ],
         "scales": [
             {"item_id": s.item_id, "text": s.text, "answered": s.answered, "promoters": s.promoters,
-             "passives": s.passives, "detractors": s.detractors, "promoter_percent": s.promoter_percent,
-             "detractor_percent": s.detractor_percent, "nps": s.nps, "mean": s.mean}
+             "passives": s.passives, "detractors": s.detractors, "promoter_rate": s.promoter_rate,
+             "detractor_rate": s.detractor_rate, "nps": s.nps, "mean": s.mean}
             for s in ratings.scales
         ],
         "choices": [

@@ -14,6 +14,7 @@ from pydantic import BaseModel, Field
 
 from emm_common.auth import Anyone, Organizer, Principal, Staff, require_role
 from emm_common.http import create_service_app
+from emm_common.paging import Paging
 from emm_evaluation.config import Settings
 from emm_evaluation.domain.questionnaire import default_tot_questionnaire, questionnaire_to_dict
 from emm_evaluation.domain.report import build_aggregate_report, build_session_report
@@ -179,13 +180,13 @@ async def aggregate_report(who: Reader, service: Service, language: Language = "
 
 # -- trainer pool -------------------------------------------------------------------------------
 
-@router.get("/trainers", tags=["trainers"], summary="Search the pool of certified EMM2.0 trainers")
-async def trainer_pool(who: Reader, service: Service, language: str | None = None, country: str | None = None,
-                       module: str | None = None, certified_from: date | None = None,
+@router.get("/trainers", tags=["trainers"], summary="Search the pool of certified EMM2.0 trainers (paged, by name)")
+async def trainer_pool(who: Reader, service: Service, page: Paging, language: str | None = None,
+                       country: str | None = None, module: str | None = None, certified_from: date | None = None,
                        certified_to: date | None = None, include_revoked: bool = False):
-    return await service.trainer_pool(language=language, country=country, module=module,
-                                      certified_from=certified_from, certified_to=certified_to,
-                                      include_revoked=include_revoked)
+    return page.of(await service.trainer_pool(page.offset, page.fetch, language=language, country=country,
+                                              module=module, certified_from=certified_from,
+                                              certified_to=certified_to, include_revoked=include_revoked))
 
 
 @router.post("/trainers/{trainer_id}/revoke", tags=["trainers"], summary="Revoke a certification (trainer.revoked)")

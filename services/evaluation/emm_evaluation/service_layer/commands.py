@@ -224,11 +224,14 @@ class Evaluation:
         await self._commit(self.revocations, trainer_id, revoke_once)
         return payload
 
-    async def trainer_pool(self, **filters: Any) -> list[dict[str, Any]]:
+    async def trainer_pool(self, offset: int = 0, limit: int | None = None, **filters: Any) -> list[dict[str, Any]]:
+        """The trainers matching `filters`, by name: `limit` of them from `offset` (all by default)."""
         trainers = [trainer_from_doc(doc) async for doc in self.db["trainers"].find({}, {"outbox": 0})
                     if doc.get("certified_at")]
+        matching = cert.search_pool(trainers, **filters)
         found = []
-        for trainer in cert.search_pool(trainers, **filters):
+        # Deliveries are read only for the trainers on the page.
+        for trainer in matching[offset:None if limit is None else offset + limit]:
             delivered = await self.db["facilitators"].find_one({"_id": trainer.participant_id})
             sessions = (delivered or {}).get("government_sessions", [])
             found.append({**cert.trainer_certified_payload(trainer), "status": trainer.status,

@@ -87,10 +87,12 @@ class MongoNotificationLog:
         return await self.entries.find_one({"_id": notification_id})
 
     async def find(self, *, participant_id: str | None = None, session_id: str | None = None,
-                   status: str | None = None, limit: int = 100) -> list[dict[str, Any]]:
+                   status: str | None = None, limit: int = 100, offset: int = 0) -> list[dict[str, Any]]:
         query = {key: value for key, value in (("recipient_participant_id", participant_id),
                                                ("session_id", session_id), ("status", status)) if value}
-        return await self.entries.find(query).sort("created_at", DESCENDING).limit(limit).to_list(limit)
+        # _id breaks ties of created_at, so that pages neither repeat nor skip an entry.
+        cursor = self.entries.find(query).sort([("created_at", DESCENDING), ("_id", DESCENDING)])
+        return await cursor.skip(offset).limit(limit).to_list(limit)
 
     async def due(self, now: datetime, limit: int) -> list[dict[str, Any]]:
         queued = await self.queue.find({"due_at": {"$lte": now}}).sort("due_at", ASCENDING).limit(limit).to_list(limit)

@@ -14,6 +14,7 @@ from pydantic import BaseModel, Field
 
 from emm_common.auth import Principal, require_role
 from emm_common.http import create_service_app
+from emm_common.paging import Paging
 from emm_notification.adapters.notification_log import MongoNotificationLog
 from emm_notification.config import Settings
 from emm_notification.service_layer.log_entries import Status
@@ -63,14 +64,14 @@ def log_of(request: Request) -> MongoNotificationLog:
 router = APIRouter(prefix="/notifications", tags=["notifications"])
 
 
-@router.get("", response_model=list[NotificationView], summary="The notification log, newest first")
-async def list_notifications(request: Request, _: Reader,
+@router.get("", response_model=list[NotificationView], summary="The notification log, newest first, a page at a time")
+async def list_notifications(request: Request, _: Reader, page: Paging,
                              participant_id: str | None = None, session_id: str | None = None,
-                             status_: Annotated[Status | None, Query(alias="status")] = None,
-                             limit: Annotated[int, Query(ge=1, le=500)] = 100) -> list[NotificationView]:
+                             status_: Annotated[Status | None, Query(alias="status")] = None) -> list[NotificationView]:
     entries = await log_of(request).find(participant_id=participant_id, session_id=session_id,
-                                         status=status_.value if status_ else None, limit=limit)
-    return [view(e) for e in entries]
+                                         status=status_.value if status_ else None, limit=page.fetch,
+                                         offset=page.offset)
+    return [view(e) for e in page.of(entries)]
 
 
 @router.get("/{notification_id}", response_model=NotificationView, summary="One message with its attempts",

@@ -10,6 +10,9 @@ import re
 from datetime import date, datetime, timezone
 from typing import Any
 
+import phonenumbers
+from phonenumbers import NumberParseException, ValidationResult
+
 from emm_common.identifiers import identifier  # noqa: F401 - the aggregates check ids as f.identifier
 from emm_registration.domain.errors import InvalidInput
 
@@ -37,6 +40,42 @@ def country(value: Any, field: str = "country") -> str:
     if not isinstance(code, str) or not _COUNTRY.match(code):
         raise InvalidInput(field, "must be an ISO 3166-1 alpha-2 country code, e.g. SN")
     return code
+
+
+_EXAMPLE_PHONE = "e.g. +221 77 000 00 00"
+_UNPARSABLE = {
+    NumberParseException.INVALID_COUNTRY_CODE: "starts with an unknown country code",
+    NumberParseException.TOO_SHORT_AFTER_IDD: "is too short to be a phone number",
+    NumberParseException.TOO_SHORT_NSN: "is too short to be a phone number",
+    NumberParseException.TOO_LONG: "is too long to be a phone number",
+}
+_IMPOSSIBLE = {
+    ValidationResult.INVALID_COUNTRY_CODE: "starts with an unknown country code",
+    ValidationResult.TOO_SHORT: "is too short to be a phone number",
+    ValidationResult.TOO_LONG: "is too long to be a phone number",
+}
+
+
+def phone(value: Any, country_code: str, field: str = "phone") -> str:
+    """A phone number in E.164 (+ country code and number, no spaces), from any way a person
+    writes it: with or without their country's code (`country_code`, ISO alpha-2, is the default),
+    spaces, dots, hyphens, parentheses, the international prefix 00. InvalidInput says why not."""
+    written = text(value, field, max_length=40)
+    try:
+        number = phonenumbers.parse(written, country_code)
+    except NumberParseException as error:
+        raise InvalidInput(field, _UNPARSABLE.get(error.error_type, f"is not a phone number, {_EXAMPLE_PHONE}")) \
+            from None
+    if number.extension:  # E.164 has no room for it, and dropping it would reach the switchboard
+        raise InvalidInput(field, "must be a direct number: an extension cannot be stored")
+    if not phonenumbers.is_valid_number(number):
+        reason = phonenumbers.is_possible_number_with_reason(number)
+        region = phonenumbers.region_code_for_country_code(number.country_code)
+        where = f" in {region}" if region != phonenumbers.UNKNOWN_REGION else ""
+        hint = "" if written.lstrip().startswith(("+", "00")) else \
+            "; a number from another country needs + and its country code"
+        raise InvalidInput(field, f"{_IMPOSSIBLE.get(reason, 'is not a valid phone number')}{where}{hint}")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
 def language(value: Any, field: str) -> str:

@@ -23,8 +23,10 @@ PUBLIC_PROFILE_FIELDS = ("participant_id", "full_name", "organization", "job_tit
 REVISABLE = ("full_name", "phone", "organization", "job_title", "country", "preferred_language", "sex",
              "consent_to_contact")
 
+# `register`'s defaults: a field left out is checked as if it had not been given.
+_UNSET = {"full_name": None, "phone": None, "organization": None, "job_title": None, "country": None,
+          "preferred_language": None, "sex": "undisclosed", "consent_to_contact": None}
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
-_PHONE = re.compile(r"^\+?[0-9 ()-]{6,20}$")
 
 
 def normalise_email(email: Any) -> str:
@@ -32,6 +34,13 @@ def normalise_email(email: Any) -> str:
     if not isinstance(email, str) or not _EMAIL.match(email.strip()) or len(email.strip()) > 254:
         raise InvalidInput("email", "must be an email address")
     return email.strip().lower()
+
+
+def check_details(details: Mapping[str, Any]) -> None:
+    """Refuse (InvalidInput naming the field) details no participant could be registered with,
+    without registering anyone: a bulk command checks every person before it enrolls the first."""
+    normalise_email(details.get("email"))
+    _checked({**_UNSET, **{name: value for name, value in details.items() if name != "email"}})
 
 
 def participant_id_for(email: str) -> str:
@@ -82,7 +91,8 @@ class Participant:
             if name not in REVISABLE:
                 raise InvalidInput(name, "cannot be changed")
         current = {name: getattr(self, name) for name in REVISABLE}
-        checked = _checked({**current, **changes})
+        # A phone stored before numbers were normalised is left alone until the person gives one.
+        checked = _checked({**current, **changes}, check_phone="phone" in changes)
         changed = [name for name in REVISABLE if checked[name] != current[name]]
         if not changed:
             return []
@@ -111,10 +121,12 @@ class Participant:
             updated_at=self.updated_at, phone=self.phone, consent_recorded_at=self.consent_recorded_at)
 
 
-def _checked(details: Mapping[str, Any]) -> dict[str, Any]:
-    phone = f.text(details["phone"], "phone", max_length=20, required=False)
-    if phone is not None and not _PHONE.match(phone):
-        raise InvalidInput("phone", "must be a phone number, e.g. +221 77 000 00 00")
+def _checked(details: Mapping[str, Any], check_phone: bool = True) -> dict[str, Any]:
+    """The details normalised; `check_phone=False` keeps the phone as stored (see `revise`)."""
+    country = f.country(details["country"])
+    phone = details["phone"]
+    if check_phone:
+        phone = f.phone(phone, country) if f.text(phone, "phone", max_length=40, required=False) else None
     if not isinstance(details["consent_to_contact"], bool):
         raise InvalidInput("consent_to_contact", "must be true or false")
     return {
@@ -122,7 +134,7 @@ def _checked(details: Mapping[str, Any]) -> dict[str, Any]:
         "phone": phone,
         "organization": f.text(details["organization"], "organization", max_length=200, required=False),
         "job_title": f.text(details["job_title"], "job_title", max_length=200, required=False),
-        "country": f.country(details["country"]),
+        "country": country,
         "preferred_language": f.language(details["preferred_language"], "preferred_language"),
         "sex": f.choice(details["sex"] or "undisclosed", "sex", SEXES),
         "consent_to_contact": details["consent_to_contact"],

@@ -10,10 +10,11 @@ from fastapi import APIRouter, Depends, FastAPI, Query, Request, Response
 from emm_common.auth import Anyone, Organizer, Principal, Staff, require_role
 from emm_common.documents import AggregateStore
 from emm_common.http import Runtime, create_service_app
+from emm_common.paging import Paging
 from emm_registration.config import Settings
 from emm_registration.domain.errors import Forbidden, InvalidInput
 from emm_registration.entrypoints import models as m
-from emm_registration.service_layer.commands import Registration, Stores
+from emm_registration.service_layer.commands import EnrollmentResult, Registration, Stores
 
 OrganizerOrParticipant = Annotated[Principal, Depends(require_role("organizer", "participant"))]
 StaffOrParticipant = Annotated[Principal, Depends(require_role("organizer", "facilitator", "participant"))]
@@ -46,11 +47,12 @@ async def schedule_session(body: m.SessionDetails, who: Organizer, service: Serv
     return m.SessionView.of(session)
 
 
-@router.get("/sessions", response_model=list[m.SessionView], tags=["sessions"], summary="List sessions")
-async def list_sessions(who: Anyone, service: Service,
+@router.get("/sessions", response_model=list[m.SessionView], tags=["sessions"],
+            summary="List sessions by start date, a page at a time")
+async def list_sessions(who: Anyone, service: Service, page: Paging,
                         status_: Annotated[str | None, Query(alias="status")] = None,
                         country: str | None = None):
-    return [m.SessionView.of(s) for s in await service.sessions(status_, country)]
+    return [m.SessionView.of(s) for s in page.of(page.window(await service.sessions(status_, country)))]
 
 
 @router.get("/sessions/{session_id}", response_model=m.SessionView, tags=["sessions"],
@@ -91,6 +93,10 @@ async def invite(session_id: str, body: m.Invitation, who: Organizer, service: S
 async def enroll_one(service: Registration, request: Request, session_id: str, person: m.Person,
                      enrolled_by: str) -> m.EnrollmentCreated:
     result = await service.enroll(session_id, person.model_dump(exclude_none=True), enrolled_by)
+    return enrollment_created(request, session_id, result)
+
+
+def enrollment_created(request: Request, session_id: str, result: EnrollmentResult) -> m.EnrollmentCreated:
     token = request.app.state.token_issuer.issue(result.participant.participant_id, "participant",
                                                  enrollment_id=result.enrollment.enrollment_id,
                                                  session_id=session_id)
@@ -117,7 +123,9 @@ async def enroll(session_id: str, body: m.Person, who: OrganizerOrParticipant, s
              tags=["enrollment"], summary="Enroll invited staff in bulk, in the order given")
 async def enroll_bulk(session_id: str, body: m.BulkEnrollment, who: Organizer, service: Service,
                       request: Request):
-    return [await enroll_one(service, request, session_id, person, "organizer") for person in body.participants]
+    people = [person.model_dump(exclude_none=True) for person in body.participants]
+    return [enrollment_created(request, session_id, result)
+            for result in await service.enroll_all(session_id, people, "organizer")]
 
 
 @router.post("/sessions/{session_id}/enrollments/{enrollment_id}/cancellation", response_model=m.EnrollmentView,
@@ -139,12 +147,12 @@ async def roster(session_id: str, who: Staff, service: Service):
 
 
 @router.get("/participants/{participant_id}/history", response_model=list[m.HistoryEntry], tags=["enrollment"],
-            summary="A participant's own training history")
-async def history(participant_id: str, who: StaffOrParticipant, service: Service):
+            summary="A participant's own training history, oldest first, a page at a time")
+async def history(participant_id: str, who: StaffOrParticipant, service: Service, page: Paging):
     if who.role == "participant" and who.subject != participant_id:
         raise Forbidden("participant_id", "a participant may read only their own history")
     return [m.HistoryEntry(session=s.snapshot(), enrollment=m.EnrollmentView.of(s, e))
-            for s, e in await service.history(participant_id)]
+            for s, e in page.of(page.window(await service.history(participant_id)))]
 
 
 # -- attendance -----------------------------------------------------------------------------

@@ -16,8 +16,8 @@ from emm_common.documents import AggregateStore, KeyedLocks, VersionConflict
 from emm_common.envelope import new_event
 from emm_registration.adapters import documents as docs
 from emm_registration.domain.attendance import AttendanceSheet
-from emm_registration.domain.errors import Conflict, NotFound
-from emm_registration.domain.participant import Participant, normalise_email, participant_id_for
+from emm_registration.domain.errors import Conflict, DomainError, NotFound
+from emm_registration.domain.participant import Participant, check_details, normalise_email, participant_id_for
 from emm_registration.domain.session import Enrollment, Session
 
 SOURCE = "/emm/registration"
@@ -169,6 +169,25 @@ class Registration:
         session, enrollment = await self._change_session(
             session_id, lambda s: s.enroll(participant.public_profile(), enrolled_by, now, enrollment_id))
         return EnrollmentResult(enrollment, participant, session, created=enrollment.enrollment_id == enrollment_id)
+
+    async def enroll_all(self, session_id: str, people: list[Mapping[str, Any]], enrolled_by: str,
+                         list_field: str = "participants") -> list[EnrollmentResult]:
+        """Enroll people in the order given. Everyone's details are checked before the first is
+        enrolled, so bad details enroll nobody; a refusal names the item, [list_field, index, field].
+        A refusal by the session part-way (e.g. its enrollment window closed) leaves the earlier
+        people enrolled: sending the list again is safe, they get their enrollments back."""
+        for index, person in enumerate(people):
+            try:
+                check_details(person)
+            except DomainError as error:
+                raise error.at(list_field, index)
+        results = []
+        for index, person in enumerate(people):
+            try:
+                results.append(await self.enroll(session_id, person, enrolled_by))
+            except DomainError as error:
+                raise error.at(list_field, index)
+        return results
 
     async def cancel_enrollment(self, session_id: str, enrollment_id: str, reason: str | None = None) -> Session:
         now = self._clock()
