@@ -29,7 +29,7 @@ _PHONE = re.compile(r"^\+?[0-9 ()-]{6,20}$")
 
 def normalise_email(email: Any) -> str:
     """The email as we store and compare it: stripped, lower case; InvalidInput if it is not one."""
-    if not isinstance(email, str) or not _EMAIL.match(email.strip()) or len(email.strip()) > 254:
+    if not isinstance(email, str) or not _EMAIL.match(email.strip()) or len(email.strip()) > f.EMAIL_LENGTH:
         raise InvalidInput("email", "must be an email address")
     return email.strip().lower()
 
@@ -112,16 +112,16 @@ class Participant:
 
 
 def _checked(details: Mapping[str, Any]) -> dict[str, Any]:
-    phone = f.text(details["phone"], "phone", max_length=20, required=False)
+    phone = f.text(details["phone"], "phone", max_length=f.PHONE_LENGTH, required=False)
     if phone is not None and not _PHONE.match(phone):
         raise InvalidInput("phone", "must be a phone number, e.g. +221 77 000 00 00")
     if not isinstance(details["consent_to_contact"], bool):
         raise InvalidInput("consent_to_contact", "must be true or false")
     return {
-        "full_name": f.text(details["full_name"], "full_name", max_length=200),
+        "full_name": f.text(details["full_name"], "full_name", max_length=f.NAME_LENGTH),
         "phone": phone,
-        "organization": f.text(details["organization"], "organization", max_length=200, required=False),
-        "job_title": f.text(details["job_title"], "job_title", max_length=200, required=False),
+        "organization": f.text(details["organization"], "organization", max_length=f.NAME_LENGTH, required=False),
+        "job_title": f.text(details["job_title"], "job_title", max_length=f.NAME_LENGTH, required=False),
         "country": f.country(details["country"]),
         "preferred_language": f.language(details["preferred_language"], "preferred_language"),
         "sex": f.choice(details["sex"] or "undisclosed", "sex", SEXES),
