@@ -14,6 +14,7 @@ from pydantic import BaseModel, Field
 
 from emm_common.auth import Principal, require_role
 from emm_common.http import create_service_app
+from emm_common.identifiers import ID_MAX_LENGTH
 from emm_notification.adapters.notification_log import MongoNotificationLog
 from emm_notification.config import Settings
 from emm_notification.service_layer.log_entries import Status
@@ -65,7 +66,8 @@ router = APIRouter(prefix="/notifications", tags=["notifications"])
 
 @router.get("", response_model=list[NotificationView], summary="The notification log, newest first")
 async def list_notifications(request: Request, _: Reader,
-                             participant_id: str | None = None, session_id: str | None = None,
+                             participant_id: Annotated[str | None, Query(max_length=ID_MAX_LENGTH)] = None,
+                             session_id: Annotated[str | None, Query(max_length=ID_MAX_LENGTH)] = None,
                              status_: Annotated[Status | None, Query(alias="status")] = None,
                              limit: Annotated[int, Query(ge=1, le=500)] = 100) -> list[NotificationView]:
     entries = await log_of(request).find(participant_id=participant_id, session_id=session_id,
