@@ -62,7 +62,7 @@ def test_scores_name_each_criterion_and_the_domain_checks_their_range():
     assert refused_at(api.PeerFeedbackBody, {**peer, "scores": {**SCORES, "clarity": "4"}}) == [
         ("scores", "clarity")]
     assert refused_at(api.PeerFeedbackBody, {**peer, "comment": "c" * 4001}) == [("comment",)]
-    assert refused_at(api.PeerFeedbackBody, {**peer, "module": "m" * 301}) == [("module",)]
+    assert refused_at(api.PeerFeedbackBody, {**peer, "module": "m" * 201}) == [("module",)]
     assert refused_at(api.PeerFeedbackBody, {**peer, "trainee_participant_id": "p" * 65}) == [
         ("trainee_participant_id",)]
 

@@ -36,7 +36,8 @@ Language = Annotated[Literal["fr", "en", "pt"], Query(description="Language of i
 MAX_ITEMS = 200  # items of a questionnaire, hence answers of an evaluation
 ITEM_ID_LENGTH = 100  # an item's or an option's id
 MAX_OPTIONS = 50
-TITLE_LENGTH = 300  # a questionnaire's title, an option's label, a module
+TITLE_LENGTH = 300  # a questionnaire's title, an option's label
+MODULE_LENGTH = 200  # a session's module, as registration bounds it
 QUESTION_LENGTH = 2000  # an item's text
 REASON_LENGTH = 1000
 CODE_LENGTH = 64  # a country, a language, a sex filter: checked exactly where they are used
@@ -142,7 +143,7 @@ class Scores(Body):
 class PeerFeedbackBody(Body):
     peer_feedback_id: Id | None = None
     trainee_participant_id: Id
-    module: str = Field(max_length=TITLE_LENGTH, description="One of the session's modules")
+    module: str = Field(max_length=MODULE_LENGTH, description="One of the session's modules")
     scores: Scores
     comment: str | None = Field(None, max_length=COMMENT_MAX_LENGTH)
 
@@ -254,7 +255,7 @@ async def aggregate_report(who: Reader, service: Service, language: Language = "
 
 @router.get("/trainers", tags=["trainers"], summary="Search the pool of certified EMM2.0 trainers")
 async def trainer_pool(who: Reader, service: Service, language: Code = None, country: Code = None,
-                       module: Annotated[str | None, Query(max_length=TITLE_LENGTH)] = None,
+                       module: Annotated[str | None, Query(max_length=MODULE_LENGTH)] = None,
                        certified_from: date | None = None,
                        certified_to: date | None = None, include_revoked: bool = False):
     return await service.trainer_pool(language=language, country=country, module=module,
