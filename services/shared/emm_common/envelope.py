@@ -92,7 +92,7 @@ def _largest_field(data: dict[str, Any]) -> str:
     """The dotted path to the payload field that takes the most room, e.g. `session.modules`."""
     path, node = [], data
     while isinstance(node, dict) and node:
-        name, node = max(node.items(), key=lambda item: len(json.dumps(item[1])))
+        name, node = max(node.items(), key=lambda item: len(json.dumps(item[1], default=str)))
         path.append(name)
     return ".".join(path) or "(payload)"
 

@@ -43,7 +43,7 @@ REASON_LENGTH = 1000
 CODE_LENGTH = 64  # a country, a language, a sex filter: checked exactly where they are used
 
 Id = Annotated[str, Field(max_length=ID_MAX_LENGTH)]
-Code = Annotated[str | None, Query(max_length=CODE_LENGTH)]
+CodeFilter = Annotated[str | None, Query(max_length=CODE_LENGTH)]
 
 ERRORS = {401: {"description": "Missing or invalid bearer token"},
           403: {"description": "The token's role or scope does not allow this"},
@@ -243,8 +243,8 @@ async def session_report_csv(session_id: str, who: Reader, service: Service, lan
 
 @router.get("/reports", tags=["reports"],
             summary="Across sessions: filter by session country, office and period, respondents' sex")
-async def aggregate_report(who: Reader, service: Service, language: Language = "en", country: Code = None,
-                           office: Annotated[str | None, Query(max_length=TITLE_LENGTH)] = None, sex: Code = None,
+async def aggregate_report(who: Reader, service: Service, language: Language = "en", country: CodeFilter = None,
+                           office: Annotated[str | None, Query(max_length=TITLE_LENGTH)] = None, sex: CodeFilter = None,
                            period_from: date | None = None, period_to: date | None = None):
     session_ids = await service.reader.matching_sessions(country, office, period_from, period_to)
     facts = [await service.reader.session_facts(session_id, sex) for session_id in session_ids]
@@ -254,7 +254,7 @@ async def aggregate_report(who: Reader, service: Service, language: Language = "
 # -- trainer pool -------------------------------------------------------------------------------
 
 @router.get("/trainers", tags=["trainers"], summary="Search the pool of certified EMM2.0 trainers")
-async def trainer_pool(who: Reader, service: Service, language: Code = None, country: Code = None,
+async def trainer_pool(who: Reader, service: Service, language: CodeFilter = None, country: CodeFilter = None,
                        module: Annotated[str | None, Query(max_length=MODULE_LENGTH)] = None,
                        certified_from: date | None = None,
                        certified_to: date | None = None, include_revoked: bool = False):
