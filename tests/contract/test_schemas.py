@@ -32,6 +32,41 @@ def property_names(node) -> set[str]:
     return names
 
 
+def unbounded(node, where: str = "") -> list[str]:
+    """Every string without maxLength (unless an enum or a constant) and every array without
+    maxItems in a schema, as JSON pointers."""
+    found = []
+    if isinstance(node, dict):
+        kinds = node.get("type", [])
+        kinds = [kinds] if isinstance(kinds, str) else kinds
+        if "string" in kinds and not {"maxLength", "enum", "const"} & set(node):
+            found.append(f"{where}: string without maxLength")
+        if "array" in kinds and "maxItems" not in node:
+            found.append(f"{where}: array without maxItems")
+        for key, value in node.items():
+            if key != "examples":
+                found += unbounded(value, f"{where}/{key}")
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            found += unbounded(value, f"{where}/{index}")
+    return found
+
+
+@pytest.mark.parametrize("path", SCHEMA_FILES, ids=lambda p: p.stem)
+def test_every_string_and_array_has_a_bound(path):
+    """So that a consumer can size what it stores, and no event grows beyond a Kafka record."""
+    assert unbounded(load(path)) == []
+
+
+def test_the_bound_check_finds_strings_and_arrays_without_one():
+    schema = {"properties": {"modules": {"type": "array", "items": {"type": "string"}},
+                             "value": {"type": ["integer", "string"]}, "kind": {"type": "string", "enum": ["a"]}},
+              "examples": [{"type": "string"}]}
+    assert unbounded(schema) == ["/properties/modules: array without maxItems",
+                                 "/properties/modules/items: string without maxLength",
+                                 "/properties/value: string without maxLength"]
+
+
 def test_the_design_s_event_types_are_all_in_the_contract():
     required = {f"org.iom.emm.{name}.v1" for name in [
         "session.scheduled", "session.updated", "session.cancelled", "session.completed",

@@ -29,6 +29,8 @@ from emm_common import outbox
 from emm_common.outbox import outbox_fields
 
 log = logging.getLogger(__name__)
+# A load reads the state, not the events waiting for (or set aside by) the relay.
+_WITHOUT_OUTBOXES = {"outbox": 0, outbox.PARKED: 0}
 
 
 class VersionConflict(Exception):
@@ -76,12 +78,12 @@ class AggregateStore:
         """The newest version of an aggregate, or None if it does not exist."""
         head = await self.heads.find_one({"_id": aggregate_id})
         version = head["version"] if head else 1
-        commit = await self.collection.find_one({"_id": self.document_id(aggregate_id, version)}, {"outbox": 0})
+        commit = await self.collection.find_one({"_id": self.document_id(aggregate_id, version)}, _WITHOUT_OUTBOXES)
         if commit is None:
             return None
         while True:
             newer = await self.collection.find_one({"_id": self.document_id(aggregate_id, version + 1)},
-                                                   {"outbox": 0})
+                                                   _WITHOUT_OUTBOXES)
             if newer is None:
                 break
             commit, version = newer, version + 1

@@ -2,11 +2,16 @@
 
 We publish in binary mode (`ce_` headers, JSON payload as the record value, the aggregate id as
 both `partitionkey` and record key) and accept binary and structured mode when consuming.
+
+`new_event` refuses an event whose record would be larger than `MAX_RECORD_BYTES` (EventTooLarge,
+an API answers 413): it is built before the commit, so nothing is stored that the broker could
+never take.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -17,6 +22,7 @@ from cloudevents.core.formats.json import JSONFormat
 from cloudevents.core.v1.event import CloudEvent
 
 from emm_common import contract
+from emm_common.errors import DomainError
 
 SPECVERSION = "1.0"
 _JSON = JSONFormat()
@@ -24,10 +30,21 @@ _JSON = JSONFormat()
 # in a fresh `id` (and a `specversion`) when a record lacks one, so presence is checked on the
 # record itself, before the SDK sees it.
 REQUIRED_ATTRIBUTES = ("id", "source", "type", "specversion", "time")
+# The most a record's value, key and headers may hold together. Below Kafka's default
+# max.message.bytes (1,048,588, which deploy/local and docker-compose keep) and aiokafka's
+# max_request_size (1,048,576), with room for the record batch's own overhead.
+MAX_RECORD_BYTES = int(os.environ.get("EMM_MAX_EVENT_BYTES", 1_000_000))
 
 
 class MalformedEvent(ValueError):
     """A Kafka record that is not a valid CloudEvent of our contract. Never retried: dead-lettered."""
+
+
+class EventTooLarge(DomainError):
+    """The event a command would publish is larger than a Kafka record may be; `field` is the
+    payload field that takes the most room. Nothing is committed."""
+
+    http_status = 413
 
 
 @dataclass(frozen=True)
@@ -62,11 +79,26 @@ class Event:
 
 def new_event(event_type: str, data: dict[str, Any], *, source: str, subject: str | None = None,
               event_id: str | None = None, time: datetime | None = None) -> Event:
-    """Build an event after validating its payload against the contract (ContractViolation if not)."""
+    """Build an event after validating its payload against the contract (ContractViolation if not)
+    and checking that its Kafka record fits in `MAX_RECORD_BYTES` (EventTooLarge if not)."""
     spec = contract.spec_for(event_type)
     spec.validate(data)
-    return Event(type=event_type, source=source, subject=subject or spec.key_of(data), data=data,
-                 id=event_id or str(uuid.uuid4()), time=time or datetime.now(timezone.utc))
+    event = Event(type=event_type, source=source, subject=subject or spec.key_of(data), data=data,
+                  id=event_id or str(uuid.uuid4()), time=time or datetime.now(timezone.utc))
+    size = record_size(to_record(event))
+    if size > MAX_RECORD_BYTES:
+        raise EventTooLarge(_largest_field(data), f"the {event_type} event it would publish is {size} bytes; "
+                                                  f"an event may be at most {MAX_RECORD_BYTES} bytes")
+    return event
+
+
+def _largest_field(data: dict[str, Any]) -> str:
+    """The dotted path to the payload field that takes the most room, e.g. `session.modules`."""
+    path, node = [], data
+    while isinstance(node, dict) and node:
+        name, node = max(node.items(), key=lambda item: len(json.dumps(item[1], default=str)))
+        path.append(name)
+    return ".".join(path) or "(payload)"
 
 
 @dataclass(frozen=True)
@@ -76,6 +108,13 @@ class KafkaRecord:
     key: bytes | None
     value: bytes
     headers: list[tuple[str, bytes]]
+
+
+def record_size(record: KafkaRecord) -> int:
+    """The bytes of a record's value, key and header names and values (what Kafka's limits count,
+    less the record batch's overhead of under a hundred bytes)."""
+    return (len(record.value) + len(record.key or b"")
+            + sum(len(name.encode()) + len(value or b"") for name, value in record.headers))
 
 
 def to_record(event: Event) -> KafkaRecord:

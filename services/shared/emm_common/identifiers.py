@@ -9,11 +9,12 @@ from typing import Any
 
 from emm_common.errors import InvalidInput
 
-_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
+ID_MAX_LENGTH = 64  # the contract's `id` (maxLength in schemas/events/); APIs declare it on every id they take
+_ID = re.compile(rf"[A-Za-z0-9._:-]{{1,{ID_MAX_LENGTH}}}")
 
 
 def identifier(value: Any, field: str) -> str:
     """An id as the contract allows it: 1-64 letters, digits, `.`, `_`, `:` or `-`."""
     if not isinstance(value, str) or not _ID.fullmatch(value):  # match would let a trailing newline through
-        raise InvalidInput(field, "must be 1-64 characters: letters, digits, '.', '_', ':' or '-'")
+        raise InvalidInput(field, f"must be 1-{ID_MAX_LENGTH} characters: letters, digits, '.', '_', ':' or '-'")
     return value

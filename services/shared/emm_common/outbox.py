@@ -14,6 +14,19 @@ any query that is not by `_id`, so the sweep is kept off the request path).
 `committed` also records the ids of the committed events for the request being served (see
 `acknowledging`): the API returns them in its `EMM-Event-Ids` response header, so a client can
 follow its own facts onto the topics (and a test can prove that none was lost).
+
+An event the broker will never take (larger than the topic allows, refused as corrupt, or an
+outbox entry our contract cannot turn into a record: see `UNPUBLISHABLE`) must not hold back the
+events after it. The relay *parks* it: in the same single-document write that removes the
+published events, it moves the event from `outbox` to the document's `parked_outbox` map (event
+id -> the event with `parked_reason` and `parked_at`), logs it at ERROR with the event's id, type,
+document and reason, counts it in `emm_outbox_parked_total{collection, reason}`, and carries on.
+Nothing else is parked: a broker that is away, or any error aiokafka merely flags as not
+retriable (a timeout, OutOfOrderSequenceNumber), keeps every event in the outbox for the next try.
+
+Operators find parked events with `db.<collection>.find({parked_outbox: {$exists: true, $ne: {}}})`
+(alert on the counter). Once the cause is fixed (e.g. the topic's max.message.bytes raised),
+`restore_parked(collection, doc_id)` moves them back into the outbox, and the relay publishes them.
 """
 
 from __future__ import annotations
@@ -22,15 +35,27 @@ import asyncio
 import logging
 from contextlib import contextmanager
 from contextvars import ContextVar
+from datetime import datetime, timezone
 from typing import Any, Iterable, Iterator
 
+from aiokafka.errors import (CorruptRecordException, InvalidTimestampError, MessageSizeTooLargeError,
+                             RecordListTooLargeError)
+
 from emm_common import metrics
+from emm_common.contract import ContractViolation
 from emm_common.envelope import Event
 from emm_common.publisher import EventPublisher
 
 log = logging.getLogger(__name__)
 
 PENDING = {"outbox": {"$exists": True, "$ne": {}}}
+PARKED = "parked_outbox"
+# The errors that are the event's own fault: sending it again can never succeed. Not aiokafka's
+# `retriable` flag, which is False for a broker that times out and for OutOfOrderSequenceNumber.
+UNPUBLISHABLE = (MessageSizeTooLargeError, RecordListTooLargeError, CorruptRecordException, InvalidTimestampError,
+                 ContractViolation)
+# What a malformed outbox entry raises on its way to becoming an Event.
+_MALFORMED_ENTRY = (KeyError, TypeError, ValueError)
 _active_relays: list["OutboxRelay"] = []
 _acknowledged: ContextVar[list[str] | None] = ContextVar("emm_acknowledged_event_ids", default=None)
 
@@ -84,17 +109,51 @@ class OutboxRelay:
             self._queue.put_nowait((collection_name, doc_id, outbox) if collection_name else None)
 
     async def publish_document(self, collection: Any, doc_id: Any, doc: dict | None = None) -> int:
-        """Publish one document's pending events and remove them from its outbox."""
+        """Publish one document's pending events and remove them from its outbox; park those the
+        broker will never take (see the module docstring). Return how many were published.
+
+        Raises the first other failure (the broker away, say) after removing what was published
+        and parking what was refused: the rest stays in the outbox for the next try.
+        """
         if doc is None:
             doc = await collection.find_one({"_id": doc_id}, {"outbox": 1})
         if not doc or not doc.get("outbox"):
             return 0
-        events = sorted(doc["outbox"].values(), key=lambda e: e["seq"])
-        futures = [await self._publisher.send(Event.from_document(e)) for e in events]
-        await asyncio.gather(*futures)
-        await collection.update_one({"_id": doc_id}, {"$unset": {f"outbox.{e['id']}": "" for e in events}})
-        metrics.OUTBOX_RELAYED.labels(collection.name).inc(len(events))
-        return len(events)
+        entries = sorted(doc["outbox"].values(), key=lambda e: e["seq"])
+        sent: list[tuple[dict, asyncio.Future]] = []
+        parked: dict[str, tuple[dict, BaseException]] = {}
+        failure: BaseException | None = None
+        for entry in entries:
+            try:
+                sent.append((entry, await self._publisher.send(_event_of(entry))))
+            except UNPUBLISHABLE as exc:  # refused before sending, e.g. above the producer's max_request_size
+                parked[entry["id"]] = (entry, exc)
+            except Exception as exc:
+                failure = exc
+                break
+        published, refused_by_broker = [], False
+        for (entry, _), outcome in zip(sent, await asyncio.gather(*(f for _, f in sent), return_exceptions=True)):
+            if not isinstance(outcome, BaseException):
+                published.append(entry)
+            elif isinstance(outcome, UNPUBLISHABLE):
+                parked[entry["id"]] = (entry, outcome)
+                refused_by_broker = True
+            else:
+                failure = failure or outcome
+        if published or parked:
+            await collection.update_one({"_id": doc_id}, _relayed_update(published, parked))
+        metrics.OUTBOX_RELAYED.labels(collection.name).inc(len(published))
+        for entry, exc in parked.values():
+            metrics.OUTBOX_PARKED.labels(collection.name, type(exc).__name__).inc()
+            log.error("outbox relay parked event %s (%s) of %s %s in %s: %s", entry.get("id"), entry.get("type"),
+                      collection.name, doc_id, PARKED, _reason(exc))
+        if refused_by_broker:
+            # aiokafka's idempotent producer has numbered its later batches for that partition
+            # past the refused one; the broker refuses them all until a new producer sends them.
+            await self._publisher.renew()
+        if failure is not None:
+            raise failure
+        return len(published)
 
     async def relay_once(self) -> int:
         """Sweep: publish every pending event of every watched collection; return how many."""
@@ -155,3 +214,43 @@ class OutboxRelay:
                 await self._task
             except asyncio.CancelledError:
                 pass
+
+
+def _event_of(entry: dict[str, Any]) -> Event:
+    try:
+        return Event.from_document(entry)
+    except _MALFORMED_ENTRY as exc:
+        raise ContractViolation(str(entry.get("type")), "outbox entry", f"is malformed: {exc!r}") from exc
+
+
+def _reason(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}"[:1000]
+
+
+def _relayed_update(published: list[dict], parked: dict[str, tuple[dict, BaseException]]) -> dict[str, Any]:
+    """One update of the document: the published events leave the outbox, the parked ones move
+    from it to `parked_outbox`."""
+    now = datetime.now(timezone.utc).isoformat()
+    leaving = [*published, *(entry for entry, _ in parked.values())]
+    update: dict[str, Any] = {"$unset": {f"outbox.{entry['id']}": "" for entry in leaving}}
+    if parked:
+        update["$set"] = {f"{PARKED}.{event_id}": {**entry, "parked_reason": _reason(exc), "parked_at": now}
+                          for event_id, (entry, exc) in parked.items()}
+    return update
+
+
+async def restore_parked(collection: Any, doc_id: Any) -> list[str]:
+    """Move a document's parked events back into its outbox (in one write) for the relay to
+    publish, after their cause was fixed; return their ids, oldest first. Nudges this process's relay."""
+    doc = await collection.find_one({"_id": doc_id}, {PARKED: 1})
+    parked = sorted((doc or {}).get(PARKED, {}).values(), key=lambda e: e["seq"])
+    if not parked:
+        return []
+    restored = {entry["id"]: {k: v for k, v in entry.items() if k not in ("parked_reason", "parked_at")}
+                for entry in parked}
+    await collection.update_one({"_id": doc_id}, {
+        "$set": {f"outbox.{event_id}": entry for event_id, entry in restored.items()},
+        "$unset": {f"{PARKED}.{event_id}": "" for event_id in restored}})
+    for relay in _active_relays:
+        relay.nudge(collection.name, doc_id)
+    return list(restored)

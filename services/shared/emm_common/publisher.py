@@ -14,12 +14,24 @@ class EventPublisher:
 
     def __init__(self, bootstrap_servers: str, topic_prefix: str = "", client_id: str = "emm") -> None:
         self._prefix = topic_prefix
-        self._producer = AIOKafkaProducer(
+        self._new_producer = lambda: AIOKafkaProducer(
             bootstrap_servers=bootstrap_servers, client_id=client_id, acks="all", enable_idempotence=True,
             linger_ms=5, request_timeout_ms=15000)
+        self._producer = self._new_producer()
 
     async def start(self) -> None:
         await self._producer.start()
+
+    async def renew(self) -> None:
+        """Replace the producer by a new one (a new producer id, sequence numbers from zero).
+
+        After the broker refused a batch (a record above the topic's max.message.bytes), aiokafka's
+        idempotent producer keeps numbering that partition's batches past the refused one, and the
+        broker refuses every later one with OutOfOrderSequenceNumber until a new producer sends it.
+        """
+        old, self._producer = self._producer, self._new_producer()
+        await self._producer.start()
+        await old.stop()
 
     async def stop(self) -> None:
         await self._producer.stop()

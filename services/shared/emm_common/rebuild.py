@@ -44,6 +44,7 @@ from pymongo.results import InsertOneResult, UpdateResult
 
 from emm_common import mongo
 from emm_common.consumer import ConsumedRecord, EventProcessor, Handler
+from emm_common.outbox import PARKED
 from emm_common.settings import ServiceSettings
 from emm_common.topics import dead_letter_topic, topic_name
 
@@ -438,11 +439,12 @@ async def copy_collections(source: Any, target: Any, *, exclude: Iterable[str] =
     return copied
 
 
-BOOKKEEPING_FIELDS = frozenset({"outbox"})
+BOOKKEEPING_FIELDS = frozenset({"outbox", PARKED})
 
 
 def without_bookkeeping(document: Mapping[str, Any]) -> dict[str, Any]:
-    """A document as compared between databases: without the outbox (the relay's work list, not state)."""
+    """A document as compared between databases: without the outbox and the events the relay
+    parked (its work list, not state)."""
     return {key: value for key, value in document.items() if key not in BOOKKEEPING_FIELDS}
 
 

@@ -204,6 +204,20 @@ async def test_sessions_and_a_participant_s_history_are_listed_a_page_at_a_time(
     assert [h["session"]["session_id"] for h in page.json()] == by_date[:2]
     rest = await client.get(next_link(page.headers), headers=organizer)
     assert [h["session"]["session_id"] for h in rest.json()] == by_date[2:]
+async def test_a_session_with_50000_modules_is_refused_naming_modules_and_the_next_one_is_published_promptly(
+        client, issue, topic_prefix):
+    modules = [f"module-{n:05d}" for n in range(50_000)]  # accepted before, as a 489 kB event
+    response = await client.post("/sessions", json=session_body(modules=modules), headers=issue("organizer"))
+    assert response.status_code == 422, response.text[:500]
+    assert [error["loc"] for error in response.json()["detail"]] == [["body", "modules"]]
+    assert len(response.content) < 1000  # the error does not echo the input back
+    assert "EMM-Event-Ids" not in response.headers
+
+    started = asyncio.get_running_loop().time()
+    session_id = await schedule(client, issue)
+    [event] = await read_events(topic_name("emm.sessions", topic_prefix), 1, timeout=10)
+    assert event.subject == session_id and asyncio.get_running_loop().time() - started < 10
+    assert (await client.get("/sessions", headers=issue("organizer"))).json()[0]["session"]["session_id"] == session_id
 
 
 async def test_enrolling_in_a_cancelled_session_is_a_conflict(client, issue, unique):

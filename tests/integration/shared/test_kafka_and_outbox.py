@@ -11,8 +11,9 @@ import sys
 from pathlib import Path
 
 import pytest
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
-from emm_common.envelope import KafkaRecord, from_record, new_event
+from emm_common.envelope import Event, KafkaRecord, from_record, new_event
 from emm_common.outbox import OutboxRelay, outbox_fields
 from emm_common.publisher import EventPublisher
 from emm_common.topics import all_topics, ensure_topics, topic_name
@@ -91,6 +92,74 @@ async def test_crash_between_publish_and_outbox_cleanup_republishes_the_same_eve
     records = await read_topic(topic_name("emm.sessions", topics), 2)
     assert [dict(r.headers)["ce_id"].decode() for r in records] == [event.id, event.id]  # a duplicate, same id
     assert await OutboxRelay(publisher, [documents]).relay_once() == 0
+
+
+async def relayed_until(relay: OutboxRelay, topic: str, expected: int, timeout: float = 20.0) -> list:
+    """Run the relay's own loop (as an API or worker does) until `expected` records are on `topic`."""
+    relay.start()
+    try:
+        return await read_topic(topic, expected, timeout=timeout)
+    finally:
+        await relay.stop()
+
+
+def ids_on(records) -> list[str]:
+    return [dict(r.headers)["ce_id"].decode() for r in records]
+
+
+def oversized(session_id: str, size: int) -> Event:
+    """A completed event with a `notes` field of `size` bytes (the schema allows extra fields);
+    built without new_event, which would refuse one above its limit, as an older release did not."""
+    return Event(type=COMPLETED, source="/emm/test", subject=session_id,
+                 data={"session_id": session_id, "completed_at": "2026-05-18T17:00:00Z", "notes": "x" * size})
+
+
+async def test_an_event_larger_than_the_broker_takes_is_parked_and_holds_back_no_other_document(
+        mongo_database, publisher, topics):
+    documents = mongo_database.sessions
+    too_large, after_it, next_session = oversized("ses-big", 3_400_000), completed("ses-big"), completed("ses-next")
+    await documents.insert_one({"_id": "ses-big@1", "version": 1, "outbox": outbox_fields_map([too_large, after_it])})
+    await documents.insert_one({"_id": "ses-next@1", "version": 1, "outbox": outbox_fields_map([next_session])})
+
+    records = await relayed_until(OutboxRelay(publisher, [documents], poll_seconds=0.5),
+                                  topic_name("emm.sessions", topics), 2, timeout=10)
+
+    assert sorted(ids_on(records)) == sorted([after_it.id, next_session.id])
+    big = await documents.find_one({"_id": "ses-big@1"})
+    assert big["outbox"] == {} and list(big["parked_outbox"]) == [too_large.id]
+    assert big["parked_outbox"][too_large.id]["parked_reason"].startswith("MessageSizeTooLargeError")
+    assert (await documents.find_one({"_id": "ses-next@1"}))["outbox"] == {}
+
+
+async def test_an_event_above_the_topic_s_own_limit_is_parked_and_the_partition_s_later_events_still_go_out(
+        mongo_database, topic_prefix):
+    # The broker refuses the batch itself (the producer's own limit is higher): aiokafka's idempotent
+    # producer then numbers that partition's next batches past it, and only a new producer gets them in.
+    sessions_topic = topic_name("emm.sessions", topic_prefix)
+    admin = AIOKafkaAdminClient(bootstrap_servers=KAFKA)
+    await admin.start()
+    try:
+        await admin.create_topics([NewTopic(sessions_topic, 1, 1, topic_configs={"max.message.bytes": "20000"})])
+    finally:
+        await admin.close()
+    await ensure_topics(KAFKA, {topic_name(t, topic_prefix) for t in all_topics()}, partitions=1)
+    documents = mongo_database.sessions
+    too_large = new_event(COMPLETED, oversized("ses-t", 30_000).data, source="/emm/test")  # within our limit
+    before, after_it, next_session = completed("ses-t"), completed("ses-t"), completed("ses-u")
+    await documents.insert_one({"_id": "ses-t@1", "version": 1,
+                                "outbox": outbox_fields_map([before, too_large, after_it])})
+    await documents.insert_one({"_id": "ses-u@1", "version": 1, "outbox": outbox_fields_map([next_session])})
+    publisher = EventPublisher(KAFKA, topic_prefix)
+    await publisher.start()
+    try:
+        records = await relayed_until(OutboxRelay(publisher, [documents], poll_seconds=0.5), sessions_topic, 3)
+    finally:
+        await publisher.stop()
+
+    assert ids_on(records) == [before.id, after_it.id, next_session.id]  # one partition: in order
+    parked = (await documents.find_one({"_id": "ses-t@1"}))["parked_outbox"]
+    assert list(parked) == [too_large.id] and parked[too_large.id]["parked_reason"].startswith(
+        "MessageSizeTooLargeError")
 
 
 def outbox_fields_map(events):

@@ -49,3 +49,21 @@ def test_trainer_payloads_match_the_contract():
     validate("org.iom.emm.trainer.certified.v1", certification.trainer_certified_payload(trainer))
     revoked = certification.revoke(trainer, reason="Issued in error", revoked_by="usr-organizer", revoked_at=AT)
     validate("org.iom.emm.trainer.revoked.v1", certification.trainer_revoked_payload(revoked))
+
+
+def test_the_schemas_state_the_bounds_the_api_and_domain_keep():
+    from emm_common.contract import spec_for
+    from emm_evaluation.domain.questionnaire import FREE_TEXT_MAX_LENGTH
+    from emm_evaluation.entrypoints import api
+
+    answers = spec_for("org.iom.emm.feedback.submitted.v1").schema["properties"]["answers"]
+    assert answers["maxItems"] == api.MAX_ITEMS  # at most one answer per item of a questionnaire
+    assert answers["items"]["properties"]["item_id"]["maxLength"] == api.ITEM_ID_LENGTH
+    assert answers["items"]["properties"]["value"]["maxLength"] == FREE_TEXT_MAX_LENGTH  # option ids are shorter
+    rating = spec_for("org.iom.emm.peer_feedback.submitted.v1").schema["properties"]
+    assert (rating["module"]["maxLength"], rating["comment"]["maxLength"]) == (
+        api.MODULE_LENGTH, peer_feedback.COMMENT_MAX_LENGTH)
+    assert spec_for("org.iom.emm.trainer.revoked.v1").schema["properties"]["reason"]["maxLength"] == (
+        api.REASON_LENGTH)
+    certified = spec_for("org.iom.emm.trainer.certified.v1").schema["properties"]
+    assert certified["modules"]["items"]["maxLength"] == api.MODULE_LENGTH

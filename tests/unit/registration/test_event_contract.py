@@ -74,3 +74,26 @@ def test_no_public_event_carries_email_or_phone():
         if event.event_type() != "org.iom.emm.contact.updated.v1":
             text = json.dumps(event.payload())
             assert "@example.org" not in text and "+221" not in text, event.event_type()
+
+
+def test_the_schemas_state_the_bounds_the_domain_and_api_keep():
+    from emm_registration.domain import fields as f
+    from emm_registration.domain.session import MAX_SESSION_DAYS
+
+    for event_type in ("org.iom.emm.session.scheduled.v1", "org.iom.emm.session.updated.v1"):
+        session = validator_for(event_type).schema["$defs"]["session"]["properties"]
+        assert (session["title"]["maxLength"], session["venue"]["maxLength"]) == (f.TITLE_LENGTH, f.TITLE_LENGTH)
+        assert (session["modules"]["maxItems"], session["modules"]["items"]["maxLength"]) == (
+            f.MAX_MODULES, f.NAME_LENGTH)
+        assert session["organizing_office"]["maxLength"] == session["city"]["maxLength"] == f.NAME_LENGTH
+        assert session["facilitator_ids"]["maxItems"] == f.MAX_FACILITATORS
+        assert session["languages"]["maxItems"] == len(f.LANGUAGES)
+        assert session["days"]["maxItems"] == MAX_SESSION_DAYS
+        assert session["target_audience"]["maxLength"] == f.TEXT_LENGTH
+    contact = validator_for("org.iom.emm.contact.updated.v1").schema["properties"]
+    assert (contact["full_name"]["maxLength"], contact["email"]["maxLength"], contact["phone"]["maxLength"]) == (
+        f.NAME_LENGTH, f.EMAIL_LENGTH, f.PHONE_LENGTH)
+    for event_type in ("org.iom.emm.session.cancelled.v1", "org.iom.emm.enrollment.cancelled.v1"):
+        assert validator_for(event_type).schema["properties"]["reason"]["maxLength"] == f.TEXT_LENGTH
+    assert validator_for("org.iom.emm.attendance.recorded.v1").schema["properties"]["note"]["maxLength"] == (
+        f.TEXT_LENGTH)

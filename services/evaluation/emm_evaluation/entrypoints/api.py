@@ -1,7 +1,10 @@
 """HTTP API of the evaluation service (run: uvicorn emm_evaluation.entrypoints.api:create_app --factory).
 
-Fields are loosely typed here on purpose: the domain validates them and its errors name the
-item at fault (e.g. `work_performance: must be from 1 to 5`), which a participant can act on.
+The request bodies are typed and bounded here, so the OpenAPI document describes them and an
+oversized body is a 422 naming its field. The checks of a value against the questionnaire or the
+rubric (an answer's range or option, a score from 1 to 5, an item type) stay in the domain, whose
+errors name the item at fault (e.g. `work_performance: must be from 1 to 5`), which a participant
+can act on; the document states those ranges too (`minimum`, `maximum`, `enum`).
 """
 
 from __future__ import annotations
@@ -10,13 +13,16 @@ from datetime import date
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, FastAPI, Query, Request, Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat, StrictInt, StrictStr, create_model
 
 from emm_common.auth import Anyone, Organizer, Principal, Staff, require_role
 from emm_common.http import create_service_app
 from emm_common.paging import Paging
+from emm_common.identifiers import ID_MAX_LENGTH
 from emm_evaluation.config import Settings
-from emm_evaluation.domain.questionnaire import default_tot_questionnaire, questionnaire_to_dict
+from emm_evaluation.domain.peer_feedback import COMMENT_MAX_LENGTH
+from emm_evaluation.domain.questionnaire import (FREE_TEXT_MAX_LENGTH, ITEM_TYPES, LANGUAGES,
+                                                 default_tot_questionnaire, questionnaire_to_dict)
 from emm_evaluation.domain.report import build_aggregate_report, build_session_report
 from emm_evaluation.domain.report_export import report_to_csv, report_to_dict
 from emm_evaluation.service_layer.commands import Evaluation, Outcome
@@ -25,6 +31,20 @@ Reader = Annotated[Principal, Depends(require_role("organizer", "facilitator", "
 Participant = Annotated[Principal, Depends(require_role("participant"))]
 Rater = Annotated[Principal, Depends(require_role("facilitator", "participant"))]
 Language = Annotated[Literal["fr", "en", "pt"], Query(description="Language of item texts and headlines")]
+
+# How long and how many at most: far above any real ToT questionnaire or rating, low enough that
+# every feedback event stays small (schemas/events/ states the same bounds for answers).
+MAX_ITEMS = 200  # items of a questionnaire, hence answers of an evaluation
+ITEM_ID_LENGTH = 100  # an item's or an option's id
+MAX_OPTIONS = 50
+TITLE_LENGTH = 300  # a questionnaire's title, an option's label
+MODULE_LENGTH = 200  # a session's module, as registration bounds it
+QUESTION_LENGTH = 2000  # an item's text
+REASON_LENGTH = 1000
+CODE_LENGTH = 64  # a country, a language, a sex filter: checked exactly where they are used
+
+Id = Annotated[str, Field(max_length=ID_MAX_LENGTH)]
+CodeFilter = Annotated[str | None, Query(max_length=CODE_LENGTH)]
 
 ERRORS = {401: {"description": "Missing or invalid bearer token"},
           403: {"description": "The token's role or scope does not allow this"},
@@ -42,47 +62,101 @@ def evaluation(request: Request) -> Evaluation:
 Service = Annotated[Evaluation, Depends(evaluation)]
 
 
-class QuestionnaireBody(BaseModel):
-    questionnaire_id: str | None = None
-    title: Any = Field(None, description="{fr, en, pt}")
-    items: Any = Field(None, description="[{item_id, type: likert5|scale0_10|single_choice|free_text, text: "
-                                         "{fr, en, pt}, required, options}]")
+class Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
 
 
-class QuestionnaireChanges(BaseModel):
-    title: Any = None
-    items: Any = None
+def checked_by_the_domain(**json_schema: Any) -> dict[str, Any]:
+    """A constraint the OpenAPI document states but the domain checks, so that its error names
+    the item at fault."""
+    return {"json_schema_extra": json_schema}
 
 
-class Attachment(BaseModel):
-    questionnaire_id: str
+def texts(name: str, max_length: int) -> type[Body]:
+    """A body of one text in each working language (participants answer in any of them)."""
+    return create_model(name, __base__=Body, **{language: (str, Field(max_length=max_length))
+                                                 for language in LANGUAGES})
+
+
+Texts = texts("Texts", QUESTION_LENGTH)
+Title = texts("Title", TITLE_LENGTH)
+
+
+class Option(Body):
+    option_id: str = Field(max_length=ITEM_ID_LENGTH)
+    label: Title
+
+
+class Item(Body):
+    item_id: str = Field(max_length=ITEM_ID_LENGTH)
+    type: str = Field(max_length=CODE_LENGTH, **checked_by_the_domain(enum=list(ITEM_TYPES)))
+    text: Texts
+    required: StrictBool = True
+    options: list[Option] = Field([], max_length=MAX_OPTIONS, description="single_choice items only")
+
+
+Items = Annotated[list[Item], Field(max_length=MAX_ITEMS)]
+
+
+class QuestionnaireBody(Body):
+    questionnaire_id: Id | None = None
+    title: Title
+    items: Items
+
+
+class QuestionnaireChanges(Body):
+    title: Title | None = None
+    items: Items | None = None
+
+
+class Attachment(Body):
+    questionnaire_id: Id
     version: int | None = None
 
 
-class FeedbackBody(BaseModel):
-    submission_id: str | None = Field(None, description="Your request id: sending it again stores nothing twice")
-    language: Any = "en"
-    anonymous: Any = False
-    answers: Any = Field(None, description="[{item_id, value}]")
+class Answer(Body):
+    item_id: str = Field(max_length=ITEM_ID_LENGTH)
+    value: StrictInt | Annotated[StrictStr, Field(max_length=FREE_TEXT_MAX_LENGTH)] | None = Field(
+        None, description="A whole number for likert5 (1-5) and scale0_10 (0-10) items, an option_id for "
+                          "single_choice, text for free_text; null or absent leaves an optional item unanswered")
 
 
-class PeerFeedbackBody(BaseModel):
-    peer_feedback_id: str | None = None
-    trainee_participant_id: Any = None
-    module: Any = None
-    scores: Any = Field(None, description="content_mastery, clarity, participant_engagement, time_management, "
-                                          "adult_learning_methods: 1-5 each")
-    comment: Any = None
+class FeedbackBody(Body):
+    submission_id: Id | None = Field(None, description="Your request id: sending it again stores nothing twice")
+    language: Literal["fr", "en", "pt"] = "en"
+    anonymous: StrictBool = False
+    answers: list[Answer] = Field(max_length=MAX_ITEMS)
 
 
-class ScoreBody(BaseModel):
-    participant_id: str
+Criterion = Annotated[StrictInt, Field(**checked_by_the_domain(minimum=1, maximum=5))]
+
+
+class Scores(Body):
+    """The rubric of a practice delivery: 1 to 5 on each criterion."""
+
+    content_mastery: Criterion
+    clarity: Criterion
+    participant_engagement: Criterion
+    time_management: Criterion
+    adult_learning_methods: Criterion
+
+
+class PeerFeedbackBody(Body):
+    peer_feedback_id: Id | None = None
+    trainee_participant_id: Id
+    module: str = Field(max_length=MODULE_LENGTH, description="One of the session's modules")
+    scores: Scores
+    comment: str | None = Field(None, max_length=COMMENT_MAX_LENGTH)
+
+
+class ScoreBody(Body):
+    participant_id: Id
     phase: Literal["pre", "post"]
-    score: Any
+    score: StrictInt | StrictFloat = Field(**checked_by_the_domain(minimum=0, maximum=100))
 
 
-class RevocationBody(BaseModel):
-    reason: Any = None
+class RevocationBody(Body):
+    reason: str = Field(max_length=REASON_LENGTH)
 
 
 # -- questionnaires -----------------------------------------------------------------------------
@@ -170,9 +244,9 @@ async def session_report_csv(session_id: str, who: Reader, service: Service, lan
 
 @router.get("/reports", tags=["reports"],
             summary="Across sessions: filter by session country, office and period, respondents' sex")
-async def aggregate_report(who: Reader, service: Service, language: Language = "en", country: str | None = None,
-                           office: str | None = None, sex: str | None = None, period_from: date | None = None,
-                           period_to: date | None = None):
+async def aggregate_report(who: Reader, service: Service, language: Language = "en", country: CodeFilter = None,
+                           office: Annotated[str | None, Query(max_length=TITLE_LENGTH)] = None, sex: CodeFilter = None,
+                           period_from: date | None = None, period_to: date | None = None):
     session_ids = await service.reader.matching_sessions(country, office, period_from, period_to)
     facts = [await service.reader.session_facts(session_id, sex) for session_id in session_ids]
     return report_to_dict(build_aggregate_report(facts, language))
@@ -181,8 +255,9 @@ async def aggregate_report(who: Reader, service: Service, language: Language = "
 # -- trainer pool -------------------------------------------------------------------------------
 
 @router.get("/trainers", tags=["trainers"], summary="Search the pool of certified EMM2.0 trainers (paged, by name)")
-async def trainer_pool(who: Reader, service: Service, page: Paging, language: str | None = None,
-                       country: str | None = None, module: str | None = None, certified_from: date | None = None,
+async def trainer_pool(who: Reader, service: Service, page: Paging, language: CodeFilter = None,
+                       country: CodeFilter = None, module: Annotated[str | None, Query(max_length=MODULE_LENGTH)] = None,
+                       certified_from: date | None = None,
                        certified_to: date | None = None, include_revoked: bool = False):
     return page.of(await service.trainer_pool(page.offset, page.fetch, language=language, country=country,
                                               module=module, certified_from=certified_from,

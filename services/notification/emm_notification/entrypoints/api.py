@@ -15,6 +15,7 @@ from pydantic import BaseModel, Field
 from emm_common.auth import Principal, require_role
 from emm_common.http import create_service_app
 from emm_common.paging import Paging
+from emm_common.identifiers import ID_MAX_LENGTH
 from emm_notification.adapters.notification_log import MongoNotificationLog
 from emm_notification.config import Settings
 from emm_notification.service_layer.log_entries import Status
@@ -66,7 +67,8 @@ router = APIRouter(prefix="/notifications", tags=["notifications"])
 
 @router.get("", response_model=list[NotificationView], summary="The notification log, newest first, a page at a time")
 async def list_notifications(request: Request, _: Reader, page: Paging,
-                             participant_id: str | None = None, session_id: str | None = None,
+                             participant_id: Annotated[str | None, Query(max_length=ID_MAX_LENGTH)] = None,
+                             session_id: Annotated[str | None, Query(max_length=ID_MAX_LENGTH)] = None,
                              status_: Annotated[Status | None, Query(alias="status")] = None) -> list[NotificationView]:
     entries = await log_of(request).find(participant_id=participant_id, session_id=session_id,
                                          status=status_.value if status_ else None, limit=page.fetch,

@@ -20,7 +20,6 @@ from emm_registration.domain.session import CANCELLED, REGISTERED, Session
 
 STATUSES = ("present", "late", "absent", "excused")
 ATTENDED = ("present", "late")
-MAX_NOTE_LENGTH = 1000
 
 
 @dataclass(frozen=True)
@@ -72,7 +71,7 @@ def record_marks(session: Session, day: date | str, marks: Iterable[AttendanceMa
             attendance_id=attendance_id_for(session.session_id, participant_id, day, now),
             session_id=session.session_id, participant_id=participant_id, enrollment_id=enrollment.enrollment_id,
             day=day, status=f.choice(mark.status, "status", STATUSES),
-            note=f.text(mark.note, "note", max_length=MAX_NOTE_LENGTH, required=False),
+            note=f.text(mark.note, "note", max_length=f.TEXT_LENGTH, required=False),
             recorded_by=recorded_by, recorded_at=now))
     if not events:
         raise InvalidInput("marks", "must mark at least one participant")

@@ -13,10 +13,23 @@ from typing import Any
 import phonenumbers
 from phonenumbers import NumberParseException, ValidationResult
 
-from emm_common.identifiers import identifier  # noqa: F401 - the aggregates check ids as f.identifier
+from emm_common.identifiers import ID_MAX_LENGTH, identifier  # noqa: F401 - the aggregates check ids as f.identifier
 from emm_registration.domain.errors import InvalidInput
 
 LANGUAGES = ("fr", "en", "pt")
+
+# How long and how many at most: far above any real session or person, low enough that every
+# event stays a few kilobytes. The API models declare the same bounds (a 422 naming the field
+# before a command runs) and schemas/events/ states them for consumers.
+NAME_LENGTH = 200  # a person's name, organization or job title; an office, a city, a module
+TITLE_LENGTH = 300  # a session's title, a venue
+TEXT_LENGTH = 1000  # a target audience, a reason, an attendance note
+EMAIL_LENGTH = 254  # RFC 5321's limit on a forward path
+PHONE_LENGTH = 20  # a phone number as stored and published (E.164 has at most 16 characters)
+PHONE_INPUT_LENGTH = 40  # a phone number as a person writes it: "(+245) 955-123-456", spaces, dots
+MAX_MODULES = 50  # the EMM2.0 curriculum has about a dozen
+MAX_FACILITATORS = 50
+MAX_MARKS = 500  # attendance marks of one day, and people enrolled in one bulk request
 _COUNTRY = re.compile(r"^[A-Z]{2}$")
 
 
@@ -92,10 +105,13 @@ def choice(value: Any, field: str, allowed: tuple[str, ...]) -> str:
     return value
 
 
-def unique_list(values: Any, field: str, check) -> list:
-    """A list checked item by item with `check(item, field)`, duplicates dropped, order kept."""
+def unique_list(values: Any, field: str, check, *, max_items: int) -> list:
+    """A list of at most `max_items`, checked item by item with `check(item, field)`, duplicates
+    dropped, order kept."""
     if isinstance(values, (str, bytes)) or not isinstance(values, (list, tuple)):
         raise InvalidInput(field, "must be a list")
+    if len(values) > max_items:
+        raise InvalidInput(field, f"must have at most {max_items} items")
     return list(dict.fromkeys(check(item, field) for item in values))
 
 

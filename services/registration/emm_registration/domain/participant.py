@@ -31,7 +31,7 @@ _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
 
 def normalise_email(email: Any) -> str:
     """The email as we store and compare it: stripped, lower case; InvalidInput if it is not one."""
-    if not isinstance(email, str) or not _EMAIL.match(email.strip()) or len(email.strip()) > 254:
+    if not isinstance(email, str) or not _EMAIL.match(email.strip()) or len(email.strip()) > f.EMAIL_LENGTH:
         raise InvalidInput("email", "must be an email address")
     return email.strip().lower()
 
@@ -126,14 +126,14 @@ def _checked(details: Mapping[str, Any], check_phone: bool = True) -> dict[str, 
     country = f.country(details["country"])
     phone = details["phone"]
     if check_phone:
-        phone = f.phone(phone, country) if f.text(phone, "phone", max_length=40, required=False) else None
+        phone = f.phone(phone, country) if f.text(phone, "phone", max_length=f.PHONE_INPUT_LENGTH, required=False) else None
     if not isinstance(details["consent_to_contact"], bool):
         raise InvalidInput("consent_to_contact", "must be true or false")
     return {
-        "full_name": f.text(details["full_name"], "full_name", max_length=200),
+        "full_name": f.text(details["full_name"], "full_name", max_length=f.NAME_LENGTH),
         "phone": phone,
-        "organization": f.text(details["organization"], "organization", max_length=200, required=False),
-        "job_title": f.text(details["job_title"], "job_title", max_length=200, required=False),
+        "organization": f.text(details["organization"], "organization", max_length=f.NAME_LENGTH, required=False),
+        "job_title": f.text(details["job_title"], "job_title", max_length=f.NAME_LENGTH, required=False),
         "country": country,
         "preferred_language": f.language(details["preferred_language"], "preferred_language"),
         "sex": f.choice(details["sex"] or "undisclosed", "sex", SEXES),

@@ -13,6 +13,7 @@ records nothing, so a retried request or a replay is harmless.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import partial
 from datetime import date, datetime, timedelta
 from typing import Any, Mapping
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -173,7 +174,7 @@ class Session:
         Enrollments are left as they are: consumers learn from `SessionCancelled` that nobody
         attends, and the roster stays readable for the record."""
         now = f.as_datetime(now, "now")
-        reason = f.text(reason, "reason", max_length=1000)
+        reason = f.text(reason, "reason", max_length=f.TEXT_LENGTH)
         if self._move_to(CANCELLED, allowed_from=(SCHEDULED, OPEN, IN_PROGRESS), announce=False):
             self.cancelled_at, self.cancellation_reason = now, reason
             self._record(SessionCancelled(session_id=self.session_id, reason=reason, cancelled_at=now,
@@ -197,7 +198,7 @@ class Session:
         enrolled_by = f.choice(enrolled_by, "enrolled_by", ENROLLED_BY)
         profile = {name: participant[name] for name in PUBLIC_PROFILE_FIELDS if participant.get(name) is not None}
         participant_id = f.identifier(profile.get("participant_id"), "participant_id")
-        f.text(profile.get("full_name"), "full_name", max_length=200)
+        f.text(profile.get("full_name"), "full_name", max_length=f.NAME_LENGTH)
         f.country(profile.get("country"))
         f.language(profile.get("preferred_language"), "preferred_language")
         self._refuse_if_closed()
@@ -239,7 +240,7 @@ class Session:
         first person on the waitlist. Records `EnrollmentCancelled`, then `EnrollmentPromoted`
         if someone got the seat. Cancelling a cancelled enrollment changes nothing."""
         now = f.as_datetime(now, "now")
-        reason = f.text(reason, "reason", max_length=1000, required=False)
+        reason = f.text(reason, "reason", max_length=f.TEXT_LENGTH, required=False)
         enrollment = self.enrollments.get(enrollment_id)
         if enrollment is None:
             raise NotFound("enrollment_id", f"no enrollment {enrollment_id} in session {self.session_id}")
@@ -344,30 +345,32 @@ def _checked_details(details: Mapping[str, Any]) -> dict[str, Any]:
     capacity = details["capacity"]
     if isinstance(capacity, bool) or not isinstance(capacity, int) or capacity < 1:
         raise InvalidInput("capacity", "must be a whole number of at least 1")
-    modules = f.unique_list(details["modules"], "modules",
-                            lambda item, name: f.text(item, name, max_length=200))
+    modules = f.unique_list(details["modules"], "modules", partial(f.text, max_length=f.NAME_LENGTH),
+                            max_items=f.MAX_MODULES)
     if not modules:
         raise InvalidInput("modules", "must name at least one module")
-    languages = f.unique_list(details["languages"], "languages", f.language)
+    languages = f.unique_list(details["languages"], "languages", f.language, max_items=len(f.LANGUAGES))
     if not languages:
         raise InvalidInput("languages", "must name at least one of fr, en, pt")
     return {
-        "title": f.text(details["title"], "title", max_length=300),
+        "title": f.text(details["title"], "title", max_length=f.TITLE_LENGTH),
         "kind": f.choice(details["kind"], "kind", KINDS),
         "modules": modules,
-        "organizing_office": f.text(details["organizing_office"], "organizing_office", max_length=200),
-        "city": f.text(details["city"], "city", max_length=200),
+        "organizing_office": f.text(details["organizing_office"], "organizing_office", max_length=f.NAME_LENGTH),
+        "city": f.text(details["city"], "city", max_length=f.NAME_LENGTH),
         "country": f.country(details["country"]),
         "start_date": start_date,
         "end_date": end_date,
         "timezone": _timezone(details["timezone"]),
         "languages": languages,
         "capacity": capacity,
-        "venue": f.text(details["venue"], "venue", max_length=300, required=False),
+        "venue": f.text(details["venue"], "venue", max_length=f.TITLE_LENGTH, required=False),
         "enrollment_opens_at": opens_at,
         "enrollment_closes_at": closes_at,
-        "facilitator_ids": f.unique_list(details["facilitator_ids"] or [], "facilitator_ids", f.identifier),
-        "target_audience": f.text(details["target_audience"], "target_audience", max_length=1000, required=False),
+        "facilitator_ids": f.unique_list(details["facilitator_ids"] or [], "facilitator_ids", f.identifier,
+                                         max_items=f.MAX_FACILITATORS),
+        "target_audience": f.text(details["target_audience"], "target_audience", max_length=f.TEXT_LENGTH,
+                                  required=False),
     }
 
 

@@ -50,8 +50,8 @@ async def schedule_session(body: m.SessionDetails, who: Organizer, service: Serv
 @router.get("/sessions", response_model=list[m.SessionView], tags=["sessions"],
             summary="List sessions by start date, a page at a time")
 async def list_sessions(who: Anyone, service: Service, page: Paging,
-                        status_: Annotated[str | None, Query(alias="status")] = None,
-                        country: str | None = None):
+                        status_: Annotated[str | None, Query(alias="status", max_length=m.CODE_LENGTH)] = None,
+                        country: Annotated[str | None, Query(max_length=m.CODE_LENGTH)] = None):
     return [m.SessionView.of(s) for s in page.of(page.window(await service.sessions(status_, country)))]
 
 

@@ -1,16 +1,28 @@
-"""Request and response bodies of the registration API. Types are checked here; the domain
-checks the rules and names the field at fault."""
+"""Request and response bodies of the registration API. Types and bounds are checked here (the
+bounds are the domain's, see domain/fields.py); the domain checks the rules and names the field
+at fault."""
 
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from emm_registration.domain import fields as f
 from emm_registration.domain.session import Enrollment, Session
 
 Language = Literal["fr", "en", "pt"]
+Languages = Annotated[list[Language], Field(max_length=len(f.LANGUAGES))]
+Id = Annotated[str, Field(max_length=f.ID_MAX_LENGTH)]
+Name = Annotated[str, Field(max_length=f.NAME_LENGTH)]
+Title = Annotated[str, Field(max_length=f.TITLE_LENGTH)]
+Text = Annotated[str, Field(max_length=f.TEXT_LENGTH)]
+# A country code, a time zone or a status: the domain checks them exactly; this only stops oversized input.
+CODE_LENGTH = 64
+Code = Annotated[str, Field(max_length=CODE_LENGTH)]
+Modules = Annotated[list[Name], Field(max_length=f.MAX_MODULES)]
+FacilitatorIds = Annotated[list[Id], Field(max_length=f.MAX_FACILITATORS)]
 
 
 class Body(BaseModel):
@@ -18,67 +30,67 @@ class Body(BaseModel):
 
 
 class SessionDetails(Body):
-    session_id: str | None = Field(None, description="Optional id chosen by the caller; scheduling it again "
-                                                     "returns the existing session (idempotent)")
-    title: str
+    session_id: Id | None = Field(None, description="Optional id chosen by the caller; scheduling it again "
+                                                    "returns the existing session (idempotent)")
+    title: Title
     kind: Literal["training_of_trainers", "government_delivery"]
-    modules: list[str]
-    organizing_office: str
-    city: str
-    country: str = Field(description="ISO 3166-1 alpha-2, e.g. SN")
-    venue: str | None = None
+    modules: Modules
+    organizing_office: Name
+    city: Name
+    country: Code = Field(description="ISO 3166-1 alpha-2, e.g. SN")
+    venue: Title | None = None
     start_date: date
     end_date: date
-    timezone: str = Field(description="IANA time zone, e.g. Africa/Dakar")
-    languages: list[Language]
+    timezone: Code = Field(description="IANA time zone, e.g. Africa/Dakar")
+    languages: Languages
     capacity: int = Field(ge=1)
     enrollment_opens_at: datetime | None = None
     enrollment_closes_at: datetime | None = None
-    facilitator_ids: list[str] = []
-    target_audience: str | None = None
+    facilitator_ids: FacilitatorIds = []
+    target_audience: Text | None = None
 
 
 class SessionChanges(Body):
-    title: str | None = None
-    modules: list[str] | None = None
-    organizing_office: str | None = None
-    city: str | None = None
-    country: str | None = None
-    venue: str | None = None
+    title: Title | None = None
+    modules: Modules | None = None
+    organizing_office: Name | None = None
+    city: Name | None = None
+    country: Code | None = None
+    venue: Title | None = None
     start_date: date | None = None
     end_date: date | None = None
-    timezone: str | None = None
-    languages: list[Language] | None = None
+    timezone: Code | None = None
+    languages: Languages | None = None
     capacity: int | None = Field(None, ge=1)
     enrollment_opens_at: datetime | None = None
     enrollment_closes_at: datetime | None = None
-    facilitator_ids: list[str] | None = None
-    target_audience: str | None = None
+    facilitator_ids: FacilitatorIds | None = None
+    target_audience: Text | None = None
 
 
 class StatusChange(Body):
     status: Literal["open", "in_progress", "completed", "cancelled"]
-    reason: str | None = Field(None, min_length=1, max_length=1000, description="Required to cancel")
+    reason: Text | None = Field(None, min_length=1, description="Required to cancel")
 
 
 class Person(Body):
-    email: str
-    full_name: str
-    country: str
+    email: str = Field(max_length=f.EMAIL_LENGTH)
+    full_name: Name
+    country: Code
     preferred_language: Language
     consent_to_contact: bool
-    phone: str | None = None
-    organization: str | None = None
-    job_title: str | None = None
+    phone: str | None = Field(None, max_length=f.PHONE_INPUT_LENGTH)
+    organization: Name | None = None
+    job_title: Name | None = None
     sex: Literal["female", "male", "other", "undisclosed"] = "undisclosed"
 
 
 class BulkEnrollment(Body):
-    participants: list[Person] = Field(min_length=1, max_length=500)
+    participants: list[Person] = Field(min_length=1, max_length=f.MAX_MARKS)
 
 
 class EnrollmentCancellation(Body):
-    reason: str | None = Field(None, max_length=1000)
+    reason: Text | None = None
 
 
 class Invitation(Body):
@@ -86,13 +98,13 @@ class Invitation(Body):
 
 
 class Mark(Body):
-    participant_id: str
+    participant_id: Id
     status: Literal["present", "late", "absent", "excused"]
-    note: str | None = Field(None, max_length=1000)
+    note: Text | None = None
 
 
 class DayMarks(Body):
-    marks: list[Mark] = Field(min_length=1, max_length=500)
+    marks: list[Mark] = Field(min_length=1, max_length=f.MAX_MARKS)
 
 
 class SessionView(BaseModel):
