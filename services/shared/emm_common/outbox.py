@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import OrderedDict
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import datetime, timezone
@@ -56,6 +57,8 @@ UNPUBLISHABLE = (MessageSizeTooLargeError, RecordListTooLargeError, CorruptRecor
                  ContractViolation)
 # What a malformed outbox entry raises on its way to becoming an Event.
 _MALFORMED_ENTRY = (KeyError, TypeError, ValueError)
+# How many published event ids a relay remembers (about 100 bytes each).
+REMEMBERED_EVENTS = 100_000
 _active_relays: list["OutboxRelay"] = []
 _acknowledged: ContextVar[list[str] | None] = ContextVar("emm_acknowledged_event_ids", default=None)
 
@@ -100,6 +103,11 @@ class OutboxRelay:
         self._poll_seconds = poll_seconds
         self._sweep_seconds = sweep_seconds
         self._queue: asyncio.Queue[tuple[str, str, dict | None] | None] = asyncio.Queue()
+        # Ids this relay has had acknowledged. A commit's nudge carries the outbox as written, so
+        # a nudge that waited behind a sweep which already published that document would publish
+        # it again, and an event whose removal failed would be sent again by the next sweep:
+        # both are only removed now. (Another process's relay can still publish one twice.)
+        self._published: OrderedDict[str, None] = OrderedDict()
         self._task: asyncio.Task | None = None
 
     def nudge(self, collection_name: str | None = None, doc_id: str | None = None,
@@ -123,7 +131,8 @@ class OutboxRelay:
         sent: list[tuple[dict, asyncio.Future]] = []
         parked: dict[str, tuple[dict, BaseException]] = {}
         failure: BaseException | None = None
-        for entry in entries:
+        already = [entry for entry in entries if entry["id"] in self._published]
+        for entry in (entry for entry in entries if entry["id"] not in self._published):
             try:
                 sent.append((entry, await self._publisher.send(_event_of(entry))))
             except UNPUBLISHABLE as exc:  # refused before sending, e.g. above the producer's max_request_size
@@ -135,13 +144,14 @@ class OutboxRelay:
         for (entry, _), outcome in zip(sent, await asyncio.gather(*(f for _, f in sent), return_exceptions=True)):
             if not isinstance(outcome, BaseException):
                 published.append(entry)
+                self._remember(entry["id"])
             elif isinstance(outcome, UNPUBLISHABLE):
                 parked[entry["id"]] = (entry, outcome)
                 refused_by_broker = True
             else:
                 failure = failure or outcome
-        if published or parked:
-            await collection.update_one({"_id": doc_id}, _relayed_update(published, parked))
+        if published or parked or already:
+            await collection.update_one({"_id": doc_id}, _relayed_update([*already, *published], parked))
         metrics.OUTBOX_RELAYED.labels(collection.name).inc(len(published))
         for entry, exc in parked.values():
             metrics.OUTBOX_PARKED.labels(collection.name, type(exc).__name__).inc()
@@ -196,6 +206,11 @@ class OutboxRelay:
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 30.0)
                 sweep_due = 0.0
+
+    def _remember(self, event_id: str) -> None:
+        self._published[event_id] = None
+        if len(self._published) > REMEMBERED_EVENTS:
+            self._published.popitem(last=False)
 
     def _drain(self) -> None:
         while not self._queue.empty():

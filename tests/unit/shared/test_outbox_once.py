@@ -1,0 +1,48 @@
+"""In normal operation (no process killed) the relay publishes each event once, however many
+times it is told about its document."""
+
+from __future__ import annotations
+
+from emm_common.documents import outbox_map
+from emm_common.envelope import new_event
+from emm_common.outbox import OutboxRelay
+from tests.unit.shared.fakes import FakeCollection, FakePublisher
+
+
+def completed(session_id: str):
+    return new_event("org.iom.emm.session.completed.v1",
+                     {"session_id": session_id, "completed_at": "2026-05-18T17:00:00Z"}, source="/emm/test")
+
+
+async def test_a_nudge_that_waited_behind_a_sweep_publishes_nothing_again():
+    """The commit's nudge carries the outbox as written; a sweep that ran while the nudge waited
+    in the queue has published and removed it already."""
+    sessions, publisher = FakeCollection("sessions_once_1"), FakePublisher()
+    event = completed("ses-a")
+    outbox = outbox_map([event], 1)
+    sessions.documents["ses-a@1"] = {"_id": "ses-a@1", "outbox": dict(outbox)}
+    relay = OutboxRelay(publisher, [sessions])
+    assert await relay.relay_once() == 1
+    await relay.publish_document(sessions, "ses-a@1", {"_id": "ses-a@1", "outbox": outbox})
+    assert [e.id for e in publisher.published] == [event.id]
+    assert sessions.documents["ses-a@1"]["outbox"] == {}
+
+
+async def test_an_event_published_whose_removal_failed_is_removed_later_without_a_second_publish():
+    sessions, publisher = FakeCollection("sessions_once_2"), FakePublisher()
+    event = completed("ses-b")
+    sessions.documents["ses-b@1"] = {"_id": "ses-b@1", "outbox": outbox_map([event], 1)}
+    relay = OutboxRelay(publisher, [sessions])
+    update_one = sessions.update_one
+
+    async def database_away(*args, **kwargs):
+        raise ConnectionError("the database is away")
+    sessions.update_one = database_away
+    try:
+        await relay.relay_once()
+    except ConnectionError:
+        pass
+    sessions.update_one = update_one
+    await relay.relay_once()
+    assert [e.id for e in publisher.published] == [event.id]
+    assert sessions.documents["ses-b@1"]["outbox"] == {}
