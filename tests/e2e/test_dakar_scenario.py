@@ -39,6 +39,7 @@ from motor.motor_asyncio import AsyncIOMotorClient
 from deploy.local.dakar_scenario import IBM_MANAGERS, QUOTE, SENIOR_STAFF, DakarScenario, Outcome
 from emm_common.auth import TokenIssuer
 from emm_common.paging import MAX_LIMIT, next_link
+from emm_common.rebuild import snapshot_records
 from emm_common.topics import all_topics, ensure_topics, topic_name
 from tests.conftest import KAFKA, MAIL_READER, MONGODB_URI, SMTP_PORT, eventually
 from tests.processes import ServiceProcess
@@ -172,7 +173,7 @@ async def services(topic_prefix, unique, keys):
 # -- the test ----------------------------------------------------------------------------------------
 
 async def test_the_dakar_tot_from_scheduling_to_a_government_training_by_two_new_trainers(services, keys, unique,
-                                                                                         issue):
+                                                                                         issue, topic_prefix):
     scenario = DakarScenario(services.registration.url, services.evaluation.url,
                              TokenIssuer((keys / "jwt.pem").read_bytes()), suffix=f"-{unique}", say=log.info,
                              timeout=WAIT)
@@ -188,12 +189,23 @@ async def test_the_dakar_tot_from_scheduling_to_a_government_training_by_two_new
         pool = await check_evaluation(evaluation, ids)
     async with httpx.AsyncClient(base_url=services.notification.url, headers=organizer, timeout=60) as notification:
         await check_notification(notification, ids, pool)
+    await check_every_event_published_once(topic_prefix)
     # What a newcomer opens first: each API's docs.
     for process in (services.registration, services.evaluation, services.notification):
         assert httpx.get(f"{process.url}/docs", timeout=30).status_code == 200
 
     # And a second run adds nothing: the sessions exist already.
     assert await asyncio.to_thread(scenario.run) is None
+
+
+async def check_every_event_published_once(topic_prefix: str) -> None:
+    """No process was killed, so no event may be on its topic twice (a duplicate is allowed only
+    after a crash between publishing and removing it from the outbox)."""
+    topics = sorted(topic_name(t, topic_prefix) for t in all_topics())
+    copies = Counter([(record.topic, dict(record.headers).get("ce_id"))
+                      async for record in snapshot_records(KAFKA, topics)])
+    assert sum(copies.values()) > 200  # 215 in a run of the scenario
+    assert [key for key, count in copies.items() if count > 1] == []
 
 
 class Ids:
