@@ -32,9 +32,6 @@ class FakeLog:
         self.occasions: set[str] = set()
         self.plans: dict[str, list[dict[str, Any]]] = {}
 
-    async def plan_of(self, event_id):
-        return copy.deepcopy(self.plans.get(event_id))
-
     async def keep_plan(self, event_id, entries):
         return copy.deepcopy(self.plans.setdefault(event_id, copy.deepcopy(entries)))
 

@@ -44,15 +44,11 @@ class MongoNotificationLog:
         await self.queue.create_index([("due_at", ASCENDING)])
         await self.awaiting.create_index([("participant_id", ASCENDING)])
 
-    async def plan_of(self, event_id: str) -> list[dict[str, Any]] | None:
-        kept = await self.plans.find_one({"_id": event_id})
-        return None if kept is None else kept["entries"]
-
     async def keep_plan(self, event_id: str, entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
         try:
             await self.plans.insert_one({"_id": event_id, "entries": entries})
-        except DuplicateKeyError:  # another worker kept a plan first: that one counts
-            return await self.plan_of(event_id)
+        except DuplicateKeyError:  # kept when the event first came (or by another worker): that one counts
+            return (await self.plans.find_one({"_id": event_id}))["entries"]
         return entries
 
     async def add(self, entries: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -43,9 +43,6 @@ class PlannedNotifications:
         self.entries = collection
         self._plans: dict[str, list[dict[str, Any]]] = {}  # only for this run: a duplicate on a topic
 
-    async def plan_of(self, event_id: str) -> list[dict[str, Any]] | None:
-        return self._plans.get(event_id)
-
     async def keep_plan(self, event_id: str, entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
         return self._plans.setdefault(event_id, entries)
 

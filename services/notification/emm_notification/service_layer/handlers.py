@@ -80,13 +80,12 @@ class NotificationHandlers:
     async def record_plan(self, event: Event, session_id: str | None, participant_id: str | None = None) -> list[dict]:
         """Plan the event's messages and insert those not in the log yet; return the inserted entries.
         An event about one participant needs only that contact, not the whole session's."""
-        entries = await self.log.plan_of(event.id)
-        if entries is None:
-            state = await read_model_for(self.projections, session_id, participant_id,
-                                         whole_session=participant_id is None)
-            planned = plan_messages(event.type, event.data, state, event_id=event.id)
-            now = self.clock()
-            entries = await self.log.keep_plan(event.id, [new_entry(p, now) for p in planned])
+        state = await read_model_for(self.projections, session_id, participant_id,
+                                     whole_session=participant_id is None)
+        planned = plan_messages(event.type, event.data, state, event_id=event.id)
+        now = self.clock()
+        # A redelivered event plans again from today's projections, but the plan kept first wins.
+        entries = await self.log.keep_plan(event.id, [new_entry(p, now) for p in planned])
         inserted = await self.log.add(entries)
         if any(e["status"] == Status.PLANNED for e in inserted):
             self.on_planned()

@@ -26,8 +26,6 @@ class NotificationLog(Protocol):
     """Every message with its status and attempts, plus the insert-unique claims that give each
     attempt a single writer."""
 
-    async def plan_of(self, event_id: str) -> list[dict[str, Any]] | None:
-        """The entries planned when the event was first applied (maybe none), or None if it never was."""
     async def keep_plan(self, event_id: str, entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """Keep the entries an event planned, once per event id; return the plan kept (an earlier
         one, if another writer kept one first)."""

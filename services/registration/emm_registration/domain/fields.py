@@ -73,7 +73,7 @@ def phone(value: Any, country_code: str, field: str = "phone") -> str:
     """A phone number in E.164 (+ country code and number, no spaces), from any way a person
     writes it: with or without their country's code (`country_code`, ISO alpha-2, is the default),
     spaces, dots, hyphens, parentheses, the international prefix 00. InvalidInput says why not."""
-    written = text(value, field, max_length=40)
+    written = text(value, field, max_length=PHONE_INPUT_LENGTH)
     try:
         number = phonenumbers.parse(written, country_code)
     except NumberParseException as error:
