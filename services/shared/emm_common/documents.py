@@ -17,31 +17,23 @@ import asyncio
 import json
 import logging
 import uuid
-from collections import defaultdict
-from dataclasses import dataclass
-from contextlib import asynccontextmanager
 from typing import Any, Callable, Iterable
 
 from pymongo.errors import DuplicateKeyError
 
 from emm_common.envelope import Event
 from emm_common import outbox
-from emm_common.outbox import outbox_fields
+from emm_common.locks import KeyedLocks
+from emm_common.outbox import outbox_entries
+from emm_common.store import VersionConflict
+from emm_common.store import aggregates
+from emm_common.store.aggregates import Versioned
+from emm_common.store.mongo import MongoDocumentStore
+
+__all__ = ["AggregateStore", "KeyedLocks", "VersionConflict", "Versioned", "apply_once", "change_aggregate",
+           "outbox_map"]
 
 log = logging.getLogger(__name__)
-# A load reads the state, not the events waiting for (or set aside by) the relay.
-_WITHOUT_OUTBOXES = {"outbox": 0, outbox.PARKED: 0}
-
-
-class VersionConflict(Exception):
-    """Another writer committed this version first; load the aggregate again and retry."""
-
-
-@dataclass(frozen=True)
-class Versioned:
-    aggregate_id: str
-    version: int
-    state: dict[str, Any]
 
 
 class AggregateStore:
@@ -69,26 +61,13 @@ class AggregateStore:
         self.heads = collection.database[f"{collection.name}_heads"]
         self._keep = keep
         self._pruning: set[asyncio.Task] = set()
+        self._reads = MongoDocumentStore(collection.database)
 
-    @staticmethod
-    def document_id(aggregate_id: str, version: int) -> str:
-        return f"{aggregate_id}@{version:010d}"
+    document_id = staticmethod(aggregates.commit_id)
 
     async def load(self, aggregate_id: str) -> Versioned | None:
         """The newest version of an aggregate, or None if it does not exist."""
-        head = await self.heads.find_one({"_id": aggregate_id})
-        version = head["version"] if head else 1
-        commit = await self.collection.find_one({"_id": self.document_id(aggregate_id, version)}, _WITHOUT_OUTBOXES)
-        if commit is None:
-            return None
-        while True:
-            newer = await self.collection.find_one({"_id": self.document_id(aggregate_id, version + 1)},
-                                                   _WITHOUT_OUTBOXES)
-            if newer is None:
-                break
-            commit, version = newer, version + 1
-        state = await self.states.find_one({"_id": commit["state_id"]})
-        return Versioned(aggregate_id, version, json.loads(state["state"]))
+        return await aggregates.latest(self._reads, self.collection.name, aggregate_id)
 
     async def commit(self, aggregate_id: str, state: dict[str, Any], expected_version: int,
                      events: Iterable[Event]) -> int:
@@ -150,7 +129,7 @@ class AggregateStore:
 
 def outbox_map(events: Iterable[Event], version: int) -> dict[str, Any]:
     """The `outbox` field of a new document holding `events`."""
-    return {key.split(".", 1)[1]: value for key, value in outbox_fields(events, version).items()}
+    return outbox_entries(events, version)
 
 
 async def apply_once(collection: Any, doc_id: str, event_id: str, update: dict[str, Any]) -> bool:
@@ -190,24 +169,3 @@ async def change_aggregate(store: AggregateStore, aggregate_id: str,
         return await attempt()
     async with locks.hold(f"{store.collection.name}:{aggregate_id}"):
         return await attempt()
-
-
-class KeyedLocks:
-    """One asyncio lock per key (e.g. per session), so a process serialises its own writers of
-    one document instead of letting them fail on the version guard."""
-
-    def __init__(self) -> None:
-        self._locks: dict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
-        self._users: dict[str, int] = defaultdict(int)
-
-    @asynccontextmanager
-    async def hold(self, key: str):
-        self._users[key] += 1
-        try:
-            async with self._locks[key]:
-                yield
-        finally:
-            self._users[key] -= 1
-            if not self._users[key]:
-                del self._users[key]
-                del self._locks[key]

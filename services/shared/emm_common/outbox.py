@@ -34,10 +34,10 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import OrderedDict
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from contextvars import ContextVar
 from datetime import datetime, timezone
-from typing import Any, Iterable, Iterator
+from typing import TYPE_CHECKING, Any, Iterable, Iterator
 
 from aiokafka.errors import (CorruptRecordException, InvalidTimestampError, MessageSizeTooLargeError,
                              RecordListTooLargeError)
@@ -46,11 +46,15 @@ from emm_common import metrics
 from emm_common.contract import ContractViolation
 from emm_common.envelope import Event
 from emm_common.publisher import EventPublisher
+from emm_common.store import PARKED_OUTBOX
+
+if TYPE_CHECKING:
+    from emm_common.locks import KeyedLocks
 
 log = logging.getLogger(__name__)
 
 PENDING = {"outbox": {"$exists": True, "$ne": {}}}
-PARKED = "parked_outbox"
+PARKED = PARKED_OUTBOX
 # The errors that are the event's own fault: sending it again can never succeed. Not aiokafka's
 # `retriable` flag, which is False for a broker that times out and for OutOfOrderSequenceNumber.
 UNPUBLISHABLE = (MessageSizeTooLargeError, RecordListTooLargeError, CorruptRecordException, InvalidTimestampError,
@@ -63,10 +67,15 @@ _active_relays: list["OutboxRelay"] = []
 _acknowledged: ContextVar[list[str] | None] = ContextVar("emm_acknowledged_event_ids", default=None)
 
 
+def outbox_entries(events: Iterable[Event], version: int) -> dict[str, Any]:
+    """The outbox entries (event id -> entry) of `events` written by a document's `version`th
+    write, ordered after the document's earlier events."""
+    return {event.id: {**event.to_document(), "seq": [version, index]} for index, event in enumerate(events)}
+
+
 def outbox_fields(events: Iterable[Event], version: int) -> dict[str, Any]:
     """`$set` entries that add events to a document's outbox, ordered after the document's earlier events."""
-    return {f"outbox.{event.id}": {**event.to_document(), "seq": [version, index]}
-            for index, event in enumerate(events)}
+    return {f"outbox.{event_id}": entry for event_id, entry in outbox_entries(events, version).items()}
 
 
 def committed(collection_name: str, doc_id: str, outbox: dict[str, Any] | None = None,
@@ -97,8 +106,11 @@ class OutboxRelay:
     """Publishes the outboxes of the given collections, oldest event first within each document."""
 
     def __init__(self, publisher: EventPublisher, collections: list[Any], poll_seconds: float = 1.0,
-                 sweep_seconds: float = 10.0) -> None:
+                 sweep_seconds: float = 10.0, locks: "KeyedLocks | None" = None) -> None:
         self._publisher = publisher
+        # Shared with the document store of this process: FerretDB v1 does not apply two updates
+        # of one document atomically, so the relay's removal and a store's write take turns.
+        self._locks = locks
         self._collections = {c.name: c for c in collections}
         self._poll_seconds = poll_seconds
         self._sweep_seconds = sweep_seconds
@@ -151,7 +163,8 @@ class OutboxRelay:
             else:
                 failure = failure or outcome
         if published or parked or already:
-            await collection.update_one({"_id": doc_id}, _relayed_update([*already, *published], parked))
+            async with self._locks.hold(f"{collection.name}:{doc_id}") if self._locks else nullcontext():
+                await collection.update_one({"_id": doc_id}, _relayed_update([*already, *published], parked))
         metrics.OUTBOX_RELAYED.labels(collection.name).inc(len(published))
         for entry, exc in parked.values():
             metrics.OUTBOX_PARKED.labels(collection.name, type(exc).__name__).inc()

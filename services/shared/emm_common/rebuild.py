@@ -44,7 +44,7 @@ from pymongo.results import InsertOneResult, UpdateResult
 
 from emm_common import mongo
 from emm_common.consumer import ConsumedRecord, EventProcessor, Handler
-from emm_common.outbox import PARKED
+from emm_common.store import BOOKKEEPING_FIELDS
 from emm_common.settings import ServiceSettings
 from emm_common.topics import dead_letter_topic, topic_name
 
@@ -160,6 +160,12 @@ class StagingStore:
         if name.startswith("_"):
             raise AttributeError(name)
         return self[name]
+
+    def collection_names(self) -> list[str]:
+        return sorted(self.collections)
+
+    def raw_documents(self, collection: str) -> list[RawBSONDocument]:
+        return self.collections[collection].raw_documents()
 
 
 class UnstagedCollection:
@@ -400,12 +406,12 @@ async def ensure_empty(database: Any) -> None:
         raise TargetNotEmpty(f"database {database.name} is not empty: {', '.join(sorted(names))}")
 
 
-async def write_documents(staging: StagingStore, target: Any, chunk_size: int = 1000) -> dict[str, int]:
-    """Insert every staged document into `target` with insert_many, `chunk_size` at a time;
-    return how many were written per collection."""
+async def write_documents(staging: Any, target: Any, chunk_size: int = 1000) -> dict[str, int]:
+    """Insert every staged document (of a StagingStore or a MemoryDocumentStore) into `target`
+    with insert_many, `chunk_size` at a time; return how many were written per collection."""
     written = {}
-    for name, collection in sorted(staging.collections.items()):
-        documents = collection.raw_documents()
+    for name in staging.collection_names():
+        documents = staging.raw_documents(name)
         for start in range(0, len(documents), chunk_size):
             await target[name].insert_many(documents[start:start + chunk_size])
         written[name] = len(documents)
@@ -439,12 +445,10 @@ async def copy_collections(source: Any, target: Any, *, exclude: Iterable[str] =
     return copied
 
 
-BOOKKEEPING_FIELDS = frozenset({"outbox", PARKED})
-
-
 def without_bookkeeping(document: Mapping[str, Any]) -> dict[str, Any]:
     """A document as compared between databases: without the outbox and the events the relay
-    parked (its work list, not state)."""
+    parked (its work list, not state), and the document store's version (how many writes it
+    took, which depends on the order the facts came in)."""
     return {key: value for key, value in document.items() if key not in BOOKKEEPING_FIELDS}
 
 
@@ -550,15 +554,18 @@ class RebuildStats:
 
 
 async def rebuild_projections(settings: ServiceSettings, topics: Iterable[str], target: Any, staged: Iterable[str],
-                              make_handlers: Callable[[StagingStore], Mapping[str, Handler]], *,
-                              copy_from: Any = None, chunk_size: int = 1000) -> RebuildStats:
-    """Replay a snapshot of `topics` (contract names) through `make_handlers(staging)` and write
+                              make_handlers: Callable[[Any], Mapping[str, Handler]], *,
+                              copy_from: Any = None, chunk_size: int = 1000,
+                              staging: Callable[[tuple[str, ...]], Any] = StagingStore) -> RebuildStats:
+    """Replay a snapshot of `topics` (contract names) through `make_handlers(store)` and write
     the `staged` collections into `target`, which must be empty; then, if `copy_from` is a
-    database, copy its other collections (the service's own record) into `target`."""
+    database, copy its other collections (the service's own record) into `target`. The store
+    holding the staged collections in memory is `staging(staged)`: a StagingStore (MongoDB's
+    collection API) or an emm_common.store.memory.MemoryDocumentStore (the document store port)."""
     staged = tuple(staged)
     await ensure_empty(target)
     stats = RebuildStats()
-    staging = StagingStore(staged)
+    store = staging(staged)
 
     async def count_poison(_topic: str, _value: bytes, _key: bytes | None, headers: list[tuple[str, bytes]]) -> None:
         found = dict(headers)
@@ -567,7 +574,7 @@ async def rebuild_projections(settings: ServiceSettings, topics: Iterable[str], 
             int(found["dlq_original_offset"]), found["dlq_reason"].decode()))
 
     processor = EventProcessor(
-        settings.service_name, dict(make_handlers(staging)), count_poison,
+        settings.service_name, dict(make_handlers(store)), count_poison,
         topic_name(dead_letter_topic(settings.service_name), settings.topic_prefix),
         max_attempts=settings.consumer_max_attempts, transient_retry_seconds=settings.transient_retry_seconds)
     names = [topic_name(t, settings.topic_prefix) for t in topics]
@@ -583,7 +590,7 @@ async def rebuild_projections(settings: ServiceSettings, topics: Iterable[str], 
             stats.poison += 1
     stats.fold_seconds = time.perf_counter() - started
     started = time.perf_counter()
-    stats.documents = await write_documents(staging, target, chunk_size)
+    stats.documents = await write_documents(store, target, chunk_size)
     stats.write_seconds = time.perf_counter() - started
     if copy_from is not None:
         started = time.perf_counter()
@@ -593,8 +600,9 @@ async def rebuild_projections(settings: ServiceSettings, topics: Iterable[str], 
 
 
 async def rebuild_database(settings: ServiceSettings, database_name: str, *, topics: Iterable[str],
-                           staged: Iterable[str], make_handlers: Callable[[StagingStore], Mapping[str, Handler]],
-                           copy_live: bool = True) -> RebuildStats:
+                           staged: Iterable[str], make_handlers: Callable[[Any], Mapping[str, Handler]],
+                           copy_live: bool = True, staging: Callable[[tuple[str, ...]], Any] = StagingStore
+                           ) -> RebuildStats:
     """`rebuild_projections` into the empty database `database_name` on the service's server,
     copying from the live database (`settings.database_name`) if `copy_live`."""
     if database_name == settings.database_name:
@@ -602,7 +610,8 @@ async def rebuild_database(settings: ServiceSettings, database_name: str, *, top
     client = mongo.client_for(settings)
     try:
         return await rebuild_projections(settings, topics, client[database_name], staged, make_handlers,
-                                         copy_from=client[settings.database_name] if copy_live else None)
+                                         copy_from=client[settings.database_name] if copy_live else None,
+                                         staging=staging)
     finally:
         closing = mongo.close(client[database_name])
         if closing is not None:

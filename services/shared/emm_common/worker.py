@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from dataclasses import dataclass
 from typing import Any, Awaitable, Callable
 
 import faust
@@ -17,6 +18,7 @@ from prometheus_client import start_http_server
 
 from emm_common import mongo
 from emm_common.consumer import ConsumedRecord, EventProcessor, Handler
+from emm_common.locks import KeyedLocks
 from emm_common.outbox import OutboxRelay
 from emm_common.publisher import EventPublisher
 from emm_common.settings import CACHE_DIR, ServiceSettings
@@ -25,8 +27,23 @@ from emm_common.topics import all_topics, dead_letter_topic, ensure_topics, topi
 
 log = logging.getLogger(__name__)
 
-# Builds the handlers once the database is known: (database, publisher) -> {event type: handler}
-HandlerFactory = Callable[[Any, EventPublisher], Awaitable[tuple[dict[str, Handler], list[Any]]]]
+
+
+@dataclass
+class WorkerParts:
+    """What a worker runs: its handlers by event type, the collections whose outboxes its relay
+    publishes, the locks its document store and that relay share (one writer of a document at a
+    time in this process), and `on_relay`, told of the relay once it exists (to hand it to the store)."""
+
+    handlers: dict[str, Handler]
+    outbox_collections: list[Any]
+    locks: KeyedLocks | None = None
+    on_relay: Callable[[OutboxRelay], None] | None = None
+
+
+# Builds the handlers once the database is known: (database, publisher) -> WorkerParts, or the
+# pair (handlers, outbox collections)
+HandlerFactory = Callable[[Any, EventPublisher], Awaitable["WorkerParts | tuple[dict[str, Handler], list[Any]]"]]
 
 
 def headers_of(message: Any) -> list[tuple[str, bytes]]:
@@ -65,12 +82,16 @@ def build_app(settings: ServiceSettings, base_topics: list[str], make_handlers: 
             await retry_until_reachable("Kafka", settings.kafka_bootstrap_servers, publisher.start)
             database = mongo.database_for(settings)
             await retry_until_reachable("MongoDB", settings.mongodb_uri, lambda: mongo.ping(database))
-            handlers, outbox_collections = await make_handlers(database, publisher)
+            parts = await make_handlers(database, publisher)
+            if not isinstance(parts, WorkerParts):
+                parts = WorkerParts(*parts)
             state["publisher"] = publisher
-            state["relay"] = OutboxRelay(publisher, outbox_collections, settings.outbox_poll_seconds,
-                                         settings.outbox_sweep_seconds)
+            state["relay"] = OutboxRelay(publisher, parts.outbox_collections, settings.outbox_poll_seconds,
+                                         settings.outbox_sweep_seconds, locks=parts.locks)
+            if parts.on_relay is not None:
+                parts.on_relay(state["relay"])
             state["processor"] = EventProcessor(
-                settings.service_name, handlers, publisher.send_raw,
+                settings.service_name, parts.handlers, publisher.send_raw,
                 topic_name(dead_letter_topic(settings.service_name), settings.topic_prefix),
                 max_attempts=settings.consumer_max_attempts,
                 transient_retry_seconds=settings.transient_retry_seconds)

@@ -10,7 +10,7 @@ from emm_common.topics import topic_name
 from emm_evaluation.domain.report import build_session_report
 from emm_evaluation.domain.report_export import report_to_dict
 from emm_evaluation.service_layer.handlers import PROJECTIONS, projection_snapshot
-from emm_evaluation.service_layer.reports import ReportReader
+from emm_evaluation.bootstrap import report_reader
 from tests.conftest import eventually
 from tests.integration.evaluation import registration_events as ev
 from tests.processes import ServiceProcess
@@ -135,7 +135,7 @@ async def test_a_rebuild_from_every_topic_into_an_empty_database_gives_identical
     try:
         assert await snapshot(rebuilt_db) == first
         for language in ("en", "fr", "pt"):
-            reports = [report_to_dict(build_session_report(await ReportReader(db).session_facts("ses-r"), language))
+            reports = [report_to_dict(build_session_report(await report_reader(db).session_facts("ses-r"), language))
                        for db in (database, rebuilt_db)]
             assert reports[0] == reports[1]
         assert len(await certified_events(topic_prefix, expected=6, timeout=6)) == 5

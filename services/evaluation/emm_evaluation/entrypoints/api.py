@@ -19,6 +19,7 @@ from emm_common.auth import Anyone, Organizer, Principal, Staff, require_role
 from emm_common.http import create_service_app
 from emm_common.paging import Paging
 from emm_common.identifiers import ID_MAX_LENGTH
+from emm_evaluation import bootstrap
 from emm_evaluation.config import Settings
 from emm_evaluation.domain.peer_feedback import COMMENT_MAX_LENGTH
 from emm_evaluation.domain.questionnaire import (FREE_TEXT_MAX_LENGTH, ITEM_TYPES, LANGUAGES,
@@ -274,12 +275,11 @@ def create_app() -> FastAPI:
     holder: dict[str, Evaluation] = {}
 
     def outbox_collections(database: Any) -> list[Any]:
-        holder["evaluation"] = Evaluation(database, settings.respondent_key.get_secret_value().encode())
-        return holder["evaluation"].outbox_collections()
+        holder["evaluation"] = bootstrap.evaluation(settings, database)
+        return holder["evaluation"].command.outbox_collections()
 
     async def on_start(runtime) -> None:
         app.state.evaluation = holder["evaluation"]
-        app.state.evaluation.reader.pass_mark = settings.certification_post_test_pass_mark
 
     app = create_service_app(settings, title="EMM2.0 evaluation service",
                              description="Questionnaires, evaluations, peer feedback, pre/post tests, reports "

@@ -16,7 +16,9 @@ from typing import Any, Callable
 from emm_common.auth import Principal
 from emm_common.documents import AggregateStore, KeyedLocks, VersionConflict, change_aggregate
 from emm_common.envelope import new_event
+from emm_common.store import DocumentStore
 from emm_evaluation.domain import certification as cert
+from emm_evaluation.domain.certification import CertificationRules
 from emm_evaluation.domain import feedback as fb
 from emm_evaluation.domain import peer_feedback as peer
 from emm_evaluation.domain.errors import Conflict, Forbidden, NotFound
@@ -25,7 +27,7 @@ from emm_evaluation.domain.respondents import seal_respondent
 from emm_evaluation.domain.questionnaire import (DEFAULT_QUESTIONNAIRE_ID, questionnaire_from_dict,
                                                  questionnaire_to_dict)
 from emm_evaluation.service_layer import projections as p
-from emm_evaluation.service_layer.reports import ReportReader
+from emm_evaluation.service_layer.reports import CommandSide, ReportReader
 
 SOURCE = "/emm/evaluation"
 
@@ -50,21 +52,20 @@ class Outcome:
 class Evaluation:
     """Application service of the evaluation bounded context (API side)."""
 
-    def __init__(self, database: Any, respondent_key: bytes, clock: Callable[[], datetime] = utc_now) -> None:
-        self.db = database
-        self.reader = ReportReader(database)
-        self.questionnaires = self.reader.questionnaires
-        self.attachments = self.reader.attachments
-        self.scores = self.reader.scores
-        self.feedback = AggregateStore(database["feedback_submissions"])
-        self.peer_feedback = AggregateStore(database["peer_feedback"])
-        self.revocations = AggregateStore(database["revocations"])
+    def __init__(self, store: DocumentStore, command: CommandSide, respondent_key: bytes,
+                 rules: CertificationRules = CertificationRules(), clock: Callable[[], datetime] = utc_now) -> None:
+        self.store = store  # the worker's projections, read only
+        self.command = command
+        self.reader = ReportReader(store, command, rules)
+        self.questionnaires = command.questionnaires
+        self.attachments = command.attachments
+        self.scores = command.scores
+        self.feedback = command.feedback
+        self.peer_feedback = command.peer_feedback
+        self.revocations = command.revocations
         self.respondent_key = respondent_key
         self.clock = clock
         self.locks = KeyedLocks()
-
-    def outbox_collections(self) -> list[Any]:
-        return [self.feedback.collection, self.peer_feedback.collection, self.revocations.collection]
 
     async def _commit(self, store: AggregateStore, aggregate_id: str, change) -> int | None:
         try:
@@ -210,10 +211,10 @@ class Evaluation:
     # -- trainer pool --------------------------------------------------------------------------
 
     async def revoke(self, trainer_id: str, reason: Any, revoked_by: str) -> dict[str, Any]:
-        doc = await self.db["trainers"].find_one({"_id": trainer_id})
-        if doc is None:
+        found = await self.store.get("trainers", trainer_id)
+        if found is None:
             raise NotFound("trainer_id", f"no certified trainer {trainer_id}")
-        revoked = cert.revoke(trainer_from_doc(doc), reason=reason, revoked_by=revoked_by, revoked_at=self.clock())
+        revoked = cert.revoke(trainer_from_doc(found.document), reason=reason, revoked_by=revoked_by, revoked_at=self.clock())
         payload = cert.trainer_revoked_payload(revoked)
 
         def revoke_once(current):
@@ -226,14 +227,15 @@ class Evaluation:
 
     async def trainer_pool(self, offset: int = 0, limit: int | None = None, **filters: Any) -> list[dict[str, Any]]:
         """The trainers matching `filters`, by name: `limit` of them from `offset` (all by default)."""
-        trainers = [trainer_from_doc(doc) async for doc in self.db["trainers"].find({}, {"outbox": 0})
-                    if doc.get("certified_at")]
-        matching = cert.search_pool(trainers, **filters)
+        trainers = [trainer_from_doc(doc.document) for doc in await self.store.all("trainers")
+                    if doc.document.get("certified_at")]
+        page = cert.search_pool(trainers, **filters)[offset:None if limit is None else offset + limit]
+        # Deliveries are read only for the trainers on the page, in one call.
+        delivered = await self.store.get_many("facilitators", [trainer.participant_id for trainer in page])
         found = []
-        # Deliveries are read only for the trainers on the page.
-        for trainer in matching[offset:None if limit is None else offset + limit]:
-            delivered = await self.db["facilitators"].find_one({"_id": trainer.participant_id})
-            sessions = (delivered or {}).get("government_sessions", [])
+        for trainer in page:
+            facilitator = delivered.get(trainer.participant_id)
+            sessions = facilitator.document.get("government_sessions", []) if facilitator else []
             found.append({**cert.trainer_certified_payload(trainer), "status": trainer.status,
                           "government_sessions_delivered": len(sessions), "delivered_session_ids": sessions})
         return found

@@ -1,14 +1,17 @@
-"""Reports from the worker's projections (read by `_id` through the session's index) and this
-service's own questionnaires and scores. Read-only: the API never writes a projection."""
+"""Reports from the worker's projections (read by `_id` through the session's index: one call for
+its trainees, one for its responses) and this service's own questionnaires and scores.
+Read-only: the API never writes a projection."""
 
 from __future__ import annotations
 
 import json
 from datetime import date, datetime
-from typing import Any
+from dataclasses import dataclass
 
 from emm_common.documents import AggregateStore
+from emm_common.store import DocumentStore
 from emm_evaluation.domain.attendance import ATTENDED_STATUSES
+from emm_evaluation.domain.certification import CertificationRules
 from emm_evaluation.domain.errors import NotFound
 from emm_evaluation.domain.knowledge_test import KnowledgeScores
 from emm_evaluation.domain.questionnaire import (DEFAULT_QUESTIONNAIRE_ID, Questionnaire, default_tot_questionnaire,
@@ -17,24 +20,42 @@ from emm_evaluation.domain.report import Profile, Response, SessionFacts
 from emm_evaluation.service_layer import projections as p
 
 
+@dataclass(frozen=True)
+class CommandSide:
+    """The service's own record: aggregates kept as immutable versions, each commit with its events."""
+
+    questionnaires: AggregateStore
+    attachments: AggregateStore  # session -> questionnaire version
+    scores: AggregateStore  # session -> participant -> {pre, post}
+    feedback: AggregateStore
+    peer_feedback: AggregateStore
+    revocations: AggregateStore
+
+    def outbox_collections(self) -> list:
+        """The collections whose commits carry events for the relay."""
+        return [self.feedback.collection, self.peer_feedback.collection, self.revocations.collection]
+
+
 class ReportReader:
     """Gathers the facts reports are built from."""
 
-    def __init__(self, database: Any, pass_mark: float = 70) -> None:
-        self.db = database
-        self.questionnaires = AggregateStore(database["questionnaires"])
-        self.attachments = AggregateStore(database["session_questionnaires"])
-        self.scores = AggregateStore(database["knowledge_scores"])
-        self.pass_mark = pass_mark
+    def __init__(self, store: DocumentStore, command: CommandSide,
+                 rules: CertificationRules = CertificationRules()) -> None:
+        self.store = store
+        self.questionnaires = command.questionnaires
+        self.attachments = command.attachments
+        self.scores = command.scores
+        self.pass_mark = rules.post_test_pass_mark
 
     async def session_doc(self, session_id: str) -> dict:
-        doc = await self.db["sessions"].find_one({"_id": session_id})
-        if doc is None or doc.get("session") is None:
+        found = await self.store.get("sessions", session_id)
+        if found is None or found.document.get("session") is None:
             raise NotFound("session_id", f"no session {session_id} (or not projected yet)")
-        return doc
+        return found.document
 
     async def trainee(self, session_id: str, participant_id: str) -> dict | None:
-        return await self.db["trainees"].find_one({"_id": p.trainee_id(session_id, participant_id)})
+        found = await self.store.get("trainees", p.trainee_id(session_id, participant_id))
+        return found.document if found else None
 
     async def questionnaire(self, questionnaire_id: str, version: int | None = None) -> Questionnaire:
         """A questionnaire (its newest version unless `version` is given)."""
@@ -58,17 +79,18 @@ class ReportReader:
 
     async def session_facts(self, session_id: str, sex: str | None = None) -> SessionFacts:
         doc = await self.session_doc(session_id)
-        trainees = [t for t in [await self.trainee(session_id, pid) for pid in doc.get("participants", [])] if t]
+        ids = [p.trainee_id(session_id, pid) for pid in doc.get("participants", [])]
+        found = await self.store.get_many("trainees", ids)
+        trainees = [found[i].document for i in ids if i in found]
         registered = [t for t in trainees if t.get("status") == "registered"]
         by_participant = {t["participant_id"]: t for t in trainees}
         days = [date.fromisoformat(day) for day in doc["session"]["days"]]
         attended_by_day = {day: sum(1 for t in registered if p.latest_marks(t).get(day.isoformat())
                                     in ATTENDED_STATUSES) for day in days}
         responses = []
-        for ref in doc.get("respondents", []):
-            response = await self.db["responses"].find_one({"_id": p.response_id(session_id, ref)})
-            if response is None:
-                continue
+        ids = [p.response_id(session_id, ref) for ref in doc.get("respondents", [])]
+        answered = await self.store.get_many("responses", ids)
+        for response in (answered[i].document for i in ids if i in answered):
             submission = json.loads(response["submission"])
             trainee = None if submission["anonymous"] else by_participant.get(submission.get("participant_id"))
             profile = (trainee or {}).get("profile") or {}
@@ -94,7 +116,7 @@ class ReportReader:
                                 period_from: date | None = None, period_to: date | None = None) -> list[str]:
         """Ids of the sessions matching the filters (an aggregate report reads every session)."""
         found = []
-        async for doc in self.db["sessions"].find({}, {"session": 1}):
+        for doc in (s.document for s in await self.store.all("sessions", fields=["session"])):
             session = doc.get("session")
             if session is None:
                 continue

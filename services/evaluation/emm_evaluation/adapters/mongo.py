@@ -1,0 +1,31 @@
+"""The evaluation service's MongoDB side: its projections through the shared store's MongoDB
+adapter, its command-side aggregates, and the collections whose outboxes the relays publish."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from emm_common.documents import AggregateStore
+from emm_common.locks import KeyedLocks
+from emm_common.store.mongo import MongoDocumentStore
+from emm_evaluation.service_layer.handlers import TRAINERS
+from emm_evaluation.service_layer.reports import CommandSide
+
+
+def document_store(database: Any, locks: KeyedLocks | None = None) -> MongoDocumentStore:
+    return MongoDocumentStore(database, locks=locks)
+
+
+def command_side(database: Any) -> CommandSide:
+    return CommandSide(
+        questionnaires=AggregateStore(database["questionnaires"]),
+        attachments=AggregateStore(database["session_questionnaires"]),
+        scores=AggregateStore(database["knowledge_scores"]),
+        feedback=AggregateStore(database["feedback_submissions"]),
+        peer_feedback=AggregateStore(database["peer_feedback"]),
+        revocations=AggregateStore(database["revocations"]))
+
+
+def worker_outbox_collections(database: Any) -> list[Any]:
+    """The worker writes events only into trainer documents (trainer.certified)."""
+    return [database[TRAINERS]]
