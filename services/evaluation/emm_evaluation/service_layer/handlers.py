@@ -176,6 +176,9 @@ class EvaluationTransitions:
     def ref(self, session_id: str, participant_id: str) -> str:
         return respondent_ref(self.respondent_key, session_id, participant_id)
 
+    def response_key(self, session_id: str, participant_id: str) -> Key:
+        return RESPONSES, p.response_id(session_id, self.ref(session_id, participant_id))
+
     # -- the trainer pool, as published -----------------------------------------------------------
 
     def trainer_reads(self, event: Event, loaded: Loaded) -> list[Key]:
@@ -207,18 +210,18 @@ class EvaluationTransitions:
                 and p.session_status(session) == "completed" and session["session"]["kind"] == cert.CERTIFYING_KIND)
 
     def decision_reads(self, loaded: Loaded, session: dict, participant_ids: Iterable[str]) -> list[Key]:
-        """What deciding needs once the fact's own documents are loaded: each person's trainer,
-        trainee and response, then the post-test scores if one of them is not certified yet."""
+        """What deciding needs once the fact's own documents are loaded: each person's trainer
+        and trainee, then, for those not certified yet, their responses and the post-test scores."""
         if not self.deciding(session):
             return []
         session_id = session["_id"]
-        people = [key for pid in participant_ids for key in (
-            trainer_key(pid), trainee_key(session_id, pid), (RESPONSES, p.response_id(session_id, self.ref(session_id, pid))))]
+        people = [key for pid in participant_ids for key in (trainer_key(pid), trainee_key(session_id, pid))]
         if not all(key in loaded for key in people):
             return people
-        if any(loaded.get(*trainer_key(pid)) is None for pid in participant_ids):
-            return [(SCORES, session_id)]
-        return []
+        undecided = [pid for pid in participant_ids if loaded.get(*trainer_key(pid)) is None]
+        if not undecided:
+            return []
+        return [*(self.response_key(session_id, pid) for pid in undecided), (SCORES, session_id)]
 
     def decisions(self, loaded: Loaded, session: dict, participant_ids: Iterable[str],
                   written: dict[Key, dict]) -> list[Write]:
@@ -231,14 +234,13 @@ class EvaluationTransitions:
         def current(key: Key) -> dict | None:
             return written[key] if key in written else loaded.get(*key)
 
-        scores = ((SCORES, session_id) in loaded and loaded.get(SCORES, session_id)) or {}
+        scores = loaded.get(SCORES, session_id) or {} if (SCORES, session_id) in loaded else {}
         writes = []
         for pid in participant_ids:
             if loaded.get(*trainer_key(pid)) is not None:
                 continue  # certified already: exactly one trainer.certified
             trainer = self.certification(
-                session, current(trainee_key(session_id, pid)),
-                current((RESPONSES, p.response_id(session_id, self.ref(session_id, pid)))),
+                session, current(trainee_key(session_id, pid)), current(self.response_key(session_id, pid)),
                 (scores.get(pid) or {}).get("post"))
             if trainer is not None:
                 payload = cert.trainer_certified_payload(trainer)

@@ -1,0 +1,254 @@
+"""Database round trips of the evaluation worker per consumed event, before and after the store port.
+
+    make bench BENCH=round_trips [ARGS='--baseline ed33e60 --participants 20']
+
+Feeds one realistic ToT session straight to the worker's handlers, against the running FerretDB
+(a fresh database, dropped afterwards): the session scheduled, its participants enrolled, a
+change before it starts, two days of attendance, a facilitator's and a peer's rating of each
+practice delivery, everyone's evaluation, the post-test scores (the API's command side, written
+directly and not counted), the completion, a change of the completed session, the
+trainer.certified events read back from the topic, and a redelivery of the second day's
+attendance. Every call a handler makes on the database is counted by a proxy around the
+database object, the same for both code versions; the new code's own counter (the store
+adapter's `round_trips`) is printed beside it and must agree.
+
+"Before" is the code of `--baseline` (default: the commit before the store port), taken with
+`git archive` into a temporary folder and run in a subprocess with that folder's services on
+PYTHONPATH; "after" is this checkout. Calls by the outbox relay are not counted (one removal per
+published trainer document, in both versions).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import subprocess
+import sys
+import tarfile
+import tempfile
+import uuid
+from collections import defaultdict
+from io import BytesIO
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+DEFAULT_BASELINE = "ed33e60"
+SESSION = "ses-rt"
+
+
+class Calls:
+    """Calls per label: reads and writes, and the most of each one event needed."""
+
+    def __init__(self) -> None:
+        self.reads = 0
+        self.writes = 0
+        self.per_label: dict[str, list[tuple[int, int]]] = defaultdict(list)
+
+    def count(self, operation: str) -> None:
+        if operation in ("find_one", "find", "count_documents"):
+            self.reads += 1
+        else:
+            self.writes += 1
+
+
+class CountingCursor:
+    def __init__(self, cursor: Any, calls: Calls) -> None:
+        self._cursor, self._calls = cursor, calls
+
+    async def to_list(self, length: int | None = None) -> list:
+        self._calls.count("find")
+        return await self._cursor.to_list(length)
+
+    def __aiter__(self):
+        self._calls.count("find")
+        return self._cursor.__aiter__()
+
+
+class CountingCollection:
+    """A collection whose every call to the server is counted (a find once, for its one batch)."""
+
+    def __init__(self, database: "CountingDatabase", collection: Any) -> None:
+        self.database, self._collection, self.name = database, collection, collection.name
+
+    def find(self, *args: Any, **kwargs: Any) -> CountingCursor:
+        return CountingCursor(self._collection.find(*args, **kwargs), self.database.calls)
+
+    def __getattr__(self, operation: str) -> Any:
+        method = getattr(self._collection, operation)
+
+        async def counted(*args: Any, **kwargs: Any) -> Any:
+            self.database.calls.count(operation)
+            return await method(*args, **kwargs)
+
+        return counted
+
+
+class CountingDatabase:
+    def __init__(self, database: Any, calls: Calls) -> None:
+        self._database, self.calls, self.name = database, calls, database.name
+
+    def __getitem__(self, name: str) -> CountingCollection:
+        return CountingCollection(self, self._database[name])
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return self[name]
+
+
+def handlers_of(code: str, database: CountingDatabase) -> tuple[dict, Any]:
+    """The worker's handlers in this code version, and the store adapter (after only)."""
+    from emm_evaluation.config import Settings
+
+    settings = Settings()
+    if code == "before":
+        from emm_evaluation.service_layer.handlers import Projector
+
+        projector = Projector(database, settings.certification_rules(),
+                              settings.respondent_key.get_secret_value().encode())
+        return projector.handlers(), None
+    from emm_evaluation import bootstrap
+    from emm_evaluation.adapters import mongo
+
+    store = mongo.document_store(database)
+    return bootstrap.applier(settings, store).handlers(), store
+
+
+def session_of_steps(participants: int) -> list[tuple[str, list]]:
+    """The labelled steps of one session, in the order a worker meets them."""
+    from tests.integration.evaluation import registration_events as ev
+
+    details = ev.session(SESSION, facilitators=("fac-1",))
+    people = range(1, participants + 1)
+    return [
+        ("session.scheduled", [ev.scheduled(details)]),
+        ("enrollment.registered", [ev.registered(SESSION, n) for n in people]),
+        (f"session.updated (open, {participants} participants)",
+         [ev.updated({**details, "sequence": 1, "city": "Saly"}, "city")]),
+        ("attendance.recorded (day 1)", [ev.attended(SESSION, n, "2026-05-19") for n in people]),
+        ("attendance.recorded (day 2)", [ev.attended(SESSION, n, "2026-05-20", at="2026-05-20T09:00:00Z")
+                                         for n in people]),
+        ("peer_feedback.submitted", [*(ev.peer_rating(SESSION, n) for n in people),
+                                     *(ev.peer_rating(SESSION, n, rater=f"par-{n % participants + 1}", score=5)
+                                       for n in people)]),
+        ("feedback.submitted", [ev.feedback(SESSION, n) for n in people]),
+        ("post-test scores", []),
+        ("session.completed", [ev.completed(SESSION)]),
+        (f"session.updated (completed, {participants} participants)",
+         [ev.updated({**details, "sequence": 2, "status": "completed", "city": "Saly"}, "status")]),
+        ("trainer.certified (read back)", []),
+        ("redelivered attendance.recorded", [ev.attended(SESSION, n, "2026-05-20", at="2026-05-20T09:00:00Z")
+                                             for n in people]),
+    ]
+
+
+async def measure(code: str, participants: int) -> dict[str, Any]:
+    from motor.motor_asyncio import AsyncIOMotorClient
+
+    from emm_common.documents import AggregateStore
+    from emm_common.envelope import Event
+    from tests.conftest import MONGODB_URI
+
+    client = AsyncIOMotorClient(MONGODB_URI, tz_aware=True)
+    raw = client[f"bench_rt_{code}_{uuid.uuid4().hex[:8]}"]
+    calls = Calls()
+    handlers, store = handlers_of(code, CountingDatabase(raw, calls))
+    rows, adapter = [], []
+    try:
+        for label, events in session_of_steps(participants):
+            if label == "post-test scores":
+                await AggregateStore(raw["knowledge_scores"]).commit(
+                    SESSION, {f"par-{n}": {"pre": 50, "post": 80} for n in range(1, participants + 1)}, 0, [])
+                continue
+            if label.startswith("trainer.certified"):
+                events = [Event.from_document(entry) async for doc in raw["trainers"].find({})
+                          for entry in (doc.get("outbox") or {}).values()]
+            per_event = []
+            for event in events:
+                reads, writes = calls.reads, calls.writes
+                if store is not None:
+                    store.round_trips.reset()
+                await handlers[event.type](event)
+                per_event.append((calls.reads - reads, calls.writes - writes))
+                if store is not None:
+                    adapter.append((store.round_trips.reads, store.round_trips.writes) == per_event[-1])
+            rows.append({"label": label, "events": len(events), "reads": [r for r, _ in per_event],
+                         "writes": [w for _, w in per_event]})
+        trainers = await raw["trainers"].count_documents({})
+    finally:
+        await client.drop_database(raw.name)
+        client.close()
+    return {"code": code, "rows": rows, "trainers": trainers, "adapter_agrees": all(adapter) if adapter else None}
+
+
+def baseline_tree(revision: str, into: Path) -> Path:
+    """The services/ and schemas/ folders of `revision`, extracted into `into`."""
+    archive = subprocess.run(["git", "-C", str(ROOT), "archive", "--format=tar", revision, "services", "schemas"],
+                             check=True, capture_output=True).stdout
+    with tarfile.open(fileobj=BytesIO(archive)) as tar:
+        tar.extractall(into, filter="data")
+    return into
+
+
+def run_measurement(code: str, tree: Path, participants: int) -> dict[str, Any]:
+    path = [str(tree / "services" / "shared"), str(tree / "services" / "evaluation"), str(ROOT)]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(path), "EMM_SCHEMAS_DIR": str(tree / "schemas")}
+    done = subprocess.run([sys.executable, __file__, "--measure", code, "--participants", str(participants)],
+                          env=env, capture_output=True, text=True)
+    if done.returncode:
+        raise SystemExit(f"measuring {code} failed:\n{done.stderr}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def mean(values: list[int]) -> str:
+    return f"{sum(values) / len(values):.1f}" if values else "-"
+
+
+def report(before: dict[str, Any], after: dict[str, Any]) -> str:
+    from measure import markdown_table
+
+    header = ("step", "events", "before: calls/event (reads + writes)", "after: calls/event (reads + writes)",
+              "after: most reads, writes in one event")
+    rows = []
+    for old, new in zip(before["rows"], after["rows"]):
+        if not new["events"]:
+            continue
+        rows.append((new["label"], str(new["events"]),
+                     f"{mean([r + w for r, w in zip(old['reads'], old['writes'])])} "
+                     f"({mean(old['reads'])} + {mean(old['writes'])})",
+                     f"{mean([r + w for r, w in zip(new['reads'], new['writes'])])} "
+                     f"({mean(new['reads'])} + {mean(new['writes'])})",
+                     f"{max(new['reads'])}, {max(new['writes'])}"))
+    total = [sum(sum(row["reads"]) + sum(row["writes"]) for row in run["rows"]) for run in (before, after)]
+    events = sum(row["events"] for row in after["rows"])
+    return "\n".join([
+        markdown_table(header, rows), "",
+        f"whole session: {events} events, {total[0]} calls before, {total[1]} after; "
+        f"trainers certified: {before['trainers']} before, {after['trainers']} after; "
+        f"the store adapter's own counter agrees with the proxy on every event: {after['adapter_agrees']}"])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--baseline", default=DEFAULT_BASELINE, help="the revision measured as 'before'")
+    parser.add_argument("--participants", type=int, default=20)
+    parser.add_argument("--measure", choices=("before", "after"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.measure:
+        print(json.dumps(asyncio.run(measure(args.measure, args.participants))))
+        return
+    with tempfile.TemporaryDirectory() as folder:
+        before = run_measurement("before", baseline_tree(args.baseline, Path(folder)), args.participants)
+    after = run_measurement("after", ROOT, args.participants)
+    print(f"Database calls of the evaluation worker per consumed event: one ToT session of {args.participants}, "
+          f"before ({args.baseline}) and after (this checkout)\n")
+    print(report(before, after))
+
+
+if __name__ == "__main__":
+    main()
