@@ -13,12 +13,14 @@ class Settings(ServiceSettings):
     service_name: str = "evaluation"
     http_port: int = 8002
 
-    # Certification rules (see domain/certification.py); the worker decides with them.
-    certification_min_attendance_ratio: float = 0.8
-    certification_evaluation_required: bool = True
+    # Certification rules (domain/certification.py, where their defaults are set): the worker decides
+    # with them, and reports count a post-test as passed at the same mark.
+    certification_min_attendance_ratio: float = CertificationRules.min_attendance_ratio
+    certification_evaluation_required: bool = CertificationRules.evaluation_required
     certification_min_peer_rubric_average: float | None = Field(
-        3.5, description="Best peer-rubric average needed on a practice delivery; empty drops the rule.")
-    certification_post_test_pass_mark: float = 70
+        CertificationRules.min_peer_rubric_average,
+        description="Best peer-rubric average needed on a practice delivery; empty drops the rule.")
+    certification_post_test_pass_mark: float = CertificationRules.post_test_pass_mark
 
     respondent_key: SecretStr = Field(
         SecretStr("local-respondent-key"),

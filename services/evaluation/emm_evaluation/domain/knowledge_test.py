@@ -6,11 +6,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from typing import Any, Literal
 
+from emm_evaluation.domain.certification import CertificationRules
 from emm_evaluation.domain.errors import InvalidInput
 from emm_evaluation.domain.numbers import is_finite_number, mean, rate
 
 Phase = Literal["pre", "post"]
-DEFAULT_PASS_MARK = 70
+DEFAULT_PASS_MARK = CertificationRules.post_test_pass_mark  # the rules are where the pass mark is set
 
 
 @dataclass(frozen=True)
