@@ -24,7 +24,7 @@ from the session as it was, so a crash in between is repaired when the event com
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any, Iterable
+from typing import Iterable
 
 from emm_common.consumer import PoisonEvent
 from emm_common.envelope import Event, new_event
