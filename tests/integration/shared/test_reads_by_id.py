@@ -9,8 +9,9 @@ import pytest
 
 pytestmark = pytest.mark.integration
 
-# What `apply_once` sends: the _id and a guard on the applied event ids.
-FILTERS = [{"_id": "doc-17"}, {"_id": "doc-17", "applied": {"$ne": "event-1"}}]
+# What `apply_once` sends: the _id and a guard on the applied event ids; what the document
+# store's get_many sends: several _ids in one query.
+FILTERS = [{"_id": "doc-17"}, {"_id": "doc-17", "applied": {"$ne": "event-1"}}, {"_id": {"$in": ["doc-17", "doc-3"]}}]
 
 
 def uses_the_id_index(plan: dict) -> bool:
@@ -20,7 +21,7 @@ def uses_the_id_index(plan: dict) -> bool:
     return "COLLSCAN" not in repr(planner)  # MongoDB: IDHACK, EXPRESS_IXSCAN or IXSCAN on _id
 
 
-@pytest.mark.parametrize("query", FILTERS, ids=["id only", "id and a guard"])
+@pytest.mark.parametrize("query", FILTERS, ids=["id only", "id and a guard", "ids in a list"])
 async def test_a_find_by_id_uses_the_id_index(mongo_database, query):
     await mongo_database.docs.insert_many([{"_id": f"doc-{i}", "applied": []} for i in range(50)])
     plan = await mongo_database.command("explain", {"find": "docs", "filter": query})
