@@ -57,12 +57,6 @@ class Evaluation:
         self.store = store  # the worker's projections, read only
         self.command = command
         self.reader = ReportReader(store, command, rules)
-        self.questionnaires = command.questionnaires
-        self.attachments = command.attachments
-        self.scores = command.scores
-        self.feedback = command.feedback
-        self.peer_feedback = command.peer_feedback
-        self.revocations = command.revocations
         self.respondent_key = respondent_key
         self.clock = clock
         self.locks = KeyedLocks()
@@ -87,7 +81,7 @@ class Evaluation:
                 raise Conflict("questionnaire_id", f"{questionnaire_id} exists already; revise it with PUT")
             return {"versions": [questionnaire]}, []
 
-        await self._commit(self.questionnaires, questionnaire_id, create)
+        await self._commit(self.command.questionnaires, questionnaire_id, create)
         return questionnaire
 
     async def revise_questionnaire(self, questionnaire_id: str, changes: dict[str, Any]) -> dict[str, Any]:
@@ -104,7 +98,7 @@ class Evaluation:
             revised["value"] = questionnaire_to_dict(new)
             return {"versions": [*current.state["versions"], revised["value"]]}, []
 
-        await self._commit(self.questionnaires, questionnaire_id, revise)
+        await self._commit(self.command.questionnaires, questionnaire_id, revise)
         return revised["value"]
 
     async def attach_questionnaire(self, session_id: str, questionnaire_id: str,
@@ -113,7 +107,7 @@ class Evaluation:
         await self.reader.session_doc(session_id)
         questionnaire = await self.reader.questionnaire(questionnaire_id, version)
         attachment = {"questionnaire_id": questionnaire.questionnaire_id, "version": questionnaire.version}
-        await self._commit(self.attachments, session_id, lambda current: (attachment, []))
+        await self._commit(self.command.attachments, session_id, lambda current: (attachment, []))
         return attachment
 
     # -- evaluations ---------------------------------------------------------------------------
@@ -152,7 +146,7 @@ class Evaluation:
             state = {**payload, "participant_id": who.subject}
             return state, [new_event("org.iom.emm.feedback.submitted.v1", payload, source=SOURCE)]
 
-        await self._commit(self.feedback, key, submit)
+        await self._commit(self.command.feedback, key, submit)
         return outcome["value"]
 
     async def submit_peer_feedback(self, who: Principal, session_id: str, body: dict[str, Any]) -> Outcome:
@@ -186,7 +180,7 @@ class Evaluation:
                 return None
             return payload, [new_event("org.iom.emm.peer_feedback.submitted.v1", payload, source=SOURCE)]
 
-        await self._commit(self.peer_feedback, "|".join(rating.key()), record)
+        await self._commit(self.command.peer_feedback, "|".join(rating.key()), record)
         return outcome["value"]
 
     async def record_score(self, session_id: str, participant_id: str, phase: str, score: Any) -> KnowledgeScores:
@@ -205,7 +199,7 @@ class Evaluation:
             state[participant_id] = {"pre": scores.pre, "post": scores.post}
             return state, []
 
-        await self._commit(self.scores, session_id, record)
+        await self._commit(self.command.scores, session_id, record)
         return result["value"]
 
     # -- trainer pool --------------------------------------------------------------------------
@@ -222,7 +216,7 @@ class Evaluation:
                 raise Conflict("status", "the trainer's certification is already revoked")
             return payload, [new_event("org.iom.emm.trainer.revoked.v1", payload, source=SOURCE)]
 
-        await self._commit(self.revocations, trainer_id, revoke_once)
+        await self._commit(self.command.revocations, trainer_id, revoke_once)
         return payload
 
     async def trainer_pool(self, offset: int = 0, limit: int | None = None, **filters: Any) -> list[dict[str, Any]]:

@@ -42,9 +42,7 @@ class ReportReader:
     def __init__(self, store: DocumentStore, command: CommandSide,
                  rules: CertificationRules = CertificationRules()) -> None:
         self.store = store
-        self.questionnaires = command.questionnaires
-        self.attachments = command.attachments
-        self.scores = command.scores
+        self.command = command
         self.pass_mark = rules.post_test_pass_mark
 
     async def session_doc(self, session_id: str) -> dict:
@@ -61,7 +59,7 @@ class ReportReader:
         """A questionnaire (its newest version unless `version` is given)."""
         if questionnaire_id == DEFAULT_QUESTIONNAIRE_ID:
             return default_tot_questionnaire()
-        current = await self.questionnaires.load(questionnaire_id)
+        current = await self.command.questionnaires.load(questionnaire_id)
         if current is None:
             raise NotFound("questionnaire_id", f"no questionnaire {questionnaire_id}")
         versions = current.state["versions"]
@@ -72,7 +70,7 @@ class ReportReader:
 
     async def questionnaire_of(self, session_id: str) -> Questionnaire:
         """The questionnaire attached to the session, else the default ToT evaluation."""
-        attached = await self.attachments.load(session_id)
+        attached = await self.command.attachments.load(session_id)
         if attached is None:
             return default_tot_questionnaire()
         return await self.questionnaire(attached.state["questionnaire_id"], attached.state["version"])
@@ -103,7 +101,7 @@ class ReportReader:
                 full_name=profile.get("full_name"),
                 profile=Profile(profile.get("country"), profile.get("organization"), profile.get("sex"))
                 if profile else None))
-        scores_doc = await self.scores.load(session_id)
+        scores_doc = await self.command.scores.load(session_id)
         scores = [KnowledgeScores(pid, s.get("pre"), s.get("post"))
                   for pid, s in sorted((scores_doc.state if scores_doc else {}).items())]
         return SessionFacts(

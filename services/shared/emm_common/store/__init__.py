@@ -117,17 +117,3 @@ class DocumentStore(Protocol):
                       events: Sequence[Event] = ()) -> None: ...
 
     async def all(self, collection: str, fields: Sequence[str] | None = None) -> list[Stored]: ...
-
-
-def changed_fields(current: Mapping[str, Any], document: Mapping[str, Any]) -> tuple[dict[str, Any], list[str]]:
-    """What turns `current` into `document`: the top-level fields to set and those to remove."""
-    to_set = {k: v for k, v in document.items() if k != "_id" and (k not in current or current[k] != v)}
-    return to_set, [k for k in current if k != "_id" and k not in document]
-
-
-def check_writable(document: Mapping[str, Any]) -> None:
-    """A document the store writes: its own `_id`, no bookkeeping field of the store's."""
-    if "_id" not in document:
-        raise ValueError("a stored document carries its own _id")
-    if reserved := BOOKKEEPING_FIELDS & set(document):
-        raise ValueError(f"{sorted(reserved)} are the store's own fields")
