@@ -11,7 +11,7 @@ topic prefix, then prints:
        FerretDB bulk insert rate (insert_many of 1,000 such documents at a time)
   ours: the offline rebuild (emm_evaluation.entrypoints.rebuild) into a new database: events/s
        of its read+fold phase (snapshot read, parsed, validated and applied in memory by the
-       worker's Projector), documents/s of its bulk write, and end to end; each as a ratio of
+       worker's transitions), documents/s of its bulk write, and end to end; each as a ratio of
        the raw rate it is bound by (consume, bulk insert), and the projected document counts;
        then the notification rebuild (emm_notification.entrypoints.rebuild) over the same stream,
        the part of it on its topics (62 events per session; no contacts, so every message it

@@ -1,16 +1,18 @@
 """Database round trips of the evaluation worker per consumed event, before and after the store port.
 
-    make bench BENCH=round_trips [ARGS='--baseline ed33e60 --participants 20']
+    make bench BENCH=round_trips [ARGS='--baseline ed33e60 --participants 20 --sessions 1']
 
-Feeds one realistic ToT session straight to the worker's handlers, against the running FerretDB
-(a fresh database, dropped afterwards): the session scheduled, its participants enrolled, a
-change before it starts, two days of attendance, a facilitator's and a peer's rating of each
-practice delivery, everyone's evaluation, the post-test scores (the API's command side, written
+Feeds realistic ToT sessions, one after the other, straight to the worker's handlers, against
+the running FerretDB (MONGODB_URI; a fresh database, dropped afterwards): each session
+scheduled, its own participants enrolled, a change before it starts, two days of attendance, a
+facilitator's and a peer's rating of each practice delivery, everyone's evaluation, the post-test scores (the API's command side, written
 directly and not counted), the completion, a change of the completed session, the
 trainer.certified events read back from the topic, and a redelivery of the second day's
 attendance. Every call a handler makes on the database is counted by a proxy around the
 database object, the same for both code versions; the new code's own counter (the store
-adapter's `round_trips`) is printed beside it and must agree.
+adapter's `round_trips`) is printed beside it and must agree. The time the handlers took is
+printed too (Kafka and schema validation are not in it); with `--sessions` above 1 it shows
+whether it holds as the collections grow.
 
 "Before" is the code of `--baseline` (default: the commit before the store port), taken with
 `git archive` into a temporary folder and run in a subprocess with that folder's services on
@@ -28,6 +30,7 @@ import subprocess
 import sys
 import tarfile
 import tempfile
+import time
 import uuid
 from collections import defaultdict
 from io import BytesIO
@@ -38,7 +41,6 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 DEFAULT_BASELINE = "ed33e60"
-SESSION = "ses-rt"
 
 
 class Calls:
@@ -119,35 +121,35 @@ def handlers_of(code: str, database: CountingDatabase) -> tuple[dict, Any]:
     return bootstrap.applier(settings, store).handlers(), store
 
 
-def session_of_steps(participants: int) -> list[tuple[str, list]]:
-    """The labelled steps of one session, in the order a worker meets them."""
+def session_of_steps(session_id: str, people: range) -> list[tuple[str, list]]:
+    """The labelled steps of one session of `people` (participant numbers), in the order a worker meets them."""
     from tests.integration.evaluation import registration_events as ev
 
-    details = ev.session(SESSION, facilitators=("fac-1",))
-    people = range(1, participants + 1)
+    details = ev.session(session_id, facilitators=("fac-1",))
+    participants = len(people)
     return [
         ("session.scheduled", [ev.scheduled(details)]),
-        ("enrollment.registered", [ev.registered(SESSION, n) for n in people]),
+        ("enrollment.registered", [ev.registered(session_id, n) for n in people]),
         (f"session.updated (open, {participants} participants)",
          [ev.updated({**details, "sequence": 1, "city": "Saly"}, "city")]),
-        ("attendance.recorded (day 1)", [ev.attended(SESSION, n, "2026-05-19") for n in people]),
-        ("attendance.recorded (day 2)", [ev.attended(SESSION, n, "2026-05-20", at="2026-05-20T09:00:00Z")
+        ("attendance.recorded (day 1)", [ev.attended(session_id, n, "2026-05-19") for n in people]),
+        ("attendance.recorded (day 2)", [ev.attended(session_id, n, "2026-05-20", at="2026-05-20T09:00:00Z")
                                          for n in people]),
-        ("peer_feedback.submitted", [*(ev.peer_rating(SESSION, n) for n in people),
-                                     *(ev.peer_rating(SESSION, n, rater=f"par-{n % participants + 1}", score=5)
-                                       for n in people)]),
-        ("feedback.submitted", [ev.feedback(SESSION, n) for n in people]),
+        ("peer_feedback.submitted", [*(ev.peer_rating(session_id, n) for n in people),  # the facilitator's
+                                     *(ev.peer_rating(session_id, n, rater=f"par-{peer}", score=5)  # a peer's
+                                       for n, peer in zip(people, [*people[1:], people[0]]))]),
+        ("feedback.submitted", [ev.feedback(session_id, n) for n in people]),
         ("post-test scores", []),
-        ("session.completed", [ev.completed(SESSION)]),
+        ("session.completed", [ev.completed(session_id)]),
         (f"session.updated (completed, {participants} participants)",
          [ev.updated({**details, "sequence": 2, "status": "completed", "city": "Saly"}, "status")]),
         ("trainer.certified (read back)", []),
-        ("redelivered attendance.recorded", [ev.attended(SESSION, n, "2026-05-20", at="2026-05-20T09:00:00Z")
+        ("redelivered attendance.recorded", [ev.attended(session_id, n, "2026-05-20", at="2026-05-20T09:00:00Z")
                                              for n in people]),
     ]
 
 
-async def measure(code: str, participants: int) -> dict[str, Any]:
+async def measure(code: str, participants: int, sessions: int) -> dict[str, Any]:
     from motor.motor_asyncio import AsyncIOMotorClient
 
     from emm_common.documents import AggregateStore
@@ -158,32 +160,41 @@ async def measure(code: str, participants: int) -> dict[str, Any]:
     raw = client[f"bench_rt_{code}_{uuid.uuid4().hex[:8]}"]
     calls = Calls()
     handlers, store = handlers_of(code, CountingDatabase(raw, calls))
-    rows, adapter = [], []
+    rows: dict[str, dict[str, Any]] = {}
+    adapter, seconds, events_fed = [], 0.0, 0
     try:
-        for label, events in session_of_steps(participants):
-            if label == "post-test scores":
-                await AggregateStore(raw["knowledge_scores"]).commit(
-                    SESSION, {f"par-{n}": {"pre": 50, "post": 80} for n in range(1, participants + 1)}, 0, [])
-                continue
-            if label.startswith("trainer.certified"):
-                events = [Event.from_document(entry) async for doc in raw["trainers"].find({})
-                          for entry in (doc.get("outbox") or {}).values()]
-            per_event = []
-            for event in events:
-                reads, writes = calls.reads, calls.writes
-                if store is not None:
-                    store.round_trips.reset()
-                await handlers[event.type](event)
-                per_event.append((calls.reads - reads, calls.writes - writes))
-                if store is not None:
-                    adapter.append((store.round_trips.reads, store.round_trips.writes) == per_event[-1])
-            rows.append({"label": label, "events": len(events), "reads": [r for r, _ in per_event],
-                         "writes": [w for _, w in per_event]})
+        for number in range(sessions):
+            session_id = f"ses-rt-{number}"
+            people = range(number * participants + 1, (number + 1) * participants + 1)
+            for label, events in session_of_steps(session_id, people):
+                if label == "post-test scores":
+                    await AggregateStore(raw["knowledge_scores"]).commit(
+                        session_id, {f"par-{n}": {"pre": 50, "post": 80} for n in people}, 0, [])
+                    continue
+                if label.startswith("trainer.certified"):
+                    events = [Event.from_document(entry) async for doc in raw["trainers"].find({"session_id": session_id})
+                              for entry in (doc.get("outbox") or {}).values()]
+                row = rows.setdefault(label, {"label": label, "events": 0, "reads": [], "writes": []})
+                for event in events:
+                    reads, writes = calls.reads, calls.writes
+                    if store is not None:
+                        store.round_trips.reset()
+                    started = time.perf_counter()
+                    await handlers[event.type](event)
+                    seconds += time.perf_counter() - started
+                    row["reads"].append(calls.reads - reads)
+                    row["writes"].append(calls.writes - writes)
+                    if store is not None:
+                        adapter.append((store.round_trips.reads, store.round_trips.writes) ==
+                                       (row["reads"][-1], row["writes"][-1]))
+                row["events"] += len(events)
+                events_fed += len(events)
         trainers = await raw["trainers"].count_documents({})
     finally:
         await client.drop_database(raw.name)
         client.close()
-    return {"code": code, "rows": rows, "trainers": trainers, "adapter_agrees": all(adapter) if adapter else None}
+    return {"code": code, "rows": list(rows.values()), "trainers": trainers, "seconds": seconds,
+            "events": events_fed, "adapter_agrees": all(adapter) if adapter else None}
 
 
 def baseline_tree(revision: str, into: Path) -> Path:
@@ -195,10 +206,11 @@ def baseline_tree(revision: str, into: Path) -> Path:
     return into
 
 
-def run_measurement(code: str, tree: Path, participants: int) -> dict[str, Any]:
+def run_measurement(code: str, tree: Path, participants: int, sessions: int) -> dict[str, Any]:
     path = [str(tree / "services" / "shared"), str(tree / "services" / "evaluation"), str(ROOT)]
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(path), "EMM_SCHEMAS_DIR": str(tree / "schemas")}
-    done = subprocess.run([sys.executable, __file__, "--measure", code, "--participants", str(participants)],
+    done = subprocess.run([sys.executable, __file__, "--measure", code, "--participants", str(participants),
+                           "--sessions", str(sessions)],
                           env=env, capture_output=True, text=True)
     if done.returncode:
         raise SystemExit(f"measuring {code} failed:\n{done.stderr}")
@@ -225,28 +237,31 @@ def report(before: dict[str, Any], after: dict[str, Any]) -> str:
                      f"({mean(new['reads'])} + {mean(new['writes'])})",
                      f"{max(new['reads'])}, {max(new['writes'])}"))
     total = [sum(sum(row["reads"]) + sum(row["writes"]) for row in run["rows"]) for run in (before, after)]
-    events = sum(row["events"] for row in after["rows"])
     return "\n".join([
         markdown_table(header, rows), "",
-        f"whole session: {events} events, {total[0]} calls before, {total[1]} after; "
+        f"all sessions: {after['events']} events, {total[0]} calls before, {total[1]} after; "
         f"trainers certified: {before['trainers']} before, {after['trainers']} after; "
-        f"the store adapter's own counter agrees with the proxy on every event: {after['adapter_agrees']}"])
+        f"the store adapter's own counter agrees with the proxy on every event: {after['adapter_agrees']}",
+        *(f"handlers {run['code']}: {run['seconds']:.1f} s, {run['events'] / run['seconds']:.0f} events/s"
+          for run in (before, after))])
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--baseline", default=DEFAULT_BASELINE, help="the revision measured as 'before'")
     parser.add_argument("--participants", type=int, default=20)
+    parser.add_argument("--sessions", type=int, default=1)
     parser.add_argument("--measure", choices=("before", "after"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.measure:
-        print(json.dumps(asyncio.run(measure(args.measure, args.participants))))
+        print(json.dumps(asyncio.run(measure(args.measure, args.participants, args.sessions))))
         return
     with tempfile.TemporaryDirectory() as folder:
-        before = run_measurement("before", baseline_tree(args.baseline, Path(folder)), args.participants)
-    after = run_measurement("after", ROOT, args.participants)
-    print(f"Database calls of the evaluation worker per consumed event: one ToT session of {args.participants}, "
-          f"before ({args.baseline}) and after (this checkout)\n")
+        before = run_measurement("before", baseline_tree(args.baseline, Path(folder)), args.participants,
+                                 args.sessions)
+    after = run_measurement("after", ROOT, args.participants, args.sessions)
+    print(f"Database calls of the evaluation worker per consumed event: {args.sessions} ToT session(s) of "
+          f"{args.participants}, before ({args.baseline}) and after (this checkout)\n")
     print(report(before, after))
 
 
