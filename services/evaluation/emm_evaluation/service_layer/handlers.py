@@ -234,7 +234,8 @@ class EvaluationTransitions:
         def current(key: Key) -> dict | None:
             return written[key] if key in written else loaded.get(*key)
 
-        scores = loaded.get(SCORES, session_id) or {} if (SCORES, session_id) in loaded else {}
+        # Read only while someone is undecided (decision_reads); None when no score was recorded.
+        scores = (loaded.get(SCORES, session_id) if (SCORES, session_id) in loaded else None) or {}
         writes = []
         for pid in participant_ids:
             if loaded.get(*trainer_key(pid)) is not None:
