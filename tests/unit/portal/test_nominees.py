@@ -3,7 +3,8 @@ import codecs
 import pytest
 
 from emm_portal.domain import nominees as n
-from emm_portal.domain.nominees import Problem, preview_nominees
+from emm_portal.domain.form_input import Problem
+from emm_portal.domain.nominees import preview_nominees
 
 FRENCH_EXCEL = ("Nom et prénom;Adresse e-mail;Organisation;Bureau;Pays;Sexe;Langue;Téléphone\r\n"
                 "Aminata Diallo;aminata.diallo@example.org;OIM;Dakar;Sénégal;F;Français;77 000 00 01\r\n"

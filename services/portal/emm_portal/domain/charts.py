@@ -89,9 +89,9 @@ def likert_chart(items: Sequence[Mapping[str, Any]], locale: str, translate: Tra
         canvas.stacked_bar(0, WIDTH, [(count, *LIKERT_FILLS[index]) for index, count in enumerate(counts)],
                            total=answered, empty=_("No answers yet"))
         agreed = counts[3] + counts[4]
-        summary.append(_("{item}: {agreed} of {answered} strongly agreed or agreed ({percent}).").format(
-            item=item["text"], agreed=_number(agreed, locale), answered=_number(answered, locale),
-            percent=_percent(agreed, answered, locale)))
+        summary.append(_("%(item)s: %(agreed)s of %(answered)s strongly agreed or agreed (%(percent)s).") % {
+            "item": item["text"], "agreed": _number(agreed, locale), "answered": _number(answered, locale),
+            "percent": _percent(agreed, answered, locale)})
         rows.append((item["text"], *(_number(c, locale) for c in counts), _number(answered, locale),
                      _percent(agreed, answered, locale)))
     header = (_("Question"), *levels, _("Answers"), _("Agreed or strongly agreed"))
@@ -123,10 +123,10 @@ def attendance_chart(days: Sequence[date | str], day_summary: Mapping[str, Mappi
         canvas.stacked_bar(label_width, WIDTH - label_width,
                            [(figures[s], *ATTENDANCE_FILLS[s]) for s in (*ATTENDANCE_STATUSES, "unmarked")],
                            total=scale, empty=_("Nobody enrolled"))
-        summary.append(_("{day}: {present} present, {late} late, {absent} absent, {excused} excused, "
-                         "{unmarked} not marked; {percent} attended.").format(
-            day=format_date(day, "full", locale=locale), **{s: _number(n, locale) for s, n in figures.items()},
-            percent=_percent(attended, registered, locale)))
+        summary.append(_("%(day)s: %(present)s present, %(late)s late, %(absent)s absent, %(excused)s excused, "
+                         "%(unmarked)s not marked; %(percent)s attended.") % {
+            "day": format_date(day, "full", locale=locale), **{s: _number(n, locale) for s, n in figures.items()},
+            "percent": _percent(attended, registered, locale)})
         rows.append((label, *(_number(figures[s], locale) for s in (*ATTENDANCE_STATUSES, "unmarked")),
                      _percent(attended, registered, locale)))
     header = (_("Day"), *(names[s] for s in (*ATTENDANCE_STATUSES, "unmarked")), _("Attended"))
@@ -160,13 +160,13 @@ def knowledge_chart(pairs: Sequence[ScorePair], locale: str, translate: Translat
         canvas.value_bars([(pair.pre, PRE_FILL, _score(pair.pre, locale)),
                            (pair.post, POST_FILL, _score(pair.post, locale))], 100, WIDTH - value_width, mark_x)
         gain = None if pair.pre is None or pair.post is None else pair.post - pair.pre
-        summary.append(_("{label}: {pre} before, {post} after ({gain}).").format(
-            label=pair.label, pre=_score(pair.pre, locale), post=_score(pair.post, locale),
-            gain=_signed(gain, locale)))
+        summary.append(_("%(label)s: %(pre)s before, %(post)s after (%(gain)s).") % {
+            "label": pair.label, "pre": _score(pair.pre, locale), "post": _score(pair.post, locale),
+            "gain": _signed(gain, locale)})
         rows.append((pair.label, _score(pair.pre, locale), _score(pair.post, locale), _signed(gain, locale)))
     if mark_x is not None:
-        canvas.marker_label(mark_x, _("dashed line: pass mark {mark}").format(mark=_score(pass_mark, locale)))
-        summary.append(_("The pass mark is {mark} out of 100.").format(mark=_score(pass_mark, locale)))
+        canvas.marker_label(mark_x, _("dashed line: pass mark %(mark)s") % {"mark": _score(pass_mark, locale)})
+        summary.append(_("The pass mark is %(mark)s out of 100.") % {"mark": _score(pass_mark, locale)})
     header = (_("Group"), _("Before"), _("After"), _("Change"))
     return Chart(title, canvas.svg(), tuple(summary), Table(header, tuple(rows)))
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import codecs
 import csv
-import dataclasses
 import re
 import unicodedata
 from collections.abc import Mapping
@@ -22,6 +21,7 @@ from typing import Any
 
 from babel import Locale
 
+from emm_portal.domain.form_input import COUNTRY_CODES, TOO_LONG, Problem
 from emm_registration.domain import fields as f
 from emm_registration.domain.errors import InvalidInput
 from emm_registration.domain.participant import SEXES, check_details, normalise_email
@@ -34,7 +34,7 @@ MAX_NOMINEES = f.MAX_MARKS  # registration's bound on one bulk enrollment
 MAX_INPUT_BYTES = 1_000_000  # 500 rows of every field at its longest fit in about half of this
 DELIMITERS = ("\t", ";", ",")  # preferred in this order when a header line has as many of each
 
-# Message ids (English, translated by the page's catalogs); `{name}` placeholders are filled from
+# Message ids (English, translated by the page's catalogs); `%(name)s` placeholders (gettext's python-format) are filled from
 # the problem's `values` after translation.
 FIELD_LABELS = {"full_name": "Full name", "email": "Email", "organization": "Organisation", "office": "Office",
                 "country": "Country", "sex": "Sex", "preferred_language": "Preferred language", "phone": "Phone",
@@ -42,23 +42,22 @@ FIELD_LABELS = {"full_name": "Full name", "email": "Email", "organization": "Org
 ENTER_NAME = "Enter the person's full name"
 ENTER_EMAIL = "Enter an email address"
 BAD_EMAIL = "Enter an email address like name@example.org"
-SAME_EMAIL = "Same email as row {row}: the same person"
+SAME_EMAIL = "Same email as row %(row)s: the same person"
 ENTER_COUNTRY = "Enter a country"
 BAD_COUNTRY = "Enter a country code such as SN, or the country's name"
 ENTER_LANGUAGE = "Enter a preferred language: fr, en or pt"
 BAD_LANGUAGE = "Write the language as fr, en or pt"
 BAD_SEX = "Write female, male or other, or leave it empty"
 BAD_PHONE = "Enter a phone number with its country code, like +221 77 000 00 00"
-TOO_LONG = "Write at most {max} characters"
-ORGANIZATION_TOO_LONG = "Organisation and office together must be at most {max} characters"
+ORGANIZATION_TOO_LONG = "Organisation and office together must be at most %(max)s characters"
 NOT_ACCEPTED = "This value is not accepted"
 EMPTY_LIST = "The list is empty: paste rows from the spreadsheet or choose a CSV file"
-TOO_MANY = "Too many people at once: at most {max}; split the list"
-TOO_LARGE = "The file is too large: at most {max} kB"
+TOO_MANY = "Too many people at once: at most %(max)s; split the list"
+TOO_LARGE = "The file is too large: at most %(max)s kB"
 WORKBOOK = "This is an Excel workbook: save it as CSV (UTF-8) first, then choose that file"
 UNREADABLE = "The file cannot be read as text: save it as CSV (UTF-8)"
 NO_HEADER = "The first row must name the columns, e.g. Full name; Email; Country"
-MISSING_COLUMN = "No column for {column}"
+MISSING_COLUMN = "No column for %(column)s"
 
 # Header names as people write them, after `_key` (lower case, no accents, words only).
 _HEADERS = {
@@ -90,16 +89,6 @@ _SEX_WORDS = {
     "undisclosed": ("undisclosed", "prefer not to say", "not disclosed", "ne souhaite pas repondre",
                     "non communique", "prefiro nao dizer", "nao informado", "n a", "na", "nd"),
 }
-
-
-@dataclass(frozen=True)
-class Problem:
-    """What is wrong with one field of a row (`field` None: with the whole list); `message` is a
-    message id, `values` fill its placeholders once translated."""
-
-    field: str | None
-    message: str
-    values: Mapping[str, Any] = dataclasses.field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -268,7 +257,7 @@ def country_code(written: str) -> str | None:
     ("Sénégal", "Cote d'Ivoire", "Guiné-Bissau"); otherwise None. Registration takes any two
     letters; a code no country has ("XX") is caught here, before the person gets it on their record."""
     code = written.strip().upper()
-    if code in _COUNTRY_CODES:
+    if code in COUNTRY_CODES:
         return code
     return _COUNTRY_NAMES.get(_key(written))
 
@@ -333,6 +322,5 @@ def _key(text: str) -> str:
 
 
 _FIELD_OF_HEADER = {name: field_name for field_name, names in _HEADERS.items() for name in names}
-_COUNTRY_CODES = frozenset(code for code in Locale.parse("en").territories if re.fullmatch("[A-Z]{2}", code))
 _COUNTRY_NAMES = {_key(name): code for language in ("en", "fr", "pt")
-                  for code, name in Locale.parse(language).territories.items() if code in _COUNTRY_CODES}
+                  for code, name in Locale.parse(language).territories.items() if code in COUNTRY_CODES}
