@@ -21,11 +21,15 @@ if ! { [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; }; then
   echo "$want" > "$stamp"
 fi
 
-# The AsyncAPI parser for the contract tests (npm, runs offline once installed).
-ASYNCAPI_PARSER=3.6.6
-if ! grep -qs "\"version\": \"$ASYNCAPI_PARSER\"" "$CACHE/node/node_modules/@asyncapi/parser/package.json"; then
-  command -v npm >/dev/null || { echo "[bootstrap] error: npm is missing: install Node.js 20+ and npm" >&2; exit 2; }
-  echo "[bootstrap] installing @asyncapi/parser $ASYNCAPI_PARSER into $CACHE/node ..."
-  mkdir -p "$CACHE/node"
-  (cd "$CACHE/node" && npm install --silent --no-audit --no-fund "@asyncapi/parser@$ASYNCAPI_PARSER" >/dev/null)
-fi
+# npm packages, pinned, into $CACHE/node (they run offline once installed).
+npm_package() {  # name version why
+  if ! grep -qs "\"version\": \"$2\"" "$CACHE/node/node_modules/$1/package.json"; then
+    command -v npm >/dev/null || { echo "[bootstrap] error: npm is missing: install Node.js 20+ and npm" >&2; exit 2; }
+    echo "[bootstrap] installing $1 $2 ($3) into $CACHE/node ..."
+    mkdir -p "$CACHE/node"
+    (cd "$CACHE/node" && npm install --silent --no-audit --no-fund "$1@$2" >/dev/null)
+  fi
+}
+npm_package @asyncapi/parser 3.6.6 "the contract tests"
+# Served by the portal itself (PORTAL_VENDOR_DIR), never from a CDN; every page works without it.
+npm_package htmx.org 2.0.11 "the portal's progressive enhancement"
