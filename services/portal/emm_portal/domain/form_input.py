@@ -17,19 +17,27 @@ from zoneinfo import ZoneInfo
 
 from babel import Locale
 
+
+
+def N_(message: str) -> str:
+    """Marks a message id for the catalogs (pybabel extracts N_) where it is defined; the page
+    translates it where it is shown."""
+    return message
+
+
 # ISO 3166-1 alpha-2 codes of countries (Babel's list; regions such as "419" left out).
 COUNTRY_CODES = frozenset(code for code in Locale.parse("en").territories if re.fullmatch("[A-Z]{2}", code))
 
 # Message ids (English; `%(name)s` placeholders are gettext's python-format).
-FILL_IN = "Fill in this field"
-TOO_LONG = "Write at most %(max)s characters"
-CHOOSE = "Choose one of the options"
-CHOOSE_SOME = "Choose at least one"
-TOO_MANY = "Choose at most %(max)s"
-WHOLE_NUMBER = "Enter a whole number from %(low)s to %(high)s"
-DATE = "Enter a date like 2026-05-17"
-DATE_TIME = "Enter a date and time like 2026-05-17 09:00"
-NOT_ACCEPTED = "Not accepted: %(reason)s"
+FILL_IN = N_("Fill in this field")
+TOO_LONG = N_("Write at most %(max)s characters")
+CHOOSE = N_("Choose one of the options")
+CHOOSE_SOME = N_("Choose at least one")
+TOO_MANY = N_("Choose at most %(max)s")
+WHOLE_NUMBER = N_("Enter a whole number from %(low)s to %(high)s")
+DATE = N_("Enter a date like 2026-05-17")
+DATE_TIME = N_("Enter a date and time like 2026-05-17 09:00")
+NOT_ACCEPTED = N_("Not accepted: %(reason)s")
 
 
 @dataclass(frozen=True)
@@ -44,7 +52,11 @@ class Problem:
     def text(self, gettext: Callable[[str], str]) -> str:
         """The message in the language of `gettext`."""
         translated = gettext(self.message)
-        return translated % self.values if self.values else translated
+        if not self.values:
+            return translated
+        # A value may be a message id itself (a column's name); one that is not comes back as is.
+        return translated % {name: gettext(value) if isinstance(value, str) else value
+                             for name, value in self.values.items()}
 
 
 class FormReader:

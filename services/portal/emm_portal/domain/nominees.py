@@ -21,7 +21,7 @@ from typing import Any
 
 from babel import Locale
 
-from emm_portal.domain.form_input import COUNTRY_CODES, TOO_LONG, Problem
+from emm_portal.domain.form_input import COUNTRY_CODES, N_, TOO_LONG, Problem
 from emm_registration.domain import fields as f
 from emm_registration.domain.errors import InvalidInput
 from emm_registration.domain.participant import SEXES, check_details, normalise_email
@@ -36,28 +36,28 @@ DELIMITERS = ("\t", ";", ",")  # preferred in this order when a header line has 
 
 # Message ids (English, translated by the page's catalogs); `%(name)s` placeholders (gettext's python-format) are filled from
 # the problem's `values` after translation.
-FIELD_LABELS = {"full_name": "Full name", "email": "Email", "organization": "Organisation", "office": "Office",
-                "country": "Country", "sex": "Sex", "preferred_language": "Preferred language", "phone": "Phone",
-                "job_title": "Job title"}
-ENTER_NAME = "Enter the person's full name"
-ENTER_EMAIL = "Enter an email address"
-BAD_EMAIL = "Enter an email address like name@example.org"
-SAME_EMAIL = "Same email as row %(row)s: the same person"
-ENTER_COUNTRY = "Enter a country"
-BAD_COUNTRY = "Enter a country code such as SN, or the country's name"
-ENTER_LANGUAGE = "Enter a preferred language: fr, en or pt"
-BAD_LANGUAGE = "Write the language as fr, en or pt"
-BAD_SEX = "Write female, male or other, or leave it empty"
-BAD_PHONE = "Enter a phone number with its country code, like +221 77 000 00 00"
-ORGANIZATION_TOO_LONG = "Organisation and office together must be at most %(max)s characters"
-NOT_ACCEPTED = "This value is not accepted"
-EMPTY_LIST = "The list is empty: paste rows from the spreadsheet or choose a CSV file"
-TOO_MANY = "Too many people at once: at most %(max)s; split the list"
-TOO_LARGE = "The file is too large: at most %(max)s kB"
-WORKBOOK = "This is an Excel workbook: save it as CSV (UTF-8) first, then choose that file"
-UNREADABLE = "The file cannot be read as text: save it as CSV (UTF-8)"
-NO_HEADER = "The first row must name the columns, e.g. Full name; Email; Country"
-MISSING_COLUMN = "No column for %(column)s"
+FIELD_LABELS = {"full_name": N_("Full name"), "email": N_("Email"), "organization": N_("Organisation"),
+                "office": N_("Office"), "country": N_("Country"), "sex": N_("Sex"),
+                "preferred_language": N_("Preferred language"), "phone": N_("Phone"), "job_title": N_("Job title")}
+ENTER_NAME = N_("Enter the person's full name")
+ENTER_EMAIL = N_("Enter an email address")
+BAD_EMAIL = N_("Enter an email address like name@example.org")
+SAME_EMAIL = N_("Same email as row %(row)s: the same person")
+ENTER_COUNTRY = N_("Enter a country")
+BAD_COUNTRY = N_("Enter a country code such as SN, or the country's name")
+ENTER_LANGUAGE = N_("Enter a preferred language: fr, en or pt")
+BAD_LANGUAGE = N_("Write the language as fr, en or pt")
+BAD_SEX = N_("Write female, male or other, or leave it empty")
+BAD_PHONE = N_("Enter a phone number with its country code, like +221 77 000 00 00")
+ORGANIZATION_TOO_LONG = N_("Organisation and office together must be at most %(max)s characters")
+NOT_ACCEPTED = N_("This value is not accepted")
+EMPTY_LIST = N_("The list is empty: paste rows from the spreadsheet or choose a CSV file")
+TOO_MANY = N_("Too many people at once: at most %(max)s; split the list")
+TOO_LARGE = N_("The file is too large: at most %(max)s kB")
+WORKBOOK = N_("This is an Excel workbook: save it as CSV (UTF-8) first, then choose that file")
+UNREADABLE = N_("The file cannot be read as text: save it as CSV (UTF-8)")
+NO_HEADER = N_("The first row must name the columns, e.g. Full name; Email; Country")
+MISSING_COLUMN = N_("No column for %(column)s")
 
 # Header names as people write them, after `_key` (lower case, no accents, words only).
 _HEADERS = {

@@ -13,28 +13,29 @@ from dataclasses import dataclass
 from typing import Any
 
 from emm_evaluation.domain.peer_feedback import COMMENT_MAX_LENGTH, CRITERIA
-from emm_portal.domain.form_input import FormReader, Problem
+from emm_portal.domain.form_input import N_, FormReader, Problem
 
 SCORES = ("1", "2", "3", "4", "5")
 # Message ids of the rubric: each criterion's name and what it asks the rater to look at.
 CRITERION_LABELS = {
-    "content_mastery": "Mastery of the content",
-    "clarity": "Clarity of explanations",
-    "participant_engagement": "Engagement of the participants",
-    "time_management": "Time management",
-    "adult_learning_methods": "Adult learning methods",
+    "content_mastery": N_("Mastery of the content"),
+    "clarity": N_("Clarity of explanations"),
+    "participant_engagement": N_("Engagement of the participants"),
+    "time_management": N_("Time management"),
+    "adult_learning_methods": N_("Adult learning methods"),
 }
 CRITERION_HINTS = {
-    "content_mastery": "Knows the module and answers questions correctly",
-    "clarity": "Explains in plain words, with examples the group knows",
-    "participant_engagement": "Gets everyone to take part, not only the talkative",
-    "time_management": "Keeps to the time planned for each part",
-    "adult_learning_methods": "Builds on the group's experience: exercises, discussion, case studies",
+    "content_mastery": N_("Knows the module and answers questions correctly"),
+    "clarity": N_("Explains in plain words, with examples the group knows"),
+    "participant_engagement": N_("Gets everyone to take part, not only the talkative"),
+    "time_management": N_("Keeps to the time planned for each part"),
+    "adult_learning_methods": N_("Builds on the group's experience: exercises, discussion, case studies"),
 }
-SCORE_LABELS = {"1": "1 – not yet", "2": "2 – partly", "3": "3 – adequate", "4": "4 – good", "5": "5 – excellent"}
-CHOOSE_TRAINEE = "Choose whose delivery you rate"
-CHOOSE_MODULE = "Choose the module that was delivered"
-CHOOSE_SCORE = "Choose a score from 1 to 5"
+SCORE_LABELS = {"1": N_("1 – not yet"), "2": N_("2 – partly"), "3": N_("3 – adequate"), "4": N_("4 – good"),
+                "5": N_("5 – excellent")}
+CHOOSE_TRAINEE = N_("Choose whose delivery you rate")
+CHOOSE_MODULE = N_("Choose the module that was delivered")
+CHOOSE_SCORE = N_("Choose a score from 1 to 5")
 FIELDS = ("trainee_participant_id", "module", *(f"scores.{criterion}" for criterion in CRITERIA), "comment")
 
 

@@ -14,7 +14,7 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from emm_portal.domain.form_input import COUNTRY_CODES, FormReader, Problem
+from emm_portal.domain.form_input import COUNTRY_CODES, N_, TOO_MANY, FormReader, Problem
 from emm_registration.domain import fields as f
 from emm_registration.domain.session import KINDS, MAX_SESSION_DAYS
 
@@ -30,17 +30,17 @@ TIMEZONES = ("Africa/Dakar", "Africa/Abidjan", "Africa/Accra", "Africa/Bamako", 
              "Africa/Kinshasa", "Africa/Sao_Tome", "Atlantic/Cape_Verde", "Europe/Brussels", "Europe/Geneva",
              "Europe/Lisbon", "UTC")
 
-ENTER_TITLE = "Enter the session's title"
-ENTER_MODULES = "Name at least one module, one per line"
-ENTER_OFFICE = "Enter the organizing office"
-ENTER_CITY = "Enter the city"
-CHOOSE_COUNTRY = "Choose the country"
-CHOOSE_KIND = "Choose the kind of session"
-CHOOSE_LANGUAGES = "Choose at least one language"
-BAD_TIMEZONE = "Choose a time zone such as Africa/Dakar"
-END_BEFORE_START = "The last day cannot be before the first day"
-TOO_LONG_SESSION = "A session lasts at most %(max)s days"
-CLOSES_BEFORE_OPENS = "Enrollment must close after it opens"
+ENTER_TITLE = N_("Enter the session's title")
+ENTER_MODULES = N_("Name at least one module, one per line")
+ENTER_OFFICE = N_("Enter the organizing office")
+ENTER_CITY = N_("Enter the city")
+CHOOSE_COUNTRY = N_("Choose the country")
+CHOOSE_KIND = N_("Choose the kind of session")
+CHOOSE_LANGUAGES = N_("Choose at least one language")
+BAD_TIMEZONE = N_("Choose a time zone such as Africa/Dakar")
+END_BEFORE_START = N_("The last day cannot be before the first day")
+TOO_LONG_SESSION = N_("A session lasts at most %(max)s days")
+CLOSES_BEFORE_OPENS = N_("Enrollment must close after it opens")
 
 
 @dataclass(frozen=True)
@@ -69,7 +69,7 @@ def read_session_form(form: Mapping[str, Any]) -> SessionForm:
         "timezone": _timezone(read),
         "languages": read.choices("languages", f.LANGUAGES, missing=CHOOSE_LANGUAGES),
         "capacity": read.whole_number("capacity", 1, MAX_CAPACITY),
-        "facilitator_ids": read.choices("facilitator_ids", None, at_least_one=False, max_items=f.MAX_FACILITATORS),
+        "facilitator_ids": _staff_ids(read),
         "target_audience": read.text("target_audience", f.TEXT_LENGTH, required=False),
     }
     timezone = details["timezone"]
@@ -117,6 +117,15 @@ def _timezone(read: FormReader) -> str | None:
         read.problem("timezone", BAD_TIMEZONE)
         return None
     return name
+
+
+def _staff_ids(read: FormReader) -> list[str]:
+    """Ticked in the staff directory's list, or typed one per line where there is no directory."""
+    ids = list(dict.fromkeys(part for value in read.many("facilitator_ids") for part in value.split()))
+    if len(ids) > f.MAX_FACILITATORS:
+        read.problem("facilitator_ids", TOO_MANY, max=f.MAX_FACILITATORS)
+        return []
+    return ids
 
 
 def _json(value: Any) -> Any:

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from emm_portal.domain.form_input import FormReader, Problem
+from emm_portal.domain.form_input import N_, FormReader, Problem
 from emm_registration.domain import fields as f
 from emm_registration.domain.errors import InvalidInput
 from emm_registration.domain.participant import normalise_email
@@ -14,11 +14,11 @@ from emm_registration.domain.participant import normalise_email
 ROLES = ("organizer", "facilitator")
 MAX_OFFICES = 50
 FIELDS = ("full_name", "email", "preferred_language", "role", "offices", "regional", "active")
-ENTER_NAME = "Enter the person's full name"
-BAD_EMAIL = "Enter an email address like name@example.org"
-CHOOSE_LANGUAGE = "Choose the language of their emails"
-CHOOSE_ROLE = "Choose organizer or facilitator"
-ENTER_OFFICE = "Name an office, or tick that they act for the whole region"
+ENTER_NAME = N_("Enter the person's full name")
+BAD_EMAIL = N_("Enter an email address like name@example.org")
+CHOOSE_LANGUAGE = N_("Choose the language of their emails")
+CHOOSE_ROLE = N_("Choose organizer or facilitator")
+ENTER_OFFICE = N_("Name an office, or tick that they act for the whole region")
 
 
 @dataclass(frozen=True)
