@@ -11,7 +11,7 @@ from urllib.parse import urlencode
 from babel.support import Translations
 from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from emm_portal.adapters import translations as t
 from emm_portal.domain.language import LANGUAGE_NAMES, LANGUAGES, choose_language, supported
@@ -41,7 +41,7 @@ class Pages:
     @staticmethod
     def _environment(language: str, catalog: Translations, version: str, htmx: bool) -> Environment:
         env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]),
-                          extensions=["jinja2.ext.i18n"], undefined=StrictUndefined, trim_blocks=True,
+                          extensions=["jinja2.ext.i18n"], trim_blocks=True,
                           lstrip_blocks=True)
         env.install_gettext_translations(catalog, newstyle=True)
         env.filters.update(
