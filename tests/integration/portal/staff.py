@@ -33,9 +33,9 @@ def staff_browser(portal: ServiceProcess, stack: Stack, role: str = "organizer",
 def session_today(stack: Stack, *, status: str = "in_progress", **overrides: Any) -> str:
     """A session whose first day is today, moved on to `status`, with FACILITATOR facilitating."""
     today = date.today()
-    body = session_body(start_date=today.isoformat(), end_date=(today + timedelta(days=1)).isoformat(),
-                        facilitator_ids=[FACILITATOR], capacity=5, modules=["migration-governance",
-                                                                           "labour-migration"], **overrides)
+    body = session_body(**{"start_date": today.isoformat(), "end_date": (today + timedelta(days=1)).isoformat(),
+                           "facilitator_ids": [FACILITATOR], "capacity": 5,
+                           "modules": ["migration-governance", "labour-migration"], **overrides})
     response = httpx.post(f"{stack.registration.url}/sessions", json=body, headers=stack.organizer(), timeout=30)
     assert response.status_code == 201, response.text
     session_id = response.json()["session"]["session_id"]
