@@ -36,7 +36,8 @@ def test_a_french_excel_export_is_previewed_then_enrolled_once_and_everyone_is_t
         preview = client.post(path, data={"csrf_token": csrf_of(form), "list": ""},
                               files={"file": ("participants.csv", excel_export(stack), "text/csv")})
         assert preview.status_code == 200, preview.text[-2000:]
-        assert "3 lignes sur 5 peuvent être inscrites ; 2 ont un problème" in preview.text
+        assert "Lignes prêtes à inscrire : 3 sur 5" in preview.text
+        assert "Lignes avec un problème, laissées de côté : 2" in preview.text
         assert "E-mail : Indiquez une adresse e-mail comme nom@exemple.org" in preview.text
         assert "E-mail : Même e-mail qu&#39;à la ligne 2 : la même personne" in preview.text
         assert api_get(stack, stack.registration, f"/sessions/{session_id}/roster")["registered"] == []
@@ -47,9 +48,9 @@ def test_a_french_excel_export_is_previewed_then_enrolled_once_and_everyone_is_t
         done = client.post(f"{path}/confirm", data={**confirm, "consent": "yes"})
         assert done.status_code == 200, done.text[-2000:]
         assert "Chaque personne reçoit un e-mail avec son propre lien" in done.text
-        assert "2 ont obtenu une place" in done.text and "1 sont sur la liste d'attente" in done.text
+        assert "Ont obtenu une place : 2" in done.text and "Sur la liste d'attente : 1" in done.text
         again = client.post(f"{path}/confirm", data={**confirm, "consent": "yes"})
-        assert "3 étaient déjà inscrits" in again.text
+        assert "Déjà inscrits, rien n'a changé pour eux : 3" in again.text
         roster_page = client.get(f"/organize/sessions/{session_id}/roster")
     roster = api_get(stack, stack.registration, f"/sessions/{session_id}/roster")
     assert [e["full_name"] for e in roster["registered"]] == ["Aminata Diallo", "Kofi Mensah"]
