@@ -21,11 +21,31 @@ if ! { [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; }; then
   echo "$want" > "$stamp"
 fi
 
-# The AsyncAPI parser for the contract tests (npm, runs offline once installed).
-ASYNCAPI_PARSER=3.6.6
-if ! grep -qs "\"version\": \"$ASYNCAPI_PARSER\"" "$CACHE/node/node_modules/@asyncapi/parser/package.json"; then
+# npm packages into $CACHE/node, each pinned: the AsyncAPI parser for the contract tests and
+# axe-core for the browser tests' accessibility checks (both run offline once installed).
+npm_package() {
+  grep -qs "\"version\": \"$2\"" "$CACHE/node/node_modules/$1/package.json" && return
   command -v npm >/dev/null || { echo "[bootstrap] error: npm is missing: install Node.js 20+ and npm" >&2; exit 2; }
-  echo "[bootstrap] installing @asyncapi/parser $ASYNCAPI_PARSER into $CACHE/node ..."
+  echo "[bootstrap] installing $1 $2 into $CACHE/node ..."
   mkdir -p "$CACHE/node"
-  (cd "$CACHE/node" && npm install --silent --no-audit --no-fund "@asyncapi/parser@$ASYNCAPI_PARSER" >/dev/null)
+  (cd "$CACHE/node" && npm install --silent --no-audit --no-fund "$1@$2" >/dev/null)
+}
+npm_package @asyncapi/parser 3.6.6
+npm_package axe-core 4.14.1
+
+# Debian's Chromium for the browser tests: Playwright drives it (its own browser download cannot
+# be reached here). Another apt run may hold a lock (a machine being set up): install waits for
+# the dpkg lock by itself (DPkg::Lock::Timeout); update does not wait for the lists lock, so retry it.
+if ! command -v chromium >/dev/null; then
+  sudo=""
+  [ "$(id -u)" = 0 ] || sudo="sudo -n"
+  export DEBIAN_FRONTEND=noninteractive
+  install_chromium() { $sudo apt-get -qq -o DPkg::Lock::Timeout=900 install -y chromium >/dev/null; }
+  update_lists() {
+    for _ in 1 2 3 4 5 6 7 8 9 10; do $sudo apt-get -qq update && return 0; sleep 30; done
+    return 1
+  }
+  echo "[bootstrap] installing Debian's chromium (apt-get) for the browser tests ..."
+  install_chromium || { update_lists && install_chromium; } ||
+    echo "[bootstrap] warning: could not install chromium; the browser tests will be skipped" >&2
 fi
