@@ -7,7 +7,7 @@ CACHE ?= $(or $(EMM_CACHE_DIR),$(HOME)/.cache/emm-tot)
 PY := $(CACHE)/venv/bin/python
 export EMM_CACHE_DIR := $(CACHE)
 # This checkout's own packages, ahead of anything installed in the shared venv.
-export PYTHONPATH := $(CURDIR)/services/shared:$(CURDIR)/services/registration:$(CURDIR)/services/evaluation:$(CURDIR)/services/notification:$(CURDIR)
+export PYTHONPATH := $(CURDIR)/services/shared:$(CURDIR)/services/registration:$(CURDIR)/services/evaluation:$(CURDIR)/services/notification:$(CURDIR)/services/portal:$(CURDIR)
 
 .PHONY: run stop status test test-slow test-faults bootstrap stack token bench
 

@@ -54,7 +54,10 @@ class ServiceProcess:
         return {**env, **self.env}
 
     def start(self, wait: bool = True) -> "ServiceProcess":
-        if self.kind == "api":
+        if self.service == "portal":
+            command = [sys.executable, "-m", "uvicorn", "emm_portal.entrypoints.app:create_app", "--factory",
+                       "--host", "127.0.0.1", "--port", str(self.port), "--log-level", "warning", "--no-access-log"]
+        elif self.kind == "api":
             command = [sys.executable, "-m", "uvicorn", f"emm_{self.service}.entrypoints.api:create_app", "--factory",
                        "--host", "127.0.0.1", "--port", str(self.port), "--log-level", "warning"]
         else:
@@ -92,6 +95,23 @@ class ServiceProcess:
                 self.process.wait(20)
             except subprocess.TimeoutExpired:
                 self.kill()
+
+
+PORTAL_COOKIE_SECRET = "test-portal-cookie-secret"
+
+
+def portal(keys: Path, *, registration: ServiceProcess | None = None, evaluation: ServiceProcess | None = None,
+           notification: ServiceProcess | None = None, env: dict[str, str] | None = None) -> ServiceProcess:
+    """A portal process against the given APIs (an API not given is an address nobody answers),
+    with PORTAL_COOKIE_SECRET so a test can read and make its cookies (tests/integration/portal)."""
+    nobody = f"http://127.0.0.1:{free_port()}"
+    port = free_port()
+    urls = {"PORTAL_REGISTRATION_URL": registration.url if registration else nobody,
+            "PORTAL_EVALUATION_URL": evaluation.url if evaluation else nobody,
+            "PORTAL_NOTIFICATION_URL": notification.url if notification else nobody,
+            "PORTAL_COOKIE_SECRET": PORTAL_COOKIE_SECRET, "EMM_PUBLIC_BASE_URL": f"http://127.0.0.1:{port}"}
+    return ServiceProcess("portal", "api", prefix=f"{port}-", database="", keys=keys, port=port,
+                          env={**urls, **(env or {})})
 
 
 def stop(process: subprocess.Popen, sig: int = signal.SIGTERM) -> None:

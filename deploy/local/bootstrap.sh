@@ -21,17 +21,19 @@ if ! { [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; }; then
   echo "$want" > "$stamp"
 fi
 
-# npm packages into $CACHE/node, each pinned: the AsyncAPI parser for the contract tests and
-# axe-core for the browser tests' accessibility checks (both run offline once installed).
-npm_package() {
-  grep -qs "\"version\": \"$2\"" "$CACHE/node/node_modules/$1/package.json" && return
-  command -v npm >/dev/null || { echo "[bootstrap] error: npm is missing: install Node.js 20+ and npm" >&2; exit 2; }
-  echo "[bootstrap] installing $1 $2 into $CACHE/node ..."
-  mkdir -p "$CACHE/node"
-  (cd "$CACHE/node" && npm install --silent --no-audit --no-fund "$1@$2" >/dev/null)
+# npm packages, pinned, into $CACHE/node (they run offline once installed).
+npm_package() {  # name version why
+  if ! grep -qs "\"version\": \"$2\"" "$CACHE/node/node_modules/$1/package.json"; then
+    command -v npm >/dev/null || { echo "[bootstrap] error: npm is missing: install Node.js 20+ and npm" >&2; exit 2; }
+    echo "[bootstrap] installing $1 $2 ($3) into $CACHE/node ..."
+    mkdir -p "$CACHE/node"
+    (cd "$CACHE/node" && npm install --silent --no-audit --no-fund "$1@$2" >/dev/null)
+  fi
 }
-npm_package @asyncapi/parser 3.6.6
-npm_package axe-core 4.14.1
+npm_package @asyncapi/parser 3.6.6 "the contract tests"
+# Served by the portal itself (PORTAL_VENDOR_DIR), never from a CDN; every page works without it.
+npm_package htmx.org 2.0.11 "the portal's progressive enhancement"
+npm_package axe-core 4.14.1 "the browser tests' accessibility checks"
 
 # Debian's Chromium for the browser tests: Playwright drives it (its own browser download cannot
 # be reached here). Another apt run may hold a lock (a machine being set up): install waits for

@@ -1,4 +1,4 @@
-"""The three services as local background processes: each API and each worker its own process.
+"""The three services and the portal as local background processes: each API and each worker its own process.
 
     python deploy/local/services.py start    # after stack.py start; waits for /readyz
     python deploy/local/services.py stop
@@ -29,8 +29,15 @@ def worker(name: str, metrics_port: int) -> tuple[Component, list[str]]:
     return component, [sys.executable, "-m", f"emm_{name}.entrypoints.worker"]
 
 
+def portal(port: int) -> tuple[Component, list[str]]:
+    # No access log: uvicorn's would print the sign-in and invitation tokens of addresses.
+    component = Component("portal", "127.0.0.1", port, f"http://127.0.0.1:{port}/")
+    return component, [sys.executable, "-m", "uvicorn", "emm_portal.entrypoints.app:create_app", "--factory",
+                       "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning", "--no-access-log"]
+
+
 SERVICES = [api("registration", 8001), api("evaluation", 8002), worker("evaluation", 9102),
-            api("notification", 8003), worker("notification", 9103)]
+            api("notification", 8003), worker("notification", 9103), portal(8004)]
 
 
 def environment(component: Component) -> dict[str, str]:
@@ -44,7 +51,7 @@ def environment(component: Component) -> dict[str, str]:
 
 
 def answers(component: Component) -> bool:
-    path = "/readyz" if component.name.endswith("-api") else "/metrics"
+    path = "/metrics" if component.name.endswith("-worker") else "/readyz"
     try:
         with urllib.request.urlopen(f"http://{component.host}:{component.port}{path}", timeout=2) as response:
             return response.status == 200

@@ -53,7 +53,7 @@ def test_only_registration_holds_the_private_signing_key():
 
 def test_published_ports_match_the_readme():
     published = {int(p.split(":")[0]) for s in SERVICES.values() for p in s.get("ports", [])}
-    assert {8001, 8002, 8003, 9092, 27017, 1025, 8025, 9090} <= published
+    assert {8001, 8002, 8003, 8004, 9092, 27017, 1025, 8025, 9090} <= published
     readme = (ROOT / "README.md").read_text()
     for port in ["8001", "8002", "8003", "9092", "27017", "1025", "8025"]:
         assert port in readme, port
@@ -66,4 +66,11 @@ def test_mongo_runs_as_a_single_node_replica_set():
 def test_prometheus_scrapes_every_api_and_worker():
     config = yaml.safe_load((ROOT / "deploy" / "prometheus" / "prometheus.yml").read_text())
     targets = {t.split(":")[0] for job in config["scrape_configs"] for sc in job["static_configs"] for t in sc["targets"]}
-    assert targets == set(APPS)
+    assert targets == set(APPS) | {"portal"}
+
+
+def test_the_portal_calls_the_three_apis_by_their_service_names():
+    env = SERVICES["portal"]["environment"]
+    assert [env[f"PORTAL_{name.upper()}_URL"] for name in ("registration", "evaluation", "notification")] == [
+        "http://registration-api:8001", "http://evaluation-api:8002", "http://notification-api:8003"]
+    assert "healthcheck" in SERVICES["portal"] and SERVICES["portal"]["ports"] == ["8004:8004"]
