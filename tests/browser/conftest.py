@@ -7,14 +7,22 @@ Playwright's sync API runs its own event loop, so these tests are plain (not asy
 
 from __future__ import annotations
 
+import asyncio
 import os
 import time
-from pathlib import Path
+import uuid
+from dataclasses import dataclass
 
 import pytest
+from pymongo import MongoClient
 
+from deploy.bench.measure import delete_topics
 from deploy.bench.page_weight import chromium_path, launch_chromium
+from emm_common.auth import TokenIssuer, ensure_key_pair
+from emm_common.topics import all_topics, ensure_topics, topic_name
 from tests.browser.harness import AXE, CACHE, DESKTOP, FRENCH, PHONE, Screenshots, Tour
+from tests.conftest import KAFKA, MONGODB_URI, SMTP_PORT
+from tests.processes import ServiceProcess, portal
 
 MISSING = ("Debian's chromium is not installed (deploy/local/bootstrap.sh installs it with apt-get)"
            if not chromium_path() else
@@ -102,3 +110,58 @@ def pytest_terminal_summary(terminalreporter):
                                         f"{view.test} {view.name}  {view.url}")
     if _screenshots and _screenshots.taken:
         terminalreporter.write_line(f"browser: {_screenshots.taken} screenshots in {_screenshots.folder}")
+
+
+@dataclass
+class Portal:
+    """The three services (APIs and workers) and the portal as real processes on this package's own
+    topics and databases, sending mail to the SMTP capture."""
+
+    url: str
+    registration: ServiceProcess
+    evaluation: ServiceProcess
+    notification: ServiceProcess
+    issuer: TokenIssuer
+    unique: str
+
+    def address(self, name: str) -> str:
+        """An email address of this run for a person (the capture is shared by every run)."""
+        return f"{name.lower().replace(' ', '.')}.{self.unique}@example.org"
+
+
+@pytest.fixture(scope="package")
+def stack(tmp_path_factory):
+    if MISSING:
+        pytest.skip(MISSING)
+    unique = uuid.uuid4().hex[:10]
+    prefix, keys = f"t{unique}.", tmp_path_factory.mktemp("keys")
+    ensure_key_pair(keys / "jwt.pem", keys / "jwt.pub.pem")
+    asyncio.run(ensure_topics(KAFKA, {topic_name(t, prefix) for t in all_topics()}, partitions=3))
+    web = portal(keys)  # its address first: every email's links point at it
+    shared = {"EMM_PUBLIC_BASE_URL": web.url, "EMM_JWT_PRIVATE_KEY_FILE": str(keys / "jwt.pem")}
+    mail = {**shared, "NOTIFICATION_SMTP_PORT": str(SMTP_PORT), "NOTIFICATION_DELIVERY_POLL_SECONDS": "0.3",
+            "NOTIFICATION_RETRY_BASE_SECONDS": "0.5", "NOTIFICATION_RETRY_MAX_SECONDS": "2"}
+    databases = {service: f"test_{unique}_{service[:5]}" for service in ("registration", "evaluation", "notification")}
+    registration = ServiceProcess("registration", "api", prefix, databases["registration"], keys, env=shared)
+    evaluation = ServiceProcess("evaluation", "api", prefix, databases["evaluation"], keys, env=shared)
+    notification = ServiceProcess("notification", "api", prefix, databases["notification"], keys, env=mail)
+    workers = [ServiceProcess(service, "worker", prefix, databases[service], keys, env=env)
+               for service, env in (("evaluation", shared), ("notification", mail))]
+    web.env.update({"PORTAL_REGISTRATION_URL": registration.url, "PORTAL_EVALUATION_URL": evaluation.url,
+                    "PORTAL_NOTIFICATION_URL": notification.url})
+    processes = [registration, evaluation, notification, *workers, web]
+    try:
+        for process in processes:  # all at once: each takes seconds to import and connect
+            process.start(wait=False)
+        for process in processes:
+            process.wait_until_answering()
+        yield Portal(web.url, registration, evaluation, notification, TokenIssuer((keys / "jwt.pem").read_bytes()),
+                     unique)
+    finally:
+        for process in reversed(processes):
+            process.stop()
+        with MongoClient(MONGODB_URI) as client:
+            for database in databases.values():
+                client.drop_database(database)
+        asyncio.run(delete_topics(prefix))
+

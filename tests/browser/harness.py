@@ -70,7 +70,7 @@ class Screenshots:
     def take(self, page, name: str) -> Path:
         self.folder.mkdir(parents=True, exist_ok=True)
         self.taken += 1
-        path = self.folder / f"{self.taken:03d}-{re.sub(r'[^A-Za-z0-9_.-]+', '-', name)}.png"
+        path = self.folder / f"{self.taken:03d}-{re.sub(r'[^A-Za-z0-9_.]+', '-', name).strip('-')}.png"
         page.screenshot(path=str(path), full_page=True)
         return path
 
