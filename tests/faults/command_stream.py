@@ -74,6 +74,7 @@ class CommandStream:
         self._next_start = 0.0
         self.give_up_after = give_up_after
         self.ledger = Ledger(planned=sessions * COMMANDS_PER_SESSION)
+        self.issue = issue
         self.organizer = issue("organizer", "usr-organizer")  # (role, subject) -> Authorization header
         self.facilitator_id = f"par-fac-{run_id}"
         self.facilitator = issue("facilitator", self.facilitator_id)
@@ -161,7 +162,9 @@ class CommandStream:
                            json={"status": "in_progress"})
         # Seats: people 1-7 from the start, person 8 promoted when person 0 cancelled; person 9 waits.
         seated = [made["enrollment"]["participant_id"] for made in enrolled[1:SEATS + 1]]
-        tokens = {made["enrollment"]["participant_id"]: made["participant_token"] for made in enrolled}
+        # Each person's own token, signed by the test's issuer (the API hands nobody another's credential).
+        own = {e["participant_id"]: self.issue("participant", e["participant_id"], enrollment_id=e["enrollment_id"],
+                                               session_id=sid) for e in (made["enrollment"] for made in enrolled)}
         for day_index, day in enumerate(DAYS):
             marks = [{"participant_id": pid, "status": "absent" if day_index == 1 and i == 0 else "present"}
                      for i, pid in enumerate(seated)]
@@ -175,7 +178,7 @@ class CommandStream:
         for i, pid in enumerate(seated):
             submission = f"sub-{sid}-{i}"
             await self.command(client, "POST", f"{ev}/sessions/{sid}/feedback",
-                               headers={"Authorization": f"Bearer {tokens[pid]}"}, retry_statuses=NOT_PROJECTED_YET,
+                               headers=own[pid], retry_statuses=NOT_PROJECTED_YET,
                                json={"submission_id": submission, "language": "en", "anonymous": False,
                                      "answers": ANSWERS})
             self.ledger.feedback_submissions.add(submission)

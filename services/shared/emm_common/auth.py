@@ -1,12 +1,21 @@
-"""Bearer-token authentication with roles, for the HTTP APIs.
+"""Bearer-token authentication with roles, for the HTTP APIs, and sign-in links.
 
 Tokens are JWTs signed with an Ed25519 key (EdDSA): every service verifies them with the public
-key; only the issuer (registration, or an identity provider in production) holds the private
-key. Participant tokens are scoped to one enrollment. Local keys are generated on first start
-into the cache folder and never committed.
+key; only the issuers (registration, and notification for the links in its emails; an identity
+provider in production) hold the private key. Local keys are generated on first start into the
+cache folder and never committed.
 
-    python -m emm_common.auth keys                 # create the local key pair if missing
-    python -m emm_common.auth token organizer NAME  # print a token for local use
+Two kinds of token, told apart by their audience, so that neither is accepted in place of the other:
+
+- API tokens (aud `emm-api`), sent as `Authorization: Bearer`. Participant tokens are scoped to
+  one enrollment; staff tokens carry the person's name, offices and whether they are regional.
+- Link tokens (aud `emm-link`, claim `purpose`), the `link` of a sign-in URL in an email. No API
+  accepts one as a bearer token: registration's `POST /sign-in` exchanges it for an API token.
+
+    python -m emm_common.auth keys                                   # create the local key pair if missing
+    python -m emm_common.auth token organizer NAME                   # an API token (local development only)
+    python -m emm_common.auth link staff-sign-in STAFF_ID            # a link token (local development only)
+    python -m emm_common.auth link participant-sign-in PID --session-id S
 """
 
 from __future__ import annotations
@@ -15,8 +24,10 @@ import argparse
 import time
 import uuid
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from pathlib import Path
-from typing import Annotated, Callable, Literal
+from typing import Annotated, Callable, Iterable, Literal
+from urllib.parse import urlencode
 
 import jwt
 from cryptography.hazmat.primitives import serialization
@@ -28,16 +39,49 @@ Role = Literal["organizer", "facilitator", "participant", "service"]
 ROLES: tuple[str, ...] = ("organizer", "facilitator", "participant", "service")
 ISSUER = "emm-platform"
 AUDIENCE = "emm-api"
+LINK_AUDIENCE = "emm-link"
+
+LinkPurpose = Literal["participant-sign-in", "staff-sign-in"]
+LINK_PURPOSES: tuple[str, ...] = ("participant-sign-in", "staff-sign-in")
+# A staff link is a password in an email: short-lived and usable once (registration records its jti).
+STAFF_LINK_SECONDS = 15 * 60
+# A participant link is in every email of a training that lasts weeks: long-lived and reusable.
+PARTICIPANT_LINK_DAYS = 60
 
 
 @dataclass(frozen=True)
 class Principal:
-    """Who is calling: `subject` is a user or participant id; participants carry their enrollment."""
+    """Who is calling: `subject` is a staff member's or participant's id; participants carry
+    their enrollment, staff their name, the offices they act for and whether they act for all."""
 
     subject: str
     role: Role
     enrollment_id: str | None = None
     session_id: str | None = None
+    name: str | None = None
+    offices: tuple[str, ...] = ()
+    regional: bool = False
+
+
+@dataclass(frozen=True)
+class Link:
+    """A verified sign-in link: what it is for, whose it is, and its one-time id (`jti`)."""
+
+    purpose: LinkPurpose
+    subject: str
+    session_id: str | None
+    jti: str
+    expires_at: datetime
+
+
+def expires_at(token: str) -> datetime:
+    """When a token expires, read without checking its signature: for the issuer that just made it."""
+    return datetime.fromtimestamp(jwt.decode(token, options={"verify_signature": False})["exp"], timezone.utc)
+
+
+def sign_in_url(public_base_url: str, link: str, next_path: str) -> str:
+    """The portal address that signs the link's holder in and then shows `next_path`."""
+    return f"{public_base_url.rstrip('/')}/signin?{urlencode({'link': link, 'next': next_path})}"
 
 
 def ensure_key_pair(private_file: Path, public_file: Path) -> None:
@@ -60,16 +104,39 @@ class TokenIssuer:
         self._key = serialization.load_pem_private_key(private_key_pem, password=None)
 
     def issue(self, subject: str, role: Role, *, enrollment_id: str | None = None, session_id: str | None = None,
+              name: str | None = None, offices: Iterable[str] | None = None, regional: bool | None = None,
               ttl_seconds: int = 30 * 24 * 3600) -> str:
+        """An API token (aud `emm-api`). Staff tokens may carry `name`, `offices` and `regional`."""
         if role not in ROLES:
             raise ValueError(f"unknown role {role!r}")
-        now = int(time.time())
-        claims = {"iss": ISSUER, "aud": AUDIENCE, "sub": subject, "role": role, "iat": now,
-                  "exp": now + ttl_seconds, "jti": str(uuid.uuid4())}
+        claims = {"aud": AUDIENCE, "sub": subject, "role": role}
         if enrollment_id:
             claims["enrollment_id"] = enrollment_id
         if session_id:
             claims["session_id"] = session_id
+        if name:
+            claims["name"] = name
+        if offices is not None:
+            claims["offices"] = list(offices)
+        if regional is not None:
+            claims["regional"] = bool(regional)
+        return self._sign(claims, ttl_seconds)
+
+    def issue_link(self, purpose: LinkPurpose, subject: str, ttl_seconds: int, session_id: str | None = None) -> str:
+        """A link token (aud `emm-link`): never a bearer token, only exchanged by `POST /sign-in`.
+        A participant link names the session whose enrollment it signs in to."""
+        if purpose not in LINK_PURPOSES:
+            raise ValueError(f"unknown link purpose {purpose!r}")
+        if purpose == "participant-sign-in" and not session_id:
+            raise ValueError("a participant link names its session")
+        claims = {"aud": LINK_AUDIENCE, "sub": subject, "purpose": purpose}
+        if session_id:
+            claims["session_id"] = session_id
+        return self._sign(claims, ttl_seconds)
+
+    def _sign(self, claims: dict, ttl_seconds: int) -> str:
+        now = int(time.time())
+        claims = {"iss": ISSUER, **claims, "iat": now, "exp": now + ttl_seconds, "jti": str(uuid.uuid4())}
         return jwt.encode(claims, self._key, algorithm="EdDSA")
 
 
@@ -80,12 +147,25 @@ class TokenVerifier:
         self._key = serialization.load_pem_public_key(public_key_pem)
 
     def verify(self, token: str) -> Principal:
+        """The caller of an API token; a link token is refused (its audience is not `emm-api`)."""
         claims = jwt.decode(token, self._key, algorithms=["EdDSA"], audience=AUDIENCE, issuer=ISSUER,
                             options={"require": ["exp", "sub", "role"]})
         if claims["role"] not in ROLES:
             raise jwt.InvalidTokenError("unknown role")
         return Principal(subject=claims["sub"], role=claims["role"], enrollment_id=claims.get("enrollment_id"),
-                         session_id=claims.get("session_id"))
+                         session_id=claims.get("session_id"), name=claims.get("name"),
+                         offices=tuple(claims.get("offices", ())), regional=bool(claims.get("regional", False)))
+
+    def verify_link(self, token: str) -> Link:
+        """The sign-in link a link token stands for; an API token is refused (wrong audience)."""
+        claims = jwt.decode(token, self._key, algorithms=["EdDSA"], audience=LINK_AUDIENCE, issuer=ISSUER,
+                            options={"require": ["exp", "sub", "purpose", "jti"]})
+        if claims["purpose"] not in LINK_PURPOSES:
+            raise jwt.InvalidTokenError("unknown link purpose")
+        if claims["purpose"] == "participant-sign-in" and not claims.get("session_id"):
+            raise jwt.InvalidTokenError("a participant link names its session")
+        return Link(purpose=claims["purpose"], subject=claims["sub"], session_id=claims.get("session_id"),
+                    jti=claims["jti"], expires_at=datetime.fromtimestamp(claims["exp"], timezone.utc))
 
 
 _bearer = HTTPBearer(auto_error=False)
@@ -122,24 +202,49 @@ Staff = Annotated[Principal, Depends(require_role("organizer", "facilitator"))]
 Anyone = Annotated[Principal, Depends(require_role("organizer", "facilitator", "participant", "service"))]
 
 
-def main() -> None:
+LOCAL_ONLY = ("A LOCAL DEVELOPMENT TOOL ONLY: it signs with the private key in the local cache folder. "
+              "People get their credentials by signing in (POST /sign-in with the link emailed to them), never "
+              "from this command.")
+
+
+def main(argv: list[str] | None = None) -> None:
     from emm_common.settings import CACHE_DIR
 
-    parser = argparse.ArgumentParser(description="Local keys and tokens for the EMM2.0 APIs")
+    parser = argparse.ArgumentParser(description="Local keys, tokens and sign-in links for the EMM2.0 APIs. "
+                                                 + LOCAL_ONLY)
     sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("keys")
-    token = sub.add_parser("token")
+    sub.add_parser("keys", help="create the local key pair if it is missing")
+    token = sub.add_parser("token", help="print an API bearer token (local development tool only)",
+                           description="Print an API bearer token. " + LOCAL_ONLY)
     token.add_argument("role", choices=ROLES)
     token.add_argument("subject")
     token.add_argument("--enrollment-id")
     token.add_argument("--session-id")
-    args = parser.parse_args()
+    token.add_argument("--name", help="a staff member's name")
+    token.add_argument("--office", action="append", dest="offices", help="an office the staff member acts for "
+                                                                         "(repeat for several)")
+    token.add_argument("--regional", action="store_true", default=None, help="acts for every office")
+    link = sub.add_parser("link", help="print a sign-in link token (local development tool only)",
+                          description="Print a link token for the portal's /signin?link=... " + LOCAL_ONLY)
+    link.add_argument("purpose", choices=LINK_PURPOSES)
+    link.add_argument("subject", help="the staff id (staff-sign-in) or participant id (participant-sign-in)")
+    link.add_argument("--session-id", help="the session of a participant link (required for participant-sign-in)")
+    link.add_argument("--ttl-seconds", type=int, help=f"default: {STAFF_LINK_SECONDS} for staff, "
+                                                      f"{PARTICIPANT_LINK_DAYS} days for participants")
+    args = parser.parse_args(argv)
+    if args.command == "link" and args.purpose == "participant-sign-in" and not args.session_id:
+        parser.error("participant-sign-in needs --session-id")
     private_file = CACHE_DIR / "keys" / "jwt-ed25519.pem"
     public_file = CACHE_DIR / "keys" / "jwt-ed25519.pub.pem"
     ensure_key_pair(private_file, public_file)
+    issuer = TokenIssuer(private_file.read_bytes())
     if args.command == "token":
-        print(TokenIssuer(private_file.read_bytes()).issue(args.subject, args.role, enrollment_id=args.enrollment_id,
-                                                           session_id=args.session_id))
+        print(issuer.issue(args.subject, args.role, enrollment_id=args.enrollment_id, session_id=args.session_id,
+                           name=args.name, offices=args.offices, regional=args.regional))
+    elif args.command == "link":
+        ttl = args.ttl_seconds or (STAFF_LINK_SECONDS if args.purpose == "staff-sign-in"
+                                   else PARTICIPANT_LINK_DAYS * 86400)
+        print(issuer.issue_link(args.purpose, args.subject, ttl, session_id=args.session_id))
 
 
 if __name__ == "__main__":

@@ -46,3 +46,9 @@ class Forbidden(DomainError):
     """This person may not do this, e.g. evaluate a session they are not registered in."""
 
     http_status = 403
+
+
+class Unauthorized(DomainError):
+    """The credential presented is not valid (a sign-in link expired, used already, or forged)."""
+
+    http_status = 401

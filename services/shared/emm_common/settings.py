@@ -9,6 +9,8 @@ from typing import Literal
 from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from emm_common.auth import PARTICIPANT_LINK_DAYS
+
 CACHE_DIR = Path(os.environ.get("EMM_CACHE_DIR", Path.home() / ".cache" / "emm-tot"))
 
 
@@ -39,7 +41,14 @@ class ServiceSettings(BaseSettings):
         validation_alias=AliasChoices("EMM_JWT_PUBLIC_KEY_FILE", "jwt_public_key_file"))
     jwt_private_key_file: Path | None = Field(
         None, validation_alias=AliasChoices("EMM_JWT_PRIVATE_KEY_FILE", "jwt_private_key_file"),
-        description="Only the issuing service (registration) has the private key.")
+        description="Only the issuing services have the private key: registration (API tokens) and notification "
+                    "(the sign-in links in its emails).")
+    public_base_url: str = Field(
+        "http://127.0.0.1:8004", validation_alias=AliasChoices("EMM_PUBLIC_BASE_URL", "public_base_url"),
+        description="The portal's public address, where the sign-in links in emails point.")
+    participant_link_days: int = Field(
+        PARTICIPANT_LINK_DAYS, ge=1, validation_alias=AliasChoices("EMM_PARTICIPANT_LINK_DAYS", "participant_link_days"),
+        description="How long the personal sign-in link in a participant's email stays valid.")
     outbox_poll_seconds: float = Field(1.0, description="First retry delay of the outbox relay after a failure.")
     outbox_sweep_seconds: float = Field(
         10.0, description="How often the relay scans for events a crashed process left in an outbox.")

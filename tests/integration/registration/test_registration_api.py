@@ -33,19 +33,6 @@ def person(n: int, unique: str, **overrides) -> dict:
             **overrides}
 
 
-@pytest.fixture
-def api(topic_prefix, unique, keys):
-    service = ServiceProcess("registration", "api", topic_prefix, f"test_{unique}", keys).start()
-    yield service
-    service.stop()
-
-
-@pytest.fixture
-async def client(api):
-    async with httpx.AsyncClient(base_url=api.url, timeout=60) as client:
-        yield client
-
-
 async def schedule(client, issue, **overrides) -> str:
     response = await client.post("/sessions", json=session_body(**overrides), headers=issue("organizer"))
     assert response.status_code == 201, response.text
@@ -93,8 +80,10 @@ async def test_cancelling_a_seat_promotes_the_first_waitlisted(client, issue, un
                                headers=organizer)).json() for n in range(4)]
     first_seat, first_waiting = made[0]["enrollment"], made[2]["enrollment"]
     assert first_waiting["waitlist_position"] == 1
-    # the participant cancels their own seat with the token they were given
-    own_token = {"Authorization": f"Bearer {made[0]['participant_token']}"}
+    assert "participant_token" not in made[0]  # the organizer who enrolled them holds no credential of theirs
+    # the participant cancels their own seat with the token of their enrollment
+    own_token = issue("participant", first_seat["participant_id"], enrollment_id=first_seat["enrollment_id"],
+                      session_id=session_id)
     response = await client.post(f"/sessions/{session_id}/enrollments/{first_seat['enrollment_id']}/cancellation",
                                  json={"reason": "mission travel"}, headers=own_token)
     assert response.status_code == 200 and response.json()["status"] == "cancelled"

@@ -7,6 +7,7 @@ from typing import Any
 
 from emm_registration.domain.participant import Participant
 from emm_registration.domain.session import Session
+from emm_registration.domain.staff import StaffMember
 
 NOW = datetime(2026, 4, 2, 10, 0, tzinfo=timezone.utc)
 SESSION_ID = "ses-dakar-tot-1"
@@ -56,3 +57,11 @@ def enroll(session: Session, name: str, minutes: int = 0, enrolled_by: str = "pa
 
 def event_types(session_or_sheet) -> list[str]:
     return [event.event_type() for event in session_or_sheet.pending_events]
+
+
+def staff_member(name: str, **overrides: Any) -> StaffMember:
+    """An organizer of RO Dakar, unless `overrides` say otherwise."""
+    details = dict(email=f"{name}@iom.example.org", full_name=name.capitalize() + " Ndiaye", preferred_language="fr",
+                   role="organizer", offices=["RO Dakar"], now=NOW)
+    details.update(overrides)
+    return StaffMember.register(**details)

@@ -172,3 +172,15 @@ def test_roster_lists_registered_in_seat_order():
     session = full_session()
     session.cancel_enrollment("enr-aminata", later(30))
     assert [e.enrollment_id for e in session.roster()] == ["enr-moussa", "enr-fatou"]
+
+
+def test_a_person_s_enrollment_is_their_active_one_else_the_one_they_cancelled_last():
+    session = scheduled_session(capacity=2)
+    first = enroll(session, "aminata", 1)
+    pid = first.participant_id
+    assert session.enrollment_of(pid) is first
+    session.cancel_enrollment(first.enrollment_id, later(2))
+    assert session.enrollment_of(pid) is first and first.status == "cancelled"
+    again = session.enroll(profile("aminata"), "participant", later(3), "enr-aminata-again")
+    assert session.enrollment_of(pid) is again
+    assert session.enrollment_of("par-nobody") is None

@@ -9,8 +9,9 @@ from jsonschema import Draft202012Validator, FormatChecker
 
 from emm_registration.domain.attendance import AttendanceMark, AttendanceSheet
 from emm_registration.domain.session import Session
+from emm_registration.domain.sign_in import Recipient, SignInRequests
 from tests.unit.registration.examples import (
-    FACILITATOR_ID, enroll, later, participant, scheduled_session, session_details)
+    FACILITATOR_ID, enroll, later, participant, scheduled_session, session_details, staff_member)
 
 SCHEMAS = Path(__file__).resolve().parents[3] / "schemas" / "events"
 
@@ -40,7 +41,13 @@ def every_kind_of_event():
     session.complete(datetime(2026, 5, 18, 17, tzinfo=timezone.utc))
     other = Session.schedule("ses-dakar-tot-2", scheduled_by="usr-organizer", **session_details())
     other.cancel("Venue unavailable", later(20))
-    return person.pending_events + session.pending_events + sheet.pending_events + other.pending_events
+    organizer = staff_member("fatou")
+    organizer.revise({"offices": ["RO Dakar", "CO Abidjan"]}, later(21))
+    requests = SignInRequests("sir-fatou")
+    requests.request([Recipient("staff-sign-in", organizer.staff_id),
+                      Recipient("participant-sign-in", person.participant_id, session.session_id)], later(22), "sir-1")
+    return (person.pending_events + session.pending_events + sheet.pending_events + other.pending_events
+            + organizer.pending_events + requests.pending_events)
 
 
 def test_contact_updated_publishes_the_phone_in_the_schema_s_e164_form():
@@ -61,7 +68,7 @@ def test_every_domain_event_payload_validates_against_its_schema():
         "org.iom.emm.session.cancelled.v1", "org.iom.emm.session.completed.v1",
         "org.iom.emm.enrollment.registered.v1", "org.iom.emm.enrollment.waitlisted.v1",
         "org.iom.emm.enrollment.promoted.v1", "org.iom.emm.enrollment.cancelled.v1",
-        "org.iom.emm.attendance.recorded.v1"}
+        "org.iom.emm.attendance.recorded.v1", "org.iom.emm.staff.updated.v1", "org.iom.emm.sign_in.requested.v1"}
 
 
 def test_payloads_are_plain_json():
@@ -71,7 +78,7 @@ def test_payloads_are_plain_json():
 
 def test_no_public_event_carries_email_or_phone():
     for event in every_kind_of_event():
-        if event.event_type() != "org.iom.emm.contact.updated.v1":
+        if not validator_for(event.event_type()).schema["x-internal"]:
             text = json.dumps(event.payload())
             assert "@example.org" not in text and "+221" not in text, event.event_type()
 
@@ -79,6 +86,7 @@ def test_no_public_event_carries_email_or_phone():
 def test_the_schemas_state_the_bounds_the_domain_and_api_keep():
     from emm_registration.domain import fields as f
     from emm_registration.domain.session import MAX_SESSION_DAYS
+    from emm_registration.domain.staff import MAX_OFFICES
 
     for event_type in ("org.iom.emm.session.scheduled.v1", "org.iom.emm.session.updated.v1"):
         session = validator_for(event_type).schema["$defs"]["session"]["properties"]
@@ -93,6 +101,9 @@ def test_the_schemas_state_the_bounds_the_domain_and_api_keep():
     contact = validator_for("org.iom.emm.contact.updated.v1").schema["properties"]
     assert (contact["full_name"]["maxLength"], contact["email"]["maxLength"], contact["phone"]["maxLength"]) == (
         f.NAME_LENGTH, f.EMAIL_LENGTH, f.PHONE_LENGTH)
+    staff = validator_for("org.iom.emm.staff.updated.v1").schema["properties"]
+    assert (staff["full_name"]["maxLength"], staff["email"]["maxLength"], staff["offices"]["maxItems"],
+            staff["offices"]["items"]["maxLength"]) == (f.NAME_LENGTH, f.EMAIL_LENGTH, MAX_OFFICES, f.NAME_LENGTH)
     for event_type in ("org.iom.emm.session.cancelled.v1", "org.iom.emm.enrollment.cancelled.v1"):
         assert validator_for(event_type).schema["properties"]["reason"]["maxLength"] == f.TEXT_LENGTH
     assert validator_for("org.iom.emm.attendance.recorded.v1").schema["properties"]["note"]["maxLength"] == (

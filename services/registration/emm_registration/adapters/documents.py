@@ -18,6 +18,8 @@ from emm_registration.domain.events import AttendanceRecorded
 from emm_registration.domain.fields import iso
 from emm_registration.domain.participant import Participant
 from emm_registration.domain.session import Enrollment, Session
+from emm_registration.domain.sign_in import SignInRequests
+from emm_registration.domain.staff import StaffMember
 
 _SESSION_DATETIMES = ("enrollment_opens_at", "enrollment_closes_at", "cancelled_at", "completed_at")
 _SESSION_PLAIN = ("session_id", "title", "kind", "programme", "modules", "organizing_office", "city", "country",
@@ -28,7 +30,8 @@ _ENROLLMENT_PLAIN = ("enrollment_id", "participant_id", "participant", "status",
                      "cancellation_reason")
 _PARTICIPANT_DATETIMES = ("updated_at", "consent_recorded_at")
 _PARTICIPANT_PLAIN = ("participant_id", "full_name", "email", "phone", "organization", "job_title", "country",
-                      "preferred_language", "sex", "consent_to_contact")
+                      "preferred_language", "sex", "consent_to_contact", "session_ids")
+_STAFF_PLAIN = ("staff_id", "full_name", "email", "preferred_language", "role", "offices", "regional", "active")
 
 
 def session_to_document(session: Session) -> dict[str, Any]:
@@ -57,7 +60,18 @@ def participant_to_document(participant: Participant) -> dict[str, Any]:
 
 def participant_from_document(doc: dict[str, Any]) -> Participant:
     """The Participant a `participant_to_document` document was made from."""
-    return Participant(**_unplain(doc, _PARTICIPANT_PLAIN, _PARTICIPANT_DATETIMES))
+    values = _unplain(doc, _PARTICIPANT_PLAIN, _PARTICIPANT_DATETIMES)
+    return Participant(**{**values, "session_ids": values["session_ids"] or []})  # none kept before sign-in links
+
+
+def staff_to_document(member: StaffMember) -> dict[str, Any]:
+    """The staff member, contact details included (this service's own database only)."""
+    return _plain(member, _STAFF_PLAIN, ("updated_at",))
+
+
+def staff_from_document(doc: dict[str, Any]) -> StaffMember:
+    """The StaffMember a `staff_to_document` document was made from."""
+    return StaffMember(**_unplain(doc, _STAFF_PLAIN, ("updated_at",)))
 
 
 def attendance_sheet_to_document(sheet: AttendanceSheet) -> dict[str, Any]:
@@ -73,6 +87,14 @@ def attendance_sheet_from_document(doc: dict[str, Any]) -> AttendanceSheet:
         sheet.apply(AttendanceRecorded(**{**mark, "day": date.fromisoformat(mark["day"]),
                                           "recorded_at": _datetime(mark["recorded_at"])}))
     return sheet
+
+
+def sign_in_requests_to_document(requests: SignInRequests) -> dict[str, Any]:
+    return {"requests_id": requests.requests_id, "requested_at": [iso(at) for at in requests.requested_at]}
+
+
+def sign_in_requests_from_document(doc: dict[str, Any]) -> SignInRequests:
+    return SignInRequests(requests_id=doc["requests_id"], requested_at=[_datetime(at) for at in doc["requested_at"]])
 
 
 def _plain(obj: Any, plain: tuple[str, ...], datetimes: tuple[str, ...]) -> dict[str, Any]:

@@ -1,5 +1,5 @@
 """The domain's errors: the shared ones (each names the field at fault)."""
 
-from emm_common.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
+from emm_common.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound, Unauthorized
 
-__all__ = ["Conflict", "DomainError", "Forbidden", "InvalidInput", "NotFound"]
+__all__ = ["Conflict", "DomainError", "Forbidden", "InvalidInput", "NotFound", "Unauthorized"]

@@ -130,3 +130,33 @@ class ContactUpdated(DomainEvent):
     updated_at: datetime
     phone: str | None = None
     consent_recorded_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class StaffUpdated(DomainEvent):
+    """INTERNAL (contacts topic only): a staff member's contact details and what they act for."""
+
+    TYPE = "org.iom.emm.staff.updated.v1"
+    staff_id: str
+    full_name: str
+    email: str
+    preferred_language: str
+    role: str
+    offices: tuple[str, ...]
+    regional: bool
+    active: bool
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class SignInRequested(DomainEvent):
+    """INTERNAL (contacts topic only): someone asked for a sign-in link to be emailed to a staff
+    member or to a participant for one of their enrollments. It names the recipient, never a link:
+    notification makes the link when it sends the email."""
+
+    TYPE = "org.iom.emm.sign_in.requested.v1"
+    request_id: str
+    purpose: str
+    recipient_id: str
+    requested_at: datetime
+    session_id: str | None = None

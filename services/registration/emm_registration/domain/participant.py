@@ -43,9 +43,14 @@ def check_details(details: Mapping[str, Any]) -> None:
     _checked({**_UNSET, **{name: value for name, value in details.items() if name != "email"}})
 
 
+def email_digest(email: str) -> str:
+    """A short stable digest of an email address, whatever its case: the part of the ids we key by address."""
+    return hashlib.sha256(normalise_email(email).encode()).hexdigest()[:20]
+
+
 def participant_id_for(email: str) -> str:
     """The stable participant id of an email: the same address, whatever its case, is the same person."""
-    return "par-" + hashlib.sha256(normalise_email(email).encode()).hexdigest()[:20]
+    return "par-" + email_digest(email)
 
 
 @dataclass
@@ -64,6 +69,8 @@ class Participant:
     job_title: str | None = None
     sex: str = "undisclosed"
     consent_recorded_at: datetime | None = None
+    # The sessions they enrolled in, so that their enrollments are found by _id, not by a scan.
+    session_ids: list[str] = field(default_factory=list)
     pending_events: list[DomainEvent] = field(default_factory=list, compare=False, repr=False)
 
     @classmethod
@@ -103,6 +110,11 @@ class Participant:
         self.updated_at = now
         self.pending_events.append(self.contact_updated())
         return changed
+
+    def enrolling_in(self, session_id: str) -> None:
+        """Remember a session they enroll in (publishes nothing: the enrollment's own event does)."""
+        if session_id not in self.session_ids:
+            self.session_ids.append(session_id)
 
     def public_profile(self) -> dict[str, Any]:
         """The `participant` object of enrollment events: what outside consumers may know (no email, no phone)."""

@@ -292,6 +292,14 @@ class Session:
         return next((e for e in self.enrollments.values() if e.participant_id == participant_id and e.is_active),
                     None)
 
+    def enrollment_of(self, participant_id: str) -> Enrollment | None:
+        """The participant's enrollment: the active one, else the one they cancelled last (a
+        person who cancelled still has their history here)."""
+        if (active := self.active_enrollment_of(participant_id)) is not None:
+            return active
+        theirs = [e for e in self.enrollments.values() if e.participant_id == participant_id]
+        return max(theirs, key=lambda e: (e.created_at, e.enrollment_id), default=None)
+
     def details(self) -> dict[str, Any]:
         """The organizer-set details (the names of `DETAILS`) as they are now."""
         return {name: getattr(self, name) for name in DETAILS}

@@ -10,18 +10,21 @@ from fastapi import APIRouter, Depends, FastAPI, Query, Request, Response
 from emm_common.auth import Anyone, Organizer, Principal, Staff, require_role
 from emm_common.documents import AggregateStore
 from emm_common.http import Runtime, create_service_app
+from emm_common.identifiers import ID_MAX_LENGTH
 from emm_common.paging import Paging
 from emm_registration.config import Settings
 from emm_registration.domain.errors import Forbidden, InvalidInput
+from emm_registration.adapters.used_links import MongoUsedLinks
 from emm_registration.entrypoints import models as m
 from emm_registration.service_layer.commands import EnrollmentResult, Registration, Stores
+from emm_registration.service_layer.sign_in import LinkSignIn, SignIn
 
 OrganizerOrParticipant = Annotated[Principal, Depends(require_role("organizer", "participant"))]
 StaffOrParticipant = Annotated[Principal, Depends(require_role("organizer", "facilitator", "participant"))]
 
 ERRORS = {401: {"description": "Missing or invalid bearer token"},
           403: {"description": "The token's role or scope does not allow this"},
-          404: {"description": "No such session, enrollment or participant"},
+          404: {"description": "No such session, enrollment, participant or staff member"},
           409: {"description": "The session's state forbids this (cancelled, completed, ...)"},
           422: {"description": "Invalid input; `detail[].loc` names the field"}}
 
@@ -33,6 +36,14 @@ def registration(request: Request) -> Registration:
 
 
 Service = Annotated[Registration, Depends(registration)]
+
+
+def sign_in_service(request: Request) -> SignIn:
+    return request.app.state.sign_in
+
+
+SignInService = Annotated[SignIn, Depends(sign_in_service)]
+LINKS_ON_THEIR_WAY = "If this address is known, a sign-in link is on its way."
 
 
 # -- sessions -------------------------------------------------------------------------------
@@ -51,8 +62,10 @@ async def schedule_session(body: m.SessionDetails, who: Organizer, service: Serv
             summary="List sessions by start date, a page at a time")
 async def list_sessions(who: Anyone, service: Service, page: Paging,
                         status_: Annotated[str | None, Query(alias="status", max_length=m.CODE_LENGTH)] = None,
-                        country: Annotated[str | None, Query(max_length=m.CODE_LENGTH)] = None):
-    return [m.SessionView.of(s) for s in page.of(page.window(await service.sessions(status_, country)))]
+                        country: Annotated[str | None, Query(max_length=m.CODE_LENGTH)] = None,
+                        facilitator: Annotated[str | None, Query(
+                            max_length=ID_MAX_LENGTH, description="Only sessions this staff id facilitates")] = None):
+    return [m.SessionView.of(s) for s in page.of(page.window(await service.sessions(status_, country, facilitator)))]
 
 
 @router.get("/sessions/{session_id}", response_model=m.SessionView, tags=["sessions"],
@@ -90,18 +103,14 @@ async def invite(session_id: str, body: m.Invitation, who: Organizer, service: S
     return m.InvitationToken(session_id=session_id, token=token, expires_at=expires)
 
 
-async def enroll_one(service: Registration, request: Request, session_id: str, person: m.Person,
-                     enrolled_by: str) -> m.EnrollmentCreated:
-    result = await service.enroll(session_id, person.model_dump(exclude_none=True), enrolled_by)
-    return enrollment_created(request, session_id, result)
+async def enroll_one(service: Registration, session_id: str, person: m.Person, enrolled_by: str) -> m.EnrollmentCreated:
+    return enrollment_created(await service.enroll(session_id, person.model_dump(exclude_none=True), enrolled_by))
 
 
-def enrollment_created(request: Request, session_id: str, result: EnrollmentResult) -> m.EnrollmentCreated:
-    token = request.app.state.token_issuer.issue(result.participant.participant_id, "participant",
-                                                 enrollment_id=result.enrollment.enrollment_id,
-                                                 session_id=session_id)
+def enrollment_created(result: EnrollmentResult) -> m.EnrollmentCreated:
+    # No token for the person here: whoever enrolled them must not hold it; their emails carry their link.
     return m.EnrollmentCreated(enrollment=m.EnrollmentView.of(result.session, result.enrollment),
-                               created=result.created, participant_token=token)
+                               created=result.created)
 
 
 @router.post("/sessions/{session_id}/enrollments", status_code=201, response_model=m.EnrollmentCreated,
@@ -110,10 +119,10 @@ def enrollment_created(request: Request, session_id: str, result: EnrollmentResu
              description="By an organizer, or by the person with an invitation token for this session. "
                          "Enrolling the same person again returns their enrollment with 200.")
 async def enroll(session_id: str, body: m.Person, who: OrganizerOrParticipant, service: Service,
-                 request: Request, response: Response):
+                 response: Response):
     if who.role == "participant" and (who.session_id != session_id or who.enrollment_id):
         raise Forbidden("session_id", "this token is not an invitation to this session")
-    created = await enroll_one(service, request, session_id, body, who.role)
+    created = await enroll_one(service, session_id, body, who.role)
     if not created.created:
         response.status_code = 200
     return created
@@ -121,11 +130,9 @@ async def enroll(session_id: str, body: m.Person, who: OrganizerOrParticipant, s
 
 @router.post("/sessions/{session_id}/enrollments/bulk", response_model=list[m.EnrollmentCreated],
              tags=["enrollment"], summary="Enroll invited staff in bulk, in the order given")
-async def enroll_bulk(session_id: str, body: m.BulkEnrollment, who: Organizer, service: Service,
-                      request: Request):
+async def enroll_bulk(session_id: str, body: m.BulkEnrollment, who: Organizer, service: Service):
     people = [person.model_dump(exclude_none=True) for person in body.participants]
-    return [enrollment_created(request, session_id, result)
-            for result in await service.enroll_all(session_id, people, "organizer")]
+    return [enrollment_created(result) for result in await service.enroll_all(session_id, people, "organizer")]
 
 
 @router.post("/sessions/{session_id}/enrollments/{enrollment_id}/cancellation", response_model=m.EnrollmentView,
@@ -184,6 +191,59 @@ async def attendance_view(service: Registration, session_id: str) -> m.Attendanc
         session_rate=sheet.session_attendance_rate(registered))
 
 
+# -- signing in -----------------------------------------------------------------------------
+
+@router.post("/sign-in", response_model=m.SignedInView, tags=["sign-in"],
+             summary="Exchange the link of an emailed sign-in URL for an API token",
+             description="No bearer token: the link is the credential. A staff link works once and for 15 minutes; "
+                         "a participant link for its lifetime, for the person's enrollment in the link's session "
+                         "(a cancelled one too, to see their history). 401 for a link that is forged, expired, "
+                         "used already, or whose person is unknown or no longer active.",
+             responses={401: {"description": "The link is not valid, has expired or has been used"}})
+async def sign_in(body: m.SignInLink, signing_in: SignInService):
+    return m.SignedInView(**vars(await signing_in.sign_in(body.link)))
+
+
+@router.post("/sign-in/links", status_code=202, response_model=m.LinkRequestAccepted, tags=["sign-in"],
+             summary="Email the sign-in links of an address (the same answer whether it is known or not)",
+             description="No bearer token. A staff member gets a staff sign-in link; a participant one link per "
+                         "session they enrolled in (the latest five). At most 3 requests per address and hour are "
+                         "acted on; the answer is the same 202 either way. 422 only for what is not an email address.")
+async def request_sign_in_links(body: m.LinkRequest, service: Service):
+    await service.request_sign_in_links(body.email)
+    return m.LinkRequestAccepted(detail=LINKS_ON_THEIR_WAY)
+
+
+# -- the staff directory --------------------------------------------------------------------
+
+@router.post("/staff", status_code=201, response_model=m.StaffView, tags=["staff"],
+             summary="Add an organizer or facilitator to the staff directory",
+             description="The same email again returns the existing record, unchanged, with 200.")
+async def add_staff(body: m.StaffDetails, who: Organizer, service: Service, response: Response):
+    member, created = await service.add_staff(body.model_dump())
+    if not created:
+        response.status_code = 200
+    return m.StaffView.of(member)
+
+
+@router.get("/staff", response_model=list[m.StaffView], tags=["staff"],
+            summary="The staff directory by name, a page at a time")
+async def list_staff(who: Organizer, service: Service, page: Paging,
+                     role: Annotated[m.StaffRole | None, Query()] = None):
+    return [m.StaffView.of(member) for member in page.of(page.window(await service.staff_members(role)))]
+
+
+@router.get("/staff/{staff_id}", response_model=m.StaffView, tags=["staff"], summary="One staff member")
+async def get_staff(staff_id: str, who: Organizer, service: Service):
+    return m.StaffView.of(await service.staff_member(staff_id))
+
+
+@router.patch("/staff/{staff_id}", response_model=m.StaffView, tags=["staff"],
+              summary="Change a staff member's name, language, role, offices, or deactivate them")
+async def update_staff(staff_id: str, body: m.StaffChanges, who: Organizer, service: Service):
+    return m.StaffView.of(await service.update_staff(staff_id, body.model_dump(exclude_unset=True)))
+
+
 # -- the app --------------------------------------------------------------------------------
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -191,16 +251,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     def stores(database) -> Stores:
         return Stores(sessions=AggregateStore(database.sessions), participants=AggregateStore(database.participants),
-                      attendance=AggregateStore(database.attendance))
+                      attendance=AggregateStore(database.attendance), staff=AggregateStore(database.staff),
+                      sign_in_requests=AggregateStore(database.sign_in_requests))
 
     async def on_start(runtime: Runtime) -> None:
         app.state.registration = Registration(stores(runtime.database))
+        app.state.sign_in = LinkSignIn(app.state.registration, app.state.token_verifier, app.state.token_issuer,
+                                       MongoUsedLinks(runtime.database.used_links))
 
     app = create_service_app(
         settings, title="EMM2.0 registration",
-        description="Sessions, participants, enrollment with capacity and waitlist, daily attendance. "
-                    "Every change is published as an event (see schemas/asyncapi.yaml).",
-        outbox_collections=lambda db: [db.sessions, db.participants, db.attendance],
+        description="Sessions, participants, enrollment with capacity and waitlist, daily attendance, the staff "
+                    "directory and signing in. Every change is published as an event (see schemas/asyncapi.yaml).",
+        outbox_collections=lambda db: [db.sessions, db.participants, db.attendance, db.staff, db.sign_in_requests],
         on_start=on_start)
     app.include_router(router)
     return app

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from emm_registration.domain import fields as f
 from emm_registration.domain.session import Enrollment, Session
+from emm_registration.domain.staff import MAX_OFFICES, StaffMember
 
 Language = Literal["fr", "en", "pt"]
 Languages = Annotated[list[Language], Field(max_length=len(f.LANGUAGES))]
@@ -143,10 +144,10 @@ class EnrollmentView(BaseModel):
 
 
 class EnrollmentCreated(BaseModel):
+    """No credential for the person: they get their own sign-in link by email (confirmation)."""
+
     enrollment: EnrollmentView
     created: bool = Field(description="False when the person already held this enrollment")
-    participant_token: str = Field(description="Bearer token scoped to this enrollment, for the participant's "
-                                               "own cancellation and evaluation")
 
 
 class InvitationToken(BaseModel):
@@ -173,3 +174,68 @@ class AttendanceView(BaseModel):
 class HistoryEntry(BaseModel):
     session: dict[str, Any]
     enrollment: EnrollmentView
+
+
+# -- sign-in and the staff directory ----------------------------------------------------------
+
+LINK_LENGTH = 4096  # a link token is about 400 characters; far more is not one
+StaffRole = Literal["organizer", "facilitator"]
+Offices = Annotated[list[Name], Field(max_length=MAX_OFFICES)]
+
+
+class SignInLink(Body):
+    link: str = Field(max_length=LINK_LENGTH, description="The link token of a sign-in URL (its `link` parameter)")
+
+
+class SignedInView(BaseModel):
+    token: str = Field(description="API bearer token: 7 days for a participant, 12 hours for staff")
+    role: Literal["participant", "organizer", "facilitator"]
+    subject: str = Field(description="participant_id or staff_id")
+    session_id: str | None
+    enrollment_id: str | None
+    name: str
+    preferred_language: Language
+    expires_at: datetime
+
+
+class LinkRequest(Body):
+    email: str = Field(max_length=f.EMAIL_LENGTH)
+
+
+class LinkRequestAccepted(BaseModel):
+    detail: str
+
+
+class StaffDetails(Body):
+    full_name: Name
+    email: str = Field(max_length=f.EMAIL_LENGTH, description="The person's identity: it cannot be changed later")
+    preferred_language: Language
+    role: StaffRole
+    offices: Offices = Field([], description="The offices they act for; an organizer needs one, unless regional")
+    regional: bool = Field(False, description="Regional EMM team: acts for every office")
+    active: bool = True
+
+
+class StaffChanges(Body):
+    full_name: Name | None = None
+    preferred_language: Language | None = None
+    role: StaffRole | None = None
+    offices: Offices | None = None
+    regional: bool | None = None
+    active: bool | None = None
+
+
+class StaffView(BaseModel):
+    staff_id: str
+    full_name: str
+    email: str
+    preferred_language: Language
+    role: StaffRole
+    offices: list[str]
+    regional: bool
+    active: bool
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, member: StaffMember) -> "StaffView":
+        return cls(**{name: getattr(member, name) for name in cls.model_fields})

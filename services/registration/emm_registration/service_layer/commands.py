@@ -19,9 +19,13 @@ from emm_registration.domain.attendance import AttendanceSheet
 from emm_registration.domain.errors import Conflict, DomainError, NotFound
 from emm_registration.domain.participant import Participant, check_details, normalise_email, participant_id_for
 from emm_registration.domain.session import Enrollment, Session
+from emm_registration.domain.sign_in import Recipient, SignInRequests, requests_id_for
+from emm_registration.domain.staff import StaffMember, staff_id_for
 
 SOURCE = "/emm/registration"
 MAX_CONFLICT_RETRIES = 100
+# A request for sign-in links sends one per session a person enrolled in: the most recent few.
+MAX_PARTICIPANT_LINKS = 5
 Aggregate = TypeVar("Aggregate")
 
 
@@ -34,6 +38,8 @@ class Stores:
     sessions: AggregateStore
     participants: AggregateStore
     attendance: AggregateStore
+    staff: AggregateStore
+    sign_in_requests: AggregateStore
 
 
 @dataclass(frozen=True)
@@ -57,7 +63,8 @@ class Registration:
     async def _change(self, store: AggregateStore, aggregate_id: str, load: Callable[[dict], Aggregate],
                       dump: Callable[[Aggregate], dict], change: Callable[[Aggregate | None], Aggregate | None]):
         """Run `change` on the newest version (None if there is none) and commit what it returns
-        with its pending events; retried on a concurrent commit. Returns the aggregate."""
+        with its pending events; retried on a concurrent commit. Returns the aggregate. Nothing
+        is committed when neither an event nor the state is new."""
         async with self._locks.hold(f"{store.collection.name}:{aggregate_id}"):
             for _ in range(MAX_CONFLICT_RETRIES):
                 current = await store.load(aggregate_id)
@@ -65,10 +72,11 @@ class Registration:
                 if aggregate is None:
                     return None
                 events = [new_event(e.event_type(), e.payload(), source=SOURCE) for e in aggregate.pending_events]
-                if not events:
+                state = dump(aggregate)
+                if not events and current is not None and state == current.state:
                     return aggregate
                 try:
-                    await store.commit(aggregate_id, dump(aggregate), current.version if current else 0, events)
+                    await store.commit(aggregate_id, state, current.version if current else 0, events)
                 except VersionConflict:
                     continue  # another process committed first: decide again on its version
                 aggregate.pending_events.clear()
@@ -127,26 +135,35 @@ class Registration:
             raise NotFound("session_id", f"no session {session_id}")
         return docs.session_from_document(current.state)
 
-    async def sessions(self, status: str | None = None, country: str | None = None) -> list[Session]:
+    async def sessions(self, status: str | None = None, country: str | None = None,
+                       facilitator: str | None = None) -> list[Session]:
+        """Sessions by start date, those with the status, in the country and facilitated by the
+        person given."""
         query = {}
         if status:
             query["status"] = status
         if country:
             query["country"] = country
         found = [docs.session_from_document(v.state) for v in await self.stores.sessions.latest_of_all(query)]
+        if facilitator:
+            found = [s for s in found if facilitator in s.facilitator_ids]
         return sorted(found, key=lambda s: (s.start_date, s.session_id))
 
     # -- participants and enrollments ---------------------------------------------------------
 
-    async def register_participant(self, person: Mapping[str, Any]) -> Participant:
-        """Create the participant, or bring their details up to date (same email = same person)."""
+    async def register_participant(self, person: Mapping[str, Any], session_id: str | None = None) -> Participant:
+        """Create the participant, or bring their details up to date (same email = same person),
+        remembering the session they are enrolling in."""
         email = normalise_email(person.get("email"))
         now = self._clock()
 
         def upsert(existing: Participant | None) -> Participant:
             if existing is None:
-                return Participant.register(**{**person, "email": email}, now=now)
-            existing.revise({k: v for k, v in person.items() if k != "email"}, now)
+                existing = Participant.register(**{**person, "email": email}, now=now)
+            else:
+                existing.revise({k: v for k, v in person.items() if k != "email"}, now)
+            if session_id:
+                existing.enrolling_in(session_id)
             return existing
 
         return await self._change(self.stores.participants, participant_id_for(email),
@@ -163,7 +180,7 @@ class Registration:
         their existing enrollment back (created False)."""
         if not await self.stores.sessions.exists(session_id):  # 404 before anything is written
             raise NotFound("session_id", f"no session {session_id}")
-        participant = await self.register_participant(person)
+        participant = await self.register_participant(person, session_id)
         now = self._clock()
         enrollment_id = f"enr-{uuid.uuid4().hex[:16]}"
         session, enrollment = await self._change_session(
@@ -196,12 +213,84 @@ class Registration:
 
     async def history(self, participant_id: str) -> list[tuple[Session, Enrollment]]:
         """Every session the participant enrolled in, with their enrollment, oldest first."""
-        found = []
-        for session in await self.sessions():
-            for enrollment in session.enrollments.values():
-                if enrollment.participant_id == participant_id:
-                    found.append((session, enrollment))
-        return found
+        current = await self.stores.participants.load(participant_id)
+        session_ids = current.state.get("session_ids") if current else []
+        if session_ids is None:  # a participant stored before their sessions were kept with them
+            sessions = await self.sessions()
+        else:
+            sessions = [await self.session(session_id) for session_id in session_ids]
+        found = [(s, e) for s in sessions for e in s.enrollments.values() if e.participant_id == participant_id]
+        return sorted(found, key=lambda pair: (pair[0].start_date, pair[0].session_id, pair[1].created_at))
+
+    # -- the staff directory ------------------------------------------------------------------
+
+    async def add_staff(self, details: Mapping[str, Any]) -> tuple[StaffMember, bool]:
+        """Add a staff member; an email already in the directory returns that record as it is (created False)."""
+        staff_id = staff_id_for(details.get("email"))
+        now = self._clock()
+        created = {"value": False}
+
+        def add(existing: StaffMember | None) -> StaffMember:
+            if existing is not None:
+                return existing
+            created["value"] = True
+            return StaffMember.register(**details, now=now)
+
+        member = await self._change(self.stores.staff, staff_id, docs.staff_from_document, docs.staff_to_document,
+                                    add)
+        return member, created["value"]
+
+    async def update_staff(self, staff_id: str, changes: Mapping[str, Any]) -> StaffMember:
+        now = self._clock()
+
+        def revise(member: StaffMember | None) -> StaffMember:
+            if member is None:
+                raise NotFound("staff_id", f"no staff member {staff_id}")
+            member.revise(changes, now)
+            return member
+
+        return await self._change(self.stores.staff, staff_id, docs.staff_from_document, docs.staff_to_document,
+                                  revise)
+
+    async def staff_member(self, staff_id: str) -> StaffMember:
+        current = await self.stores.staff.load(staff_id)
+        if current is None:
+            raise NotFound("staff_id", f"no staff member {staff_id}")
+        return docs.staff_from_document(current.state)
+
+    async def staff_members(self, role: str | None = None) -> list[StaffMember]:
+        """The directory by name (then id), the organizers or the facilitators only if `role` is given."""
+        found = [docs.staff_from_document(v.state)
+                 for v in await self.stores.staff.latest_of_all({"role": role} if role else None)]
+        return sorted(found, key=lambda m: (m.full_name.casefold(), m.staff_id))
+
+    # -- sign-in links ------------------------------------------------------------------------
+
+    async def request_sign_in_links(self, email: str) -> bool:
+        """Record a request for the sign-in links of an address: one `SignInRequested` for its
+        active staff member and one per session (the latest few) its participant enrolled in.
+        False, and nothing recorded, when the address asked too often; an unknown address is
+        counted all the same. Every read is by _id: the address gives both ids."""
+        email = normalise_email(email)
+        recipients = []
+        staff = await self.stores.staff.load(staff_id_for(email))
+        if staff is not None and docs.staff_from_document(staff.state).active:
+            recipients.append(Recipient("staff-sign-in", staff.aggregate_id))
+        if await self.stores.participants.exists(participant_id_for(email)):
+            enrolled = await self.history(participant_id_for(email))
+            latest = list(dict.fromkeys(s.session_id for s, _ in reversed(enrolled)))[:MAX_PARTICIPANT_LINKS]
+            recipients += [Recipient("participant-sign-in", participant_id_for(email), sid) for sid in latest]
+        now = self._clock()
+        granted = {"value": False}
+
+        def request(requests: SignInRequests | None) -> SignInRequests:
+            requests = requests or SignInRequests(requests_id_for(email))
+            granted["value"] = requests.request(recipients, now, f"sir-{uuid.uuid4().hex[:16]}")
+            return requests
+
+        await self._change(self.stores.sign_in_requests, requests_id_for(email),
+                           docs.sign_in_requests_from_document, docs.sign_in_requests_to_document, request)
+        return granted["value"]
 
     # -- attendance ---------------------------------------------------------------------------
 
