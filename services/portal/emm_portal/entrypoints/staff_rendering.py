@@ -1,0 +1,46 @@
+"""What the organizer's and facilitator's pages share when they render: the page language's
+gettext for text made in code (chart labels, form problems), and problems as the form macros
+want them (field name -> message in the page's language)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from functools import lru_cache
+
+from fastapi import Request
+from fastapi.responses import Response
+
+from babel.numbers import format_percent
+
+from emm_portal.adapters.translations import load_translations
+from emm_portal.domain.form_input import Problem
+from emm_portal.entrypoints.rendering import Pages
+
+
+@lru_cache(maxsize=1)
+def _catalogs():
+    return load_translations()
+
+
+def gettext_of(request: Request, page: Pages) -> Callable[[str], str]:
+    """A plain gettext(message) in the language the page is rendered in."""
+    return _catalogs()[page.language(request)].gettext
+
+
+def errors_of(request: Request, page: Pages, problems: Mapping[str, Problem]) -> dict[str, str]:
+    gettext = gettext_of(request, page)
+    return {name: problem.text(gettext) for name, problem in problems.items()}
+
+
+def render(request: Request, page: Pages, template: str, status: int = 200, **context) -> Response:
+    """`page.render` with what staff pages also use: `percent(rate)` in the page's locale (a
+    rate from 0 to 1; "–" for none) and `problem_text(problem)` in the page's language."""
+    language, gettext = page.language(request), gettext_of(request, page)
+    return page.render(request, template, status=status,
+                       percent=lambda rate: "–" if rate is None else format_percent(rate, locale=language),
+                       problem_text=lambda problem: problem.text(gettext), **context)
+
+
+def csv_download(content: bytes, filename: str) -> Response:
+    return Response(content, media_type="text/csv; charset=utf-8",
+                    headers={"content-disposition": f'attachment; filename="{filename}"'})
