@@ -93,12 +93,22 @@ def desktop(new_context):
 
 
 @pytest.fixture
-def tour(request, new_context, screenshots) -> Tour:
+def tour(request, new_context, screenshots):
     """Screenshots, axe-core and weights for every page the test checks (`tour.check(page, name)`)."""
     auditor = new_context().new_page()
     walk = Tour(request.node.name, screenshots, auditor)
     _tours.append(walk)
-    return walk
+    yield walk
+    if getattr(request.node, "failed_call", False):
+        walk.failed()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    report = yield
+    if report.when == "call" and report.failed:
+        item.failed_call = True
+    return report
 
 
 def pytest_terminal_summary(terminalreporter):

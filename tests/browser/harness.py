@@ -8,8 +8,12 @@ from __future__ import annotations
 
 import os
 import re
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import parse_qs, urlparse
+
+import httpx
 
 from deploy.bench.page_weight import Transfer, TransferLog
 
@@ -94,10 +98,18 @@ class Tour:
     auditor: object
     views: list[PageView] = field(default_factory=list)
     _logs: dict[int, TransferLog] = field(default_factory=dict)
+    _pages: list = field(default_factory=list)
 
     def watch(self, page):
         self._logs[id(page)] = TransferLog(page, cache=False)
+        self._pages.append(page)
         return page
+
+    def failed(self) -> None:
+        """Screenshot every watched page as it is when the test fails, to see where it stopped."""
+        for page in self._pages:
+            if not page.is_closed():
+                self.screenshots.take(page, f"{self.test}-FAILED-at-{urlparse(page.url).path}")
 
     def check(self, page, name: str) -> PageView:
         page.wait_for_load_state("load")
@@ -108,3 +120,30 @@ class Tour:
         view = PageView(self.test, name, page.url, log.current if log else Transfer())
         self.views.append(view)
         return view
+
+
+SIGN_IN_LINK = re.compile(r"https?://[^\s\"'<>]+/signin\?link=[^\s\"'<>]+")
+
+
+class Mailbox:
+    """The SMTP capture's mail of one address, read through its HTTP reader (deploy/local/smtp_capture.py).
+    Each message is handed out once, so a test can wait for "the next email with a sign-in link"."""
+
+    def __init__(self, reader: str, address: str) -> None:
+        self.reader, self.address = reader, address
+        self.seen: set[str] = set()
+
+    def sign_in_link(self, next_path: str | None = None, timeout: float = 90) -> str:
+        """The sign-in link of the next unseen email that has one (whose `next` is `next_path`, if given)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for summary in httpx.get(f"{self.reader}/messages", params={"to": self.address}, timeout=10).json():
+                if summary["id"] in self.seen:
+                    continue
+                text = httpx.get(f"{self.reader}{summary['url']}", timeout=10).json()["text"] or ""
+                for link in SIGN_IN_LINK.findall(text):
+                    if next_path is None or parse_qs(urlparse(link).query).get("next") == [next_path]:
+                        self.seen.add(summary["id"])
+                        return link
+            time.sleep(0.5)
+        raise AssertionError(f"no email to {self.address} with a sign-in link (next={next_path!r}) within {timeout}s")
