@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import time
 import uuid
 from dataclasses import dataclass
@@ -34,13 +35,15 @@ _tours: list[Tour] = []
 
 
 @pytest.fixture(scope="session")
-def screenshots(tmp_path_factory) -> Screenshots:
-    """The run's screenshots folder: $EMM_CACHE_DIR/screenshots/<run> under make, else pytest's temp."""
+def screenshots() -> Screenshots:
+    """This run's screenshots folder, $EMM_CACHE_DIR/screenshots/<date-time>-<pid>; the five newest
+    runs are kept (pytest's own temporary folders are shared with every other run and rotate fast)."""
     global _screenshots
     if _screenshots is None:
-        run = time.strftime("%Y%m%d-%H%M%S")
-        root = CACHE / "screenshots" if "EMM_CACHE_DIR" in os.environ else tmp_path_factory.getbasetemp() / "screenshots"
-        _screenshots = Screenshots(root / run)
+        root = CACHE / "screenshots"
+        for old in sorted(root.glob("*"))[:-4] if root.exists() else []:
+            shutil.rmtree(old, ignore_errors=True)
+        _screenshots = Screenshots(root / f"{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}")
     return _screenshots
 
 

@@ -163,6 +163,7 @@ def test_the_dakar_story_through_the_pages(stack, new_context, desktop, tour):
         tour.check(page, f"{name}-training")
         assert page.locator(".tag-registered").count() == 1
 
+    organizer.goto(f"{stack.url}/organize/sessions/{session_id}")
     press(organizer, tour, "organizer-session-started", "button[name=status][value=in_progress]")
     facilitator = tour.watch(new_context(**PHONE, **FRENCH).new_page())
     sign_in_by_email(facilitator, stack, tour, "Ousmane Sy", "facilitator")
@@ -172,6 +173,7 @@ def test_the_dakar_story_through_the_pages(stack, new_context, desktop, tour):
     mark_attendance(facilitator, stack, tour, session_id, first_day, {"Awa Sow": "present", "Koffi Mensah": "present"})
     mark_attendance(facilitator, stack, tour, session_id, second_day, {"Awa Sow": "present", "Koffi Mensah": "late"})
 
+    organizer.goto(f"{stack.url}/organize/sessions/{session_id}")
     press(organizer, tour, "organizer-session-completed", "button[name=status][value=completed]")
     for name, page in phones.items():  # the evaluation invitation's link opens the evaluation
         page.goto(mail[name].sign_in_link(f"/trainings/{session_id}/evaluation"))
