@@ -7,7 +7,7 @@ person's own token.
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from pydantic import AliasChoices, Field, SecretStr
+from pydantic import Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
 from emm_common.settings import CACHE_DIR, ServiceSettings
@@ -23,9 +23,6 @@ class Settings(ServiceSettings):
     notification_url: str = "http://127.0.0.1:8003"
     api_timeout_seconds: float = Field(
         5.0, description="Longest wait for an API's answer; past it the page says the service is not answering.")
-    public_base_url: str = Field(
-        "http://127.0.0.1:8004", validation_alias=AliasChoices("EMM_PUBLIC_BASE_URL", "public_base_url"),
-        description="The portal's public address; cookies are Secure unless it is http://localhost or 127.0.0.1.")
     cookie_secret: SecretStr | None = Field(
         None, description="Key of the session cookie; the same in every replica. Empty: generated into "
                           "the cache folder (keys/portal-cookie.key) on first start.")
@@ -33,6 +30,8 @@ class Settings(ServiceSettings):
     vendor_dir: Path = Field(
         CACHE_DIR / "node" / "node_modules" / "htmx.org" / "dist",
         description="Where htmx.min.js is (installed by deploy/local/bootstrap.sh); the portal works without it.")
+
+    # public_base_url (EMM_PUBLIC_BASE_URL, shared): cookies are Secure unless it is http on localhost.
 
     @property
     def public_origin(self) -> str:

@@ -11,7 +11,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from babel import Locale
-from babel.dates import format_date, format_datetime
+from babel.dates import format_date, format_datetime, format_interval
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_decimal
@@ -21,9 +21,17 @@ from emm_portal.domain.language import LANGUAGES
 
 LOCALE_DIR = Path(__file__).parents[1] / "locale"
 
+FORMATS = {"fr": "fr_FR", "en": "en_GB", "pt": "pt_PT"}
+"""Whose conventions dates and numbers follow: IOM writes British English, and the Lusophone
+countries of the region European Portuguese."""
+
 WEST_AND_CENTRAL_AFRICA = ("BJ", "BF", "CV", "CM", "CF", "TD", "CG", "CD", "CI", "GQ", "GA", "GM", "GH", "GN",
                            "GW", "LR", "ML", "MR", "NE", "NG", "ST", "SN", "SL", "TG")
 """The countries of IOM's regional office in Dakar: offered first in a country list."""
+
+
+# Two-letter codes Babel names that are no country a person works in (unions, reserved codes).
+NOT_COUNTRIES = {"AC", "CP", "CQ", "DG", "EA", "EU", "EZ", "IC", "QO", "TA", "UN", "XA", "XB", "ZZ"}
 
 
 def load_translations(locale_dir: Path = LOCALE_DIR) -> dict[str, Translations]:
@@ -42,20 +50,20 @@ def load_translations(locale_dir: Path = LOCALE_DIR) -> dict[str, Translations]:
 def country_name(code: str | None, language: str) -> str:
     if not code:
         return ""
-    return Locale.parse(language).territories.get(code.upper(), code)
+    return Locale.parse(FORMATS[language]).territories.get(code.upper(), code)
 
 
 @lru_cache(maxsize=8)
 def countries(language: str) -> tuple[tuple[str, str], ...]:
     """Every country (ISO 3166-1 alpha-2, name in `language`), sorted by name in that language."""
-    territories = Locale.parse(language).territories
+    territories = Locale.parse(FORMATS[language]).territories
     named = [(code, name) for code, name in territories.items()
-             if len(code) == 2 and code.isalpha() and code not in ("ZZ", "EU", "EZ", "UN", "QO")]
+             if len(code) == 2 and code.isalpha() and code not in NOT_COUNTRIES]
     return tuple(sorted(named, key=lambda pair: _sort_key(pair[1])))
 
 
 def region_countries(language: str) -> tuple[tuple[str, str], ...]:
-    territories = Locale.parse(language).territories
+    territories = Locale.parse(FORMATS[language]).territories
     return tuple(sorted(((code, territories[code]) for code in WEST_AND_CENTRAL_AFRICA),
                         key=lambda pair: _sort_key(pair[1])))
 
@@ -69,7 +77,15 @@ def local_date(value: date | str | None, language: str, form: str = "long") -> s
         return ""
     if isinstance(value, str):
         value = date.fromisoformat(value[:10])
-    return format_date(value, form, locale=language)
+    return format_date(value, form, locale=FORMATS[language])
+
+
+def local_date_range(start: str, end: str, language: str) -> str:
+    """"1–2 déc. 2026", "19–20 May 2026": the days of a session as the locale writes a range."""
+    first, last = date.fromisoformat(start[:10]), date.fromisoformat(end[:10])
+    if first == last:
+        return format_date(first, "long", locale=FORMATS[language])
+    return format_interval(first, last, "yMMMd", locale=FORMATS[language])
 
 
 def local_datetime(value: datetime | str | None, language: str, tz: str | None = None) -> str:
@@ -77,8 +93,8 @@ def local_datetime(value: datetime | str | None, language: str, tz: str | None =
         return ""
     if isinstance(value, str):
         value = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    return format_datetime(value, "medium", tzinfo=ZoneInfo(tz) if tz else None, locale=language)
+    return format_datetime(value, "medium", tzinfo=ZoneInfo(tz) if tz else None, locale=FORMATS[language])
 
 
 def local_number(value: float | int | None, language: str) -> str:
-    return "" if value is None else format_decimal(value, locale=language)
+    return "" if value is None else format_decimal(value, locale=FORMATS[language])

@@ -47,6 +47,7 @@ class Pages:
         env.filters.update(
             date=lambda value, form="long": t.local_date(value, language, form),
             datetime=lambda value, tz=None: t.local_datetime(value, language, tz),
+            date_range=lambda start, end: t.local_date_range(start, end, language),
             number=lambda value: t.local_number(value, language),
             country=lambda code: t.country_name(code, language))
         env.globals.update(

@@ -71,8 +71,10 @@ def csrf_matches(secret: str, given: str | None) -> bool:
 
 
 def origin_allowed(origin: str | None, allowed: set[str]) -> bool:
-    """A request without Origin passes (the token decides); one with Origin must come from us."""
-    return origin is None or origin.rstrip("/") in allowed
+    """A request that names its origin must come from us. Without one, or with "null" (what a
+    browser sends on a form post from a page with Referrer-Policy: no-referrer, as ours), the
+    token decides; the SameSite=Lax cookie is not sent with another site's post anyway."""
+    return origin is None or origin == "null" or origin.rstrip("/") in allowed
 
 
 class CsrfRefused(Exception):
