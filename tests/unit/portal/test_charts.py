@@ -60,9 +60,9 @@ def test_likert_chart_states_each_items_counts_and_agreement_in_its_text_alterna
              {"item_id": "methodology", "text": "The training methodology was effective.", "answered": 19,
               "counts": {"1": 1, "2": 0, "3": 2, "4": 8, "5": 8}}]
     chart = likert_chart(items, "en")
-    assert chart.summary == ("The ToT will help improve my present work performance.: 20 of 20 strongly agreed or "
+    assert chart.summary == ("The ToT will help improve my present work performance: 20 of 20 strongly agreed or "
                              "agreed (100%).",
-                             "The training methodology was effective.: 16 of 19 strongly agreed or agreed (84%).")
+                             "The training methodology was effective: 16 of 19 strongly agreed or agreed (84%).")
     assert chart.table.header == ("Question", "Strongly disagree", "Disagree", "Neither agree nor disagree", "Agree",
                                   "Strongly agree", "Answers", "Agreed or strongly agreed")
     assert chart.table.rows[1] == ("The training methodology was effective.", "1", "0", "2", "8", "8", "19", "84%")

@@ -96,7 +96,7 @@ def test_the_same_rating_form_posted_twice_carries_the_same_id():
     assert pf.read_peer_feedback_form(form, ["par-1"], ["m"]).body["peer_feedback_id"] == first
 
 
-def test_a_staff_member_needs_an_office_unless_they_act_for_the_region():
+def test_an_organizer_needs_an_office_unless_they_act_for_the_region():
     form = {"full_name": "Fatou Sarr", "email": "Fatou.Sarr@IOM.int", "preferred_language": "fr",
             "role": "organizer", "offices": "RO Dakar\nCO Abidjan"}
     assert st.read_staff_form(form).body == {"full_name": "Fatou Sarr", "email": "fatou.sarr@iom.int",
@@ -105,7 +105,9 @@ def test_a_staff_member_needs_an_office_unless_they_act_for_the_region():
     assert st.read_staff_form({**form, "offices": ""}).problems["offices"].message == st.ENTER_OFFICE
     assert st.read_staff_form({**form, "offices": "", "regional": "yes"}).body["offices"] == []
     assert st.read_staff_form({**form, "email": "fatou@"}).problems["email"].message == st.BAD_EMAIL
-    assert st.read_staff_form(form, editing=True).body["active"] is False
+    assert st.read_staff_form({**form, "offices": "", "role": "facilitator"}).body["offices"] == []
+    edited = st.read_staff_form({**form, "email": "someone@else.org"}, editing=True).body
+    assert edited["active"] is False and "email" not in edited
 
 
 def test_a_staff_entry_fills_its_edit_form():
@@ -113,4 +115,4 @@ def test_a_staff_entry_fills_its_edit_form():
               "role": "organizer", "offices": ["RO Dakar"], "regional": False, "active": True}
     values = st.staff_values(member)
     assert st.read_staff_form({**values, "active": "yes" if values["active"] else ""}, editing=True).body == \
-        {k: v for k, v in member.items() if k != "staff_id"}
+        {k: v for k, v in member.items() if k not in ("staff_id", "email")}

@@ -90,7 +90,7 @@ def likert_chart(items: Sequence[Mapping[str, Any]], locale: str, translate: Tra
                            total=answered, empty=_("No answers yet"))
         agreed = counts[3] + counts[4]
         summary.append(_("%(item)s: %(agreed)s of %(answered)s strongly agreed or agreed (%(percent)s).") % {
-            "item": item["text"], "agreed": _number(agreed, locale), "answered": _number(answered, locale),
+            "item": item["text"].rstrip(" .:?"), "agreed": _number(agreed, locale), "answered": _number(answered, locale),
             "percent": _percent(agreed, answered, locale)})
         rows.append((item["text"], *(_number(c, locale) for c in counts), _number(answered, locale),
                      _percent(agreed, answered, locale)))
@@ -161,7 +161,7 @@ def knowledge_chart(pairs: Sequence[ScorePair], locale: str, translate: Translat
                            (pair.post, POST_FILL, _score(pair.post, locale))], 100, WIDTH - value_width, mark_x)
         gain = None if pair.pre is None or pair.post is None else pair.post - pair.pre
         summary.append(_("%(label)s: %(pre)s before, %(post)s after (%(gain)s).") % {
-            "label": pair.label, "pre": _score(pair.pre, locale), "post": _score(pair.post, locale),
+            "label": pair.label.rstrip(" .:"), "pre": _score(pair.pre, locale), "post": _score(pair.post, locale),
             "gain": _signed(gain, locale)})
         rows.append((pair.label, _score(pair.pre, locale), _score(pair.post, locale), _signed(gain, locale)))
     if mark_x is not None:

@@ -90,8 +90,10 @@ def read_session_form(form: Mapping[str, Any]) -> SessionForm:
 
 def changes_of(details: Mapping[str, Any], current: Mapping[str, Any]) -> dict[str, Any]:
     """The fields of `details` that differ from the session as it is (`current`, the API's
-    `session` object): the body of the PATCH, so an untouched form changes nothing."""
-    return {name: value for name, value in details.items() if _comparable(value) != _comparable(current.get(name))}
+    `session` object): the body of the PATCH, so an untouched form changes nothing. The kind of
+    a session is chosen once, when it is scheduled."""
+    return {name: value for name, value in details.items()
+            if name != "kind" and _comparable(value) != _comparable(current.get(name))}
 
 
 def form_values(session: Mapping[str, Any]) -> dict[str, Any]:

@@ -24,6 +24,11 @@ Offset = Annotated[int, Query(ge=0, le=2**31 - 1)]
 CHOOSE_MARK = N_("Choose present, late, absent or excused")
 MARK_NOT_SENT = N_("Not saved: the registration service is not answering. Tap again in a moment.")
 MARK_REFUSED = N_("Not saved: %(reason)s")
+MARK_REFUSED_BECAUSE = {  # registration's refusals a facilitator meets, by the field it names
+    "day": N_("Not saved: this day has not come yet where the session takes place."),
+    "participant_id": N_("Not saved: this person holds no seat in the session any more."),
+    "session_id": N_("Not saved: the session is cancelled, or you do not facilitate it."),
+}
 
 
 def session_day(day: str) -> date:
@@ -69,9 +74,10 @@ async def mark(request: Request, session_id: str, day: str, who: Facilitator, pa
             await views.mark_attendance(apis, session_id, the_day, participant_id, status)
         except outcomes.Unavailable:
             problem, down = Problem("status", MARK_NOT_SENT), True
-        except (outcomes.Invalid, outcomes.Refused) as refused:
-            problem = Problem("status", MARK_REFUSED,
-                              {"reason": next(iter(refused.field_errors.values()), refused.message)})
+        except (outcomes.Invalid, outcomes.Refused, outcomes.NotAllowed) as refused:
+            field = next(iter(refused.field_errors), "")
+            problem = Problem("status", MARK_REFUSED_BECAUSE.get(field, MARK_REFUSED),
+                              {"reason": refused.field_errors.get(field, refused.message)})
     if problem is None and not is_htmx(request):
         return redirect(f"/facilitate/{session_id}/attendance/{the_day.isoformat()}?saved={participant_id}"
                         f"#p-{participant_id}")

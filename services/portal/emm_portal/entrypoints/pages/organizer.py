@@ -260,7 +260,8 @@ async def invitation(request: Request, session_id: str, who: Organizer, page: Pa
     if made is not None and made.session_id != session_id:
         made = None
     link = invitation_url(request.app.state.settings.public_base_url, made.token) if made else None
-    qr = qr_svg(link, gettext_of(request, page)("QR code of the invitation link")) if link else None
+    _ = gettext_of(request, page)
+    qr = qr_svg(link, _("QR code of the invitation link")) if link else None
     template = "organizer/invitation_print.html" if print_ and link else "organizer/invitation.html"
     return render(request, page, template, view=view, invitation=made, link=link, qr=qr, days=INVITATION_DAYS,
                        values={"valid_days": str(INVITATION_DAYS)}, errors={})
