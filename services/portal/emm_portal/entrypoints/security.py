@@ -25,10 +25,8 @@ CONTENT_SECURITY_POLICY = ("default-src 'self'; script-src 'self'; style-src 'se
 SECURITY_HEADERS = [
     (b"content-security-policy", CONTENT_SECURITY_POLICY.encode()),
     (b"x-content-type-options", b"nosniff"),
-    # The sign-in link and invitation tokens are in addresses: no page may pass them on to another
-    # site as a referrer. Not "no-referrer": under it browsers send `Origin: null` with every form,
-    # which the CSRF check refuses (found by the browser tests: every form failed in Chromium).
-    (b"referrer-policy", b"same-origin"),
+    # The sign-in link and invitation tokens are in addresses: no page may pass them on as a referrer.
+    (b"referrer-policy", b"no-referrer"),
     (b"x-frame-options", b"DENY"),
     (b"permissions-policy", b"camera=(), microphone=(), geolocation=()"),
 ]
