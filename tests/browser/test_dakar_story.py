@@ -9,8 +9,8 @@ of attendance; the organizer completes the session, each participant evaluates i
 invitation email's link, and the organizer reads the report with its charts. Every page is
 screenshotted and audited by axe-core; every participant page weighs at most 50 kB.
 
-The staff directory is filled through the API (the first organizer is put there by an operator;
-the portal has no /organize/staff page yet to add the facilitator with).
+The first organizer is put in the staff directory through the API, as an operator would; she adds
+the facilitator on the portal's staff directory page.
 """
 
 from __future__ import annotations
@@ -22,22 +22,39 @@ import httpx
 import pytest
 
 from deploy.bench.page_weight import BUDGET_BYTES
+from emm_notification.domain.messages import MessageKind
 from tests.browser.harness import FRENCH, PHONE, Mailbox
 from tests.conftest import MAIL_READER
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration, pytest.mark.timeout(300)]
 
+# MISSING (portal-backend, notification): emails carry no sign-in link yet. Until notification has
+# the sign_in_link message kind (and a portal_url in every participant email), nobody can sign in
+# from an email and the story cannot be walked; remove this guard when it lands.
+EMAILS_HAVE_LINKS = "sign_in_link" in {kind.value for kind in MessageKind}
+
 TITLE = "EMM2.0 ToT – IBM project managers, Dakar"
 PARTICIPANTS = {"Awa Sow": ("SN", "female", "off"), "Koffi Mensah": ("TG", "male", "on")}
 
 
-def add_staff(stack, name: str, role: str) -> dict:
+def add_first_organizer(stack, name: str) -> None:
     token = stack.issuer.issue("stf-operator", "organizer", name="Operator", offices=[], regional=True)
     response = httpx.post(f"{stack.registration.url}/staff", headers={"Authorization": f"Bearer {token}"}, json={
-        "full_name": name, "email": stack.address(name), "preferred_language": "fr", "role": role,
+        "full_name": name, "email": stack.address(name), "preferred_language": "en", "role": "organizer",
         "offices": ["RO Dakar"], "regional": False}, timeout=30)
-    assert response.status_code in (200, 201), response.text
-    return response.json()
+    assert response.status_code == 201, response.text
+
+
+def add_facilitator(organizer, stack, tour, name: str) -> None:
+    organizer.goto(stack.url + "/organize/staff/new")
+    tour.check(organizer, "organizer-new-staff-member")
+    organizer.fill("#field-full_name", name)
+    organizer.fill("#field-email", stack.address(name))
+    organizer.check("input[name=preferred_language][value=fr]")
+    organizer.check("input[name=role][value=facilitator]")
+    organizer.fill("#field-offices", "RO Dakar")
+    press(organizer, tour, "organizer-staff-directory", "main form button[type=submit].primary")
+    assert organizer.url.endswith("/organize/staff?done=added") and organizer.get_by_text(name).count() >= 1
 
 
 def sign_in_by_email(page, stack, tour, name: str, who: str) -> None:
@@ -60,7 +77,7 @@ def press(page, tour, name: str, selector: str) -> None:
     tour.check(page, name)
 
 
-def schedule_the_session(organizer, stack, tour, facilitator_id: str) -> str:
+def schedule_the_session(organizer, stack, tour, facilitator: str) -> str:
     organizer.goto(stack.url + "/organize/sessions/new")
     tour.check(organizer, "organizer-new-session")
     yesterday = date.today() - timedelta(days=1)
@@ -74,7 +91,7 @@ def schedule_the_session(organizer, stack, tour, facilitator_id: str) -> str:
     organizer.fill("#field-end_date", date.today().isoformat())
     organizer.check("input[name=languages][value=fr]")
     organizer.fill("#field-capacity", "12")
-    organizer.check(f"input[name=facilitator_ids][value={facilitator_id}]")
+    organizer.get_by_label(facilitator).check()
     press(organizer, tour, "organizer-session-scheduled", "main form button[type=submit].primary")
     path = urlparse(organizer.url).path
     assert path.startswith("/organize/sessions/ses-"), organizer.url
@@ -142,14 +159,16 @@ def read_the_report(organizer, url: str, evaluations: int, timeout_s: int = 60) 
     raise AssertionError(f"the report does not count {evaluations} evaluations: {organizer.locator('main').inner_text()}")
 
 
+@pytest.mark.skipif(not EMAILS_HAVE_LINKS, reason="waiting for portal-backend: notification sends no sign-in "
+                                                  "links yet (MessageKind.sign_in_link, portal_url in every email)")
 def test_the_dakar_story_through_the_pages(stack, new_context, desktop, tour):
-    facilitator_id = add_staff(stack, "Ousmane Sy", "facilitator")["staff_id"]
-    add_staff(stack, "Fatou Ndiaye", "organizer")
+    add_first_organizer(stack, "Fatou Ndiaye")
     organizer = tour.watch(desktop.new_page())
     sign_in_by_email(organizer, stack, tour, "Fatou Ndiaye", "organizer")
     assert urlparse(organizer.url).path == "/organize"
     tour.check(organizer, "organizer-sessions")
-    session_id = schedule_the_session(organizer, stack, tour, facilitator_id)
+    add_facilitator(organizer, stack, tour, "Ousmane Sy")
+    session_id = schedule_the_session(organizer, stack, tour, "Ousmane Sy")
     link = invitation_link(organizer, stack, tour, session_id)
 
     phones = {name: tour.watch(new_context(**PHONE, **FRENCH, java_script_enabled=script == "on").new_page())
