@@ -134,6 +134,11 @@ def signed_in_cookies(browser, link: str) -> list[dict]:
         context.close()
 
 
+def shown(path: str) -> str:
+    """A path for the table, with tokens (long segments) cut short."""
+    return "/".join(part if len(part) <= 24 else part[:10] + "…" for part in path.split("/"))
+
+
 def cookie(value: str, base: str) -> dict:
     name, _, content = value.partition("=")
     return {"name": name, "value": content, "url": base}
@@ -177,7 +182,7 @@ def main() -> None:
             last = runs[-1]
             paints = [run.paint_ms for run in runs if run.paint_ms is not None]
             within = last.transfer.bytes <= BUDGET_BYTES and load / 1000 <= BUDGET_SECONDS
-            rows.append((path, urlparse(last.url).path, str(last.status), f"{last.transfer.bytes:,}",
+            rows.append((shown(path), shown(urlparse(last.url).path), str(last.status), f"{last.transfer.bytes:,}",
                          str(last.transfer.requests), f"{statistics.median(run.dom_ms for run in runs):,.0f}",
                          f"{statistics.median(paints):,.0f}" if paints else "-", f"{load:,.0f}",
                          "yes" if within else "NO"))
