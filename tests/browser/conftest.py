@@ -10,15 +10,17 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
+import signal
 import time
 import uuid
 from dataclasses import dataclass
+from urllib.parse import urlparse
 
 import pytest
 from pymongo import MongoClient
 
 from deploy.bench.measure import delete_topics
-from deploy.bench.page_weight import chromium_path, launch_chromium
+from deploy.bench.page_weight import chromium_path, launch_chromium, shown
 from emm_common.auth import TokenIssuer, ensure_key_pair
 from emm_common.topics import all_topics, ensure_topics, topic_name
 from tests.browser.harness import AXE, CACHE, DESKTOP, FRENCH, PHONE, Screenshots, Tour
@@ -120,7 +122,7 @@ def pytest_terminal_summary(terminalreporter):
         terminalreporter.section("browser: bytes transferred per page view (cache off)")
         for view in views:
             terminalreporter.write_line(f"{view.transfer.bytes:>9,} B {view.transfer.requests:>3} requests  "
-                                        f"{view.test} {view.name}  {view.url}")
+                                        f"{view.test} {view.name}  {shown(urlparse(view.url).path)}")
     if _screenshots and _screenshots.taken:
         terminalreporter.write_line(f"browser: {_screenshots.taken} screenshots in {_screenshots.folder}")
 
@@ -171,7 +173,10 @@ def stack(tmp_path_factory):
         yield Portal(web.url, registration, evaluation, notification, TokenIssuer((keys / "jwt.pem").read_bytes()),
                      unique)
     finally:
-        for process in reversed(processes):
+        for process in processes:  # all asked to stop at once, then each waited for
+            if process.process and process.process.poll() is None:
+                os.killpg(process.process.pid, signal.SIGTERM)
+        for process in processes:
             process.stop()
         with MongoClient(MONGODB_URI) as client:
             for database in databases.values():
