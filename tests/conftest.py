@@ -30,6 +30,11 @@ async def topic_prefix(unique: str):
     do not leave thousands of partitions on the one local broker (it slows down as they grow)."""
     prefix = f"t{unique}."
     yield prefix
+    await delete_topics(prefix)
+
+
+async def delete_topics(prefix: str) -> None:
+    """Delete the topics whose names start with `prefix` (a test's own)."""
     from aiokafka.admin import AIOKafkaAdminClient
 
     admin = AIOKafkaAdminClient(bootstrap_servers=KAFKA)

@@ -20,7 +20,7 @@ from emm_common.auth import TokenIssuer, ensure_key_pair
 from emm_common.topics import all_topics, ensure_topics, topic_name
 from emm_portal.adapters.session_cookie import CookieCodec
 from emm_portal.domain.visitor import Visitor
-from tests.conftest import KAFKA, MONGODB_URI
+from tests.conftest import KAFKA, MONGODB_URI, delete_topics
 from tests.processes import PORTAL_COOKIE_SECRET, ServiceProcess, portal
 
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -57,19 +57,6 @@ def stack(tmp_path_factory):
         client.drop_database(f"test_{unique}_reg")
         client.drop_database(f"test_{unique}_eval")
     asyncio.run(delete_topics(prefix))
-
-
-async def delete_topics(prefix: str) -> None:
-    from aiokafka.admin import AIOKafkaAdminClient
-
-    admin = AIOKafkaAdminClient(bootstrap_servers=KAFKA)
-    try:
-        await admin.start()
-        mine = [name for name in await admin.list_topics() if name.startswith(prefix)]
-        if mine:
-            await admin.delete_topics(mine)
-    finally:
-        await admin.close()
 
 
 def session_body(**overrides: Any) -> dict[str, Any]:
