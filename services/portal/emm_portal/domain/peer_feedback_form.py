@@ -31,8 +31,6 @@ CRITERION_HINTS = {
     "time_management": N_("Keeps to the time planned for each part"),
     "adult_learning_methods": N_("Builds on the group's experience: exercises, discussion, case studies"),
 }
-SCORE_LABELS = {"1": N_("1 – not yet"), "2": N_("2 – partly"), "3": N_("3 – adequate"), "4": N_("4 – good"),
-                "5": N_("5 – excellent")}
 CHOOSE_TRAINEE = N_("Choose whose delivery you rate")
 CHOOSE_MODULE = N_("Choose the module that was delivered")
 CHOOSE_SCORE = N_("Choose a score from 1 to 5")

@@ -13,7 +13,7 @@ from emm_evaluation.domain.peer_feedback import CRITERIA
 from emm_portal.domain import outcomes
 from emm_portal.domain.form_input import N_, Problem, api_problems
 from emm_portal.domain.peer_feedback_form import (CRITERION_HINTS, CRITERION_LABELS, FIELDS as RATING_FIELDS,
-                                                  SCORE_LABELS, SCORES, new_peer_feedback_id, read_peer_feedback_form)
+                                                  SCORES, new_peer_feedback_id, read_peer_feedback_form)
 from emm_portal.entrypoints.deps import AsVisitor, Facilitator, Form, Page
 from emm_portal.entrypoints.rendering import redirect
 from emm_portal.entrypoints.staff_rendering import render, errors_of, gettext_of
@@ -127,5 +127,5 @@ def render_rating(request: Request, page: Page, session: dict, roster: dict, *, 
                        trainees=[(e["participant_id"], e["full_name"]) for e in roster["registered"]],
                        modules=[(m, m) for m in session["session"]["modules"]],
                        criteria=[(c, _(CRITERION_LABELS[c]), _(CRITERION_HINTS[c])) for c in CRITERIA],
-                       scores=[(s, _(SCORE_LABELS[s])) for s in SCORES], values=values, saved=saved,
+                       scores=[(s, s) for s in SCORES], values=values, saved=saved,
                        unavailable=unavailable)

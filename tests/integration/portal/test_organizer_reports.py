@@ -1,0 +1,174 @@
+"""The organizer's reading pages through real APIs: attendance per day with its chart, the
+session report with charts and headline sentences and its CSV, the report across sessions, the
+trainer pool, the notification log with resend of a failed message, and the staff directory."""
+
+from __future__ import annotations
+
+import time
+import xml.etree.ElementTree as ET
+from datetime import date, datetime, timedelta, timezone
+
+import httpx
+import pytest
+from pymongo import MongoClient
+
+from emm_notification.domain.messages import MessageKind, PlannedMessage, PlanStatus
+from emm_notification.service_layer.log_entries import new_entry
+from tests.conftest import MONGODB_URI
+from tests.integration.portal.conftest import enrol_by_api, person, submit, wait_until_evaluation_knows
+from tests.integration.portal.staff import FACILITATOR, api_get, error_of, session_today, staff_browser
+from tests.processes import ServiceProcess, portal
+
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(600)]
+LIKERT = ("work_performance", "methodology", "content_quality", "facilitation", "relevance", "organization")
+
+
+@pytest.fixture(scope="module")
+def notification(stack):
+    """A notification API on its own database, and a portal that reaches all three APIs."""
+    database = f"test_{stack.unique}_notif"
+    api = ServiceProcess("notification", "api", stack.registration.prefix, database, stack.registration.keys).start()
+    web = portal(stack.registration.keys, registration=stack.registration, evaluation=stack.evaluation,
+                 notification=api).start()
+    yield api, web, database
+    web.stop()
+    api.stop()
+    with MongoClient(MONGODB_URI) as client:
+        client.drop_database(database)
+
+
+def delivered_session(stack) -> tuple[str, list[dict]]:
+    """A completed session today: two seated, day one marked, both evaluated, tests taken."""
+    session_id = session_today(stack)
+    people = [enrol_by_api(stack, session_id, person(stack, name)) for name in ("Aïssatou Bah", "Jean Kaboré")]
+    day = date.today().isoformat()
+    marks = [{"participant_id": people[0]["participant_id"], "status": "present"},
+             {"participant_id": people[1]["participant_id"], "status": "late"}]
+    facilitator = {"Authorization": f"Bearer {stack.issuer.issue(FACILITATOR, 'facilitator')}"}
+    assert httpx.put(f"{stack.registration.url}/sessions/{session_id}/attendance/{day}", json={"marks": marks},
+                     headers=facilitator).status_code == 200
+    wait_until_evaluation_knows(stack, session_id, 2)
+    assert httpx.post(f"{stack.registration.url}/sessions/{session_id}/status", json={"status": "completed"},
+                      headers=stack.organizer()).status_code == 200
+    for n, someone in enumerate(people):
+        token = stack.issuer.issue(someone["participant_id"], "participant", enrollment_id=someone["enrollment_id"],
+                                   session_id=session_id)
+        answers = [{"item_id": item, "value": 5 - n} for item in LIKERT] + [{"item_id": "recommend", "value": 9}]
+        deadline = time.monotonic() + 60
+        while True:  # the evaluation opens when its worker has read session.completed
+            sent = httpx.post(f"{stack.evaluation.url}/sessions/{session_id}/feedback", json={
+                "language": "fr", "answers": answers}, headers={"Authorization": f"Bearer {token}"})
+            if sent.status_code in (200, 201) or time.monotonic() > deadline:
+                break
+            time.sleep(0.5)
+        assert sent.status_code in (200, 201), sent.text
+        for phase, score in (("pre", 50 + 10 * n), ("post", 80 + 10 * n)):
+            assert httpx.post(f"{stack.evaluation.url}/sessions/{session_id}/scores", headers=stack.organizer(),
+                              json={"participant_id": someone["participant_id"], "phase": phase,
+                                    "score": score}).status_code == 200
+    return session_id, people
+
+
+def test_attendance_per_day_has_a_chart_with_the_same_figures_in_words_and_a_table(stack):
+    session_id = session_today(stack)
+    aissatou = enrol_by_api(stack, session_id, person(stack, "Aïssatou Diop"))
+    enrol_by_api(stack, session_id, person(stack, "Jean Ouédraogo"))
+    facilitator = {"Authorization": f"Bearer {stack.issuer.issue(FACILITATOR, 'facilitator')}"}
+    httpx.put(f"{stack.registration.url}/sessions/{session_id}/attendance/{date.today().isoformat()}",
+              json={"marks": [{"participant_id": aissatou["participant_id"], "status": "excused"}]}, headers=facilitator)
+    with staff_browser(stack.portal, stack, language="en") as client:
+        page = client.get(f"/organize/sessions/{session_id}/attendance")
+    assert page.status_code == 200
+    svg = page.text.split('<svg xmlns="http://www.w3.org/2000/svg" class="chart"', 1)[1].split("</svg>", 1)[0]
+    ET.fromstring('<svg xmlns="http://www.w3.org/2000/svg"' + svg + "</svg>")
+    assert "0 present, 0 late, 0 absent, 1 excused, 1 not marked; 0% attended." in page.text
+    assert "<th scope=\"row\">Aïssatou Diop</th><td>Excused</td>" in page.text
+
+
+def test_the_session_report_shows_headlines_charts_and_downloads_its_csv(stack):
+    session_id, _people = delivered_session(stack)
+    with staff_browser(stack.portal, stack) as client:
+        page = client.get(f"/organize/sessions/{session_id}/report")
+        csv = client.get(f"/organize/sessions/{session_id}/report.csv")
+    assert page.status_code == 200
+    assert "Tous les participants étaient tout à fait d&#39;accord ou d&#39;accord" in page.text
+    assert page.text.count('class="chart"') == 3  # answers per question, attendance, knowledge test
+    assert "Réponses par question" in page.text and "Test de connaissances, avant et après" in page.text
+    assert "Tous les participants (moyenne) : 55 avant, 85 après (+30)." in page.text
+    assert csv.status_code == 200 and csv.headers["content-type"].startswith("text/csv")
+    assert f'filename="report-{session_id}.csv"' in csv.headers["content-disposition"]
+    assert csv.text.startswith("dimension,group,section,item_id,label,metric,value")
+
+
+def test_the_report_across_sessions_takes_the_apis_filters_and_checks_them(stack):
+    delivered_session(stack)
+    with staff_browser(stack.portal, stack) as client:
+        page = client.get("/organize/reports", params={"country": "SN", "sex": "", "period_from": "",
+                                                        "period_to": ""})
+        wrong = client.get("/organize/reports", params={"period_from": "mai 2026"})
+    assert page.status_code == 200 and "Réponses par question" in page.text and "Par pays" in page.text
+    assert wrong.status_code == 422 and error_of(wrong, "period_from") == "Indiquez une date comme 2026-05-17"
+
+
+def test_the_trainer_pool_is_searched_with_its_filters(stack):
+    with staff_browser(stack.portal, stack) as client:
+        page = client.get("/organize/trainers", params={"language": "fr", "country": "SN", "module": ""})
+    assert page.status_code == 200 and "Vivier de formateurs certifiés" in page.text
+    assert '<option value="fr" selected>' in page.text
+
+
+def test_a_failed_message_is_sent_again_from_the_log_once(stack, notification):
+    api, web, database = notification
+    now = datetime.now(timezone.utc)
+    planned = PlannedMessage(f"ntf-{stack.unique}", MessageKind.ENROLLMENT_REGISTERED, "par-aminata", "evt-1",
+                             "ses-somewhere", "fr", PlanStatus.TO_SEND)
+    entry = {**new_entry(planned, now - timedelta(minutes=5)), "status": "failed", "attempts": 3,
+             "reason": "550 no such user", "next_attempt_at": None}
+    with MongoClient(MONGODB_URI, tz_aware=True) as client:
+        client[database].notifications.insert_one(entry)
+    with staff_browser(web, stack) as browser:
+        log = browser.get("/organize/notifications", params={"status": "failed"})
+        assert log.status_code == 200 and "550 no such user" in log.text and "Renvoyer" in log.text
+        resent = submit(browser, f"/organize/notifications/{planned.notification_id}/resend",
+                        {"back": "/organize/notifications?status=failed"}, log)
+        assert resent.status_code == 303
+        assert resent.headers["location"] == f"/organize/notifications?status=failed&resent={planned.notification_id}"
+        assert "Le message sera renvoyé" in browser.get(resent.headers["location"]).text
+        twice = submit(browser, f"/organize/notifications/{planned.notification_id}/resend", {}, log)
+    assert twice.status_code == 409 and "Non renvoyé" in twice.text
+    status = httpx.get(f"{api.url}/notifications/{planned.notification_id}", headers=stack.organizer()).json()
+    assert status["status"] == "planned" and status["history"][-1]["outcome"] == "resend_requested"
+
+
+def test_the_staff_directory_adds_lists_and_changes_a_person(stack):
+    email = f"fatou.{stack.unique}@iom.int"
+    fields = {"full_name": "Fatou Sarr", "email": email, "preferred_language": "fr", "role": "organizer",
+              "offices": "", "regional": ""}
+    with staff_browser(stack.portal, stack) as client:
+        form = client.get("/organize/staff/new")
+        missing_office = submit(client, "/organize/staff/new", fields, form)
+        assert missing_office.status_code == 422 and error_of(missing_office, "offices").startswith(
+            "Indiquez le bureau pour lequel")
+        added = submit(client, "/organize/staff/new", {**fields, "offices": "RO Dakar\nCO Abidjan"}, form)
+        assert added.headers["location"] == "/organize/staff?done=added"
+        known = submit(client, "/organize/staff/new", {**fields, "offices": "RO Dakar"}, form)
+        assert known.headers["location"] == "/organize/staff?done=known"
+        listing = client.get("/organize/staff", params={"role": "organizer"})
+        assert "Fatou Sarr" in listing.text and "RO Dakar, CO Abidjan" in listing.text
+        [member] = [m for m in api_get(stack, stack.registration, "/staff", limit=200) if m["email"] == email]
+        edit = f"/organize/staff/{member['staff_id']}/edit"
+        changed = submit(client, edit, {"full_name": "Fatou Sarr Ndiaye", "preferred_language": "en",
+                                        "role": "organizer", "offices": "", "regional": "yes", "active": "yes"})
+        assert changed.headers["location"] == "/organize/staff?done=changed"
+    after = api_get(stack, stack.registration, f"/staff/{member['staff_id']}")
+    assert (after["full_name"], after["preferred_language"], after["regional"], after["email"]) == \
+        ("Fatou Sarr Ndiaye", "en", True, email)
+
+
+def test_the_session_form_offers_the_directorys_facilitators_to_tick(stack):
+    httpx.post(f"{stack.registration.url}/staff", headers=stack.organizer(), json={
+        "full_name": "Kwame Mensah", "email": f"kwame.{stack.unique}@iom.int", "preferred_language": "en",
+        "role": "facilitator"})
+    with staff_browser(stack.portal, stack) as client:
+        form = client.get("/organize/sessions/new")
+    assert 'type="checkbox" name="facilitator_ids"' in form.text and "Kwame Mensah" in form.text
