@@ -19,12 +19,11 @@ from urllib.parse import urlparse
 import pytest
 from pymongo import MongoClient
 
-from deploy.bench.measure import delete_topics
 from deploy.bench.page_weight import chromium_path, launch_chromium, shown
 from emm_common.auth import TokenIssuer, ensure_key_pair
 from emm_common.topics import all_topics, ensure_topics, topic_name
 from tests.browser.harness import AXE, CACHE, DESKTOP, FRENCH, PHONE, Screenshots, Tour
-from tests.conftest import KAFKA, MONGODB_URI, SMTP_PORT
+from tests.conftest import KAFKA, MONGODB_URI, SMTP_PORT, delete_topics
 from tests.processes import ServiceProcess, portal
 
 MISSING = ("Debian's chromium is not installed (deploy/local/bootstrap.sh installs it with apt-get)"
