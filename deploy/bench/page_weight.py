@@ -37,7 +37,8 @@ NAVIGATION_TIMES = """() => {
 
 def chromium_path() -> str | None:
     """Debian's Chromium (deploy/local/bootstrap.sh installs it); EMM_CHROMIUM overrides."""
-    return os.environ.get("EMM_CHROMIUM") or shutil.which("chromium")
+    path = os.environ.get("EMM_CHROMIUM") or shutil.which("chromium")
+    return path if path and os.access(path, os.X_OK) else None
 
 
 def launch_chromium(playwright):

@@ -8,6 +8,7 @@ Playwright's sync API runs its own event loop, so these tests are plain (not asy
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 import os
 import shutil
 import signal
@@ -26,10 +27,18 @@ from tests.browser.harness import AXE, CACHE, DESKTOP, FRENCH, PHONE, Screenshot
 from tests.conftest import KAFKA, MONGODB_URI, SMTP_PORT, delete_topics
 from tests.processes import ServiceProcess, portal
 
-MISSING = ("Debian's chromium is not installed (deploy/local/bootstrap.sh installs it with apt-get)"
-           if not chromium_path() else
-           f"axe-core is not in {AXE.parent} (deploy/local/bootstrap.sh installs it from npm)"
-           if not AXE.exists() else None)
+def missing_tool() -> str | None:
+    """Why the browser tests cannot run on this machine, or None (bootstrap installs all three)."""
+    if not chromium_path():
+        return "Debian's chromium is not installed (deploy/local/bootstrap.sh installs it with apt-get)"
+    if importlib.util.find_spec("playwright") is None:
+        return "playwright is not installed (deploy/local/bootstrap.sh installs requirements.lock)"
+    if not AXE.exists():
+        return f"axe-core is not in {AXE.parent} (deploy/local/bootstrap.sh installs it from npm)"
+    return None
+
+
+MISSING = missing_tool()
 
 _screenshots: Screenshots | None = None
 _tours: list[Tour] = []
