@@ -20,3 +20,14 @@ def test_the_home_page_speaks_french_to_a_french_phone(stack, phone, phone_witho
     assert page.get_by_role("link", name="Renvoyez-moi mon lien").is_visible()
     assert page.locator("body").bounding_box()["width"] <= 360  # nothing wider than the phone
     assert view.transfer.bytes <= BUDGET_BYTES, f"the home page weighs {view.transfer.bytes:,} bytes"
+
+
+def test_the_language_switch_at_the_foot_of_the_page_changes_it_and_keeps_it(stack, phone_without_script, tour):
+    page = tour.watch(phone_without_script.new_page())
+    page.goto(stack.url + "/signin/email")
+    page.click("footer button[name=lang][value=pt]")
+    page.wait_for_url("**/signin/email")
+    tour.check(page, "signin-email-in-portuguese")
+    assert page.locator("html").get_attribute("lang") == "pt"
+    page.goto(stack.url + "/")
+    assert page.get_by_role("heading", level=1).inner_text() == "Formações EMM2.0"
