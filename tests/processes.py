@@ -49,7 +49,7 @@ class ServiceProcess:
                f"{upper}_MONGODB_DATABASE": self.database,
                "EMM_JWT_PUBLIC_KEY_FILE": str(self.keys / "jwt.pub.pem"),
                f"{upper}_OUTBOX_POLL_SECONDS": "0.5", f"{upper}_METRICS_PORT": str(self.port)}
-        if self.service == "registration":
+        if self.service in ("registration", "notification"):  # API tokens; the sign-in links in emails
             env["EMM_JWT_PRIVATE_KEY_FILE"] = str(self.keys / "jwt.pem")
         return {**env, **self.env}
 

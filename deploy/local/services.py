@@ -45,7 +45,7 @@ def environment(component: Component) -> dict[str, str]:
     service = component.name.split("-")[0].upper()
     if component.name.endswith("-worker"):
         env[f"{service}_METRICS_PORT"] = str(component.port)
-    if component.name == "registration-api":  # the only issuer of tokens
+    if component.name.startswith(("registration-", "notification-")):  # API tokens; the links in emails
         env["EMM_JWT_PRIVATE_KEY_FILE"] = str(KEYS / "jwt-ed25519.pem")
     return env
 

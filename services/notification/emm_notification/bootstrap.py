@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
 from datetime import timedelta
 from typing import Any
 
+from emm_common.auth import TokenIssuer
 from emm_notification.adapters.email_channel import EmailChannel
 from emm_notification.adapters.notification_log import MongoNotificationLog
 from emm_notification.adapters.projections import MongoProjections
 from emm_notification.config import Settings
-from emm_notification.domain.composition import Programme
+from emm_notification.domain.composition import PortalLinks, Programme
 from emm_notification.service_layer.delivery import Delivery, DeliveryOptions
 from emm_notification.service_layer.handlers import NotificationHandlers
 from emm_notification.service_layer.scheduler import ReminderTimes, Scheduler
+
+logger = logging.getLogger(__name__)
 
 
 def email_channel(settings: Settings) -> EmailChannel:
@@ -24,12 +28,22 @@ def email_channel(settings: Settings) -> EmailChannel:
                         timeout=settings.smtp_timeout_seconds)
 
 
+def portal_links(settings: Settings) -> PortalLinks | None:
+    """The signer of the personal links in emails; None (and emails without links) without the private key."""
+    if settings.jwt_private_key_file is None:
+        logger.warning("no EMM_JWT_PRIVATE_KEY_FILE: emails go without their portal links, and sign-in links "
+                    "cannot be sent")
+        return None
+    return PortalLinks(settings.public_base_url, TokenIssuer(settings.jwt_private_key_file.read_bytes()),
+                       settings.participant_link_days)
+
+
 def build(settings: Settings, database: Any, channel: Any = None) -> tuple[NotificationHandlers, Delivery, Scheduler]:
     log = MongoNotificationLog(database)
     projections = MongoProjections(database)
     delivery = Delivery(
         log, projections, channel or email_channel(settings),
-        programme=Programme(evaluation_url=settings.evaluation_url, report_url=settings.report_url),
+        programme=Programme(links=portal_links(settings), report_url=settings.report_url),
         options=DeliveryOptions(policy=settings.retry_policy, lease=timedelta(seconds=settings.claim_lease_seconds),
                                 batch=settings.delivery_batch, concurrency=settings.delivery_concurrency),
         worker_id=f"{socket.gethostname()}:{os.getpid()}")

@@ -25,10 +25,10 @@ class Settings(ServiceSettings):
     smtp_password: SecretStr | None = None
     smtp_timeout_seconds: float = 30.0
 
-    evaluation_url: str | None = Field(
-        None, description="Evaluation link; may use {session_id} and {participant_id}, "
-                          "e.g. https://emm.iom.int/sessions/{session_id}/evaluation?p={participant_id}")
-    report_url: str | None = Field(None, description="Report link for the organizer digest; may use {session_id}.")
+    # Participants' messages link to the portal (EMM_PUBLIC_BASE_URL) with a personal sign-in link,
+    # signed with EMM_JWT_PRIVATE_KEY_FILE; the evaluation messages to its evaluation page.
+    report_url: str | None = Field(None, description="Report link for the organizer digest; may use {session_id}, "
+                                                     "e.g. http://127.0.0.1:8004/organize/sessions/{session_id}/report")
 
     delivery_poll_seconds: float = Field(1.0, description="How often the delivery loop looks for due messages.")
     delivery_batch: int = 100

@@ -9,7 +9,11 @@ session, participant ids and recipient addresses.
 from __future__ import annotations
 
 import asyncio
+import os
+import re
 import uuid
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 import icalendar
 import pytest
@@ -17,6 +21,7 @@ from aiokafka import AIOKafkaConsumer
 from motor.motor_asyncio import AsyncIOMotorClient
 from pymongo import MongoClient
 
+from emm_common.auth import TokenVerifier, ensure_key_pair
 from emm_common.envelope import to_record
 from emm_common.publisher import EventPublisher
 from emm_common.topics import all_topics, ensure_topics, topic_name
@@ -30,15 +35,40 @@ from tests.unit.notification import examples as ex
 pytestmark = pytest.mark.integration
 
 
+PORTAL = "https://portal.example.org"
+
+
 @pytest.fixture(scope="module")
-def worker():
+def signing_keys(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("keys")
+    ensure_key_pair(folder / "jwt.pem", folder / "jwt.pub.pem")
+    return folder
+
+
+@pytest.fixture(scope="module")
+def worker(signing_keys):
     run = uuid.uuid4().hex[:10]
     prefix, database = f"t{run}.", f"test_ntf_{run}"
     # Evaluation reminders come 2 s after a session's completion here, so the scenario sees them.
-    process = start_worker(prefix, database, NOTIFICATION_EVALUATION_REMINDER_DELAY_HOURS="0.0005")
+    process = start_worker(prefix, database, NOTIFICATION_EVALUATION_REMINDER_DELAY_HOURS="0.0005",
+                           EMM_JWT_PRIVATE_KEY_FILE=str(signing_keys / "jwt.pem"), EMM_PUBLIC_BASE_URL=PORTAL)
     yield prefix, database
     stop(process)
     MongoClient(MONGODB_URI).drop_database(database)
+
+
+@pytest.fixture(scope="module")
+def verifier(signing_keys) -> TokenVerifier:
+    return TokenVerifier((signing_keys / "jwt.pub.pem").read_bytes())
+
+
+def portal_link(message) -> tuple[str, str]:
+    """The link token and the page of the one portal URL in an email (the same in its text and HTML)."""
+    text, html = message.get_body(("plain",)).get_content(), message.get_body(("html",)).get_content()
+    [url] = set(re.findall(re.escape(PORTAL) + r"/signin\?\S+", text))
+    assert f'href="{url.replace("&", "&amp;")}"' in html
+    query = parse_qs(urlsplit(url).query)
+    return query["link"][0], query["next"][0]
 
 
 @pytest.fixture
@@ -98,7 +128,7 @@ async def arrived(address: str, count: int, timeout: float = 30.0) -> list[dict]
 
 
 async def test_registered_participant_gets_a_confirmation_with_a_calendar_invitation_in_her_language(
-        publisher, cast):
+        publisher, cast, verifier):
     await publish(publisher, event("session.scheduled.v1", {"session": cast.session()}),
                   contact(cast.pid("aminata"), cast.address("aminata"), "fr"), cast.registered("aminata", "fr"))
     [meta] = await arrived(cast.address("aminata"), 1)
@@ -110,6 +140,48 @@ async def test_registered_participant_gets_a_confirmation_with_a_calendar_invita
     assert str(calendar["METHOD"]) == "REQUEST"
     [vevent] = calendar.walk("VEVENT")
     assert cast.session_id in str(vevent["UID"])
+    # Her own link to her training in the portal, signed when the email was made.
+    token, page = portal_link(message)
+    link = verifier.verify_link(token)
+    assert (link.purpose, link.subject, link.session_id, page) == (
+        "participant-sign-in", cast.pid("aminata"), cast.session_id, f"/trainings/{cast.session_id}")
+
+
+async def test_a_requested_staff_link_is_emailed_once_and_is_kept_nowhere(publisher, worker, cast, log, verifier):
+    prefix, _ = worker
+    staff_id = f"stf-{cast.unique}"
+    requested = event("sign_in.requested.v1", ex.sign_in_requested(staff_id, session_id=None))
+    await publish(publisher, event("staff.updated.v1", ex.staff_updated(staff_id, language="en") | {
+        "email": cast.address("fatou")}), requested, requested)
+    [meta] = await arrived(cast.address("fatou"), 1)
+    message = raw_message(meta["id"])
+    assert message["Subject"] == "Your sign-in link to EMM2.0"
+    token, page = portal_link(message)
+    link = verifier.verify_link(token)
+    assert (link.purpose, link.subject, page) == ("staff-sign-in", staff_id, "/organize")
+    await publish(publisher, requested)  # redelivered after the send
+    await asyncio.sleep(2)
+    assert len(mailbox(cast.address("fatou"))) == 1
+    [entry] = [e async for e in log.find({"recipient_participant_id": staff_id})]
+    assert entry["kind"] == "sign_in_link" and entry["status"] == "sent"
+    # The link is in the email only: not in the log, on a topic, or in the worker's log file.
+    assert token not in repr(entry)
+    for topic in ("emm.notifications", "emm.contacts.internal"):
+        records = await read_topic(topic_name(topic, prefix), 1, timeout=5)
+        assert all(token.encode() not in r.value for r in records)
+    worker_log = Path(os.environ.get("TMPDIR", "/tmp")) / f"notification-worker-{prefix}log"
+    assert token not in worker_log.read_text(errors="replace")
+
+
+async def test_the_evaluation_invitation_leads_to_the_evaluation_page(publisher, cast, verifier):
+    await publish(publisher, event("session.scheduled.v1", {"session": cast.session()}),
+                  contact(cast.pid("john"), cast.address("john"), "en"), cast.registered("john", "en"),
+                  event("session.completed.v1", {"session_id": cast.session_id, "completed_at": "2026-05-18T17:00:00Z"}))
+    messages = [raw_message(m["id"]) for m in await arrived(cast.address("john"), 2)]
+    [invitation] = [m for m in messages if m["Subject"].startswith("Your feedback on")]
+    token, page = portal_link(invitation)
+    assert page == f"/trainings/{cast.session_id}/evaluation"
+    assert verifier.verify_link(token).session_id == cast.session_id
 
 
 async def test_participant_without_consent_gets_no_email_and_the_log_says_why(publisher, cast, log):
@@ -233,13 +305,14 @@ async def test_every_consumed_event_delivered_again_changes_no_mail_no_log_entry
                   event("enrollment.registered.v1", ex.enrollment_registered(cast.pid("aminata"), "fr") | {
                       "session_id": other, "enrollment_id": "enr-other"}),
                   event("session.cancelled.v1", {"session_id": other, "reason": "Venue unavailable",
-                                                 "cancelled_at": "2026-05-10T09:00:00Z", "sequence": 2}))
-    await arrived(cast.address("aminata"), 5)  # two confirmations, invitation, reminder, the cancellation
+                                                 "cancelled_at": "2026-05-10T09:00:00Z", "sequence": 2}),
+                  event("sign_in.requested.v1", ex.sign_in_requested(cast.pid("aminata"), cast.session_id)))
+    await arrived(cast.address("aminata"), 6)  # two confirmations, invitation, reminder, the cancellation, her link
     await publish(publisher, *(event("feedback.submitted.v1", ex.feedback_submitted(f"sub-{n}-{cast.unique}", cast.pid(n))
                                      | {"session_id": cast.session_id}) for n in ("aminata", "joao")),
                   event("trainer.certified.v1", ex.trainer_certified(cast.pid("aminata")) | {
                       "session_id": cast.session_id}))
-    await arrived(cast.address("aminata"), 6)
+    await arrived(cast.address("aminata"), 7)
     await arrived(cast.address("fatou"), 1)
     await arrived(cast.address("joao"), 4)  # waitlisted, promoted, invitation, reminder
 

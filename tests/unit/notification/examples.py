@@ -9,11 +9,22 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
 from emm_common import contract
+from emm_common.auth import TokenIssuer, TokenVerifier
 from emm_notification.domain.read_model import Contact, ReadModel, SessionView
 
 T = "org.iom.emm."
 SESSION_ID = "ses-dakar-tot-1"
+
+# A signing key of the tests' own, for the links in messages.
+_KEY = Ed25519PrivateKey.generate()
+ISSUER = TokenIssuer(_KEY.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                        serialization.NoEncryption()))
+VERIFIER = TokenVerifier(_KEY.public_key().public_bytes(serialization.Encoding.PEM,
+                                                        serialization.PublicFormat.SubjectPublicKeyInfo))
 
 SESSION: dict[str, Any] = {
     "session_id": SESSION_ID,
@@ -123,3 +134,24 @@ def feedback_submitted(submission_id: str, pid: str | None = None, replaces: str
     if replaces:
         payload["replaces_submission_id"] = replaces
     return valid("feedback.submitted.v1", payload)
+
+
+STAFF_ORGANIZER = Contact("stf-fatou", "Fatou Ndiaye", "fatou.ndiaye@iom.example.org", "fr", True, staff_role="organizer")
+
+
+def staff_updated(staff_id: str = "stf-fatou", role: str = "organizer", active: bool = True,
+                  language: str = "fr") -> dict[str, Any]:
+    return valid("staff.updated.v1", {
+        "staff_id": staff_id, "full_name": "Fatou Ndiaye", "email": f"{staff_id}@iom.example.org",
+        "preferred_language": language, "role": role, "offices": ["RO Dakar"], "regional": False, "active": active,
+        "updated_at": "2026-04-01T09:00:00Z"})
+
+
+def sign_in_requested(recipient_id: str = "par-aminata", session_id: str | None = SESSION_ID,
+                      request_id: str = "sir-1-0") -> dict[str, Any]:
+    payload: dict[str, Any] = {"request_id": request_id, "recipient_id": recipient_id,
+                               "requested_at": "2026-05-10T08:30:00Z",
+                               "purpose": "participant-sign-in" if session_id else "staff-sign-in"}
+    if session_id:
+        payload["session_id"] = session_id
+    return valid("sign_in.requested.v1", payload)

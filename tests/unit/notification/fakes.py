@@ -106,6 +106,10 @@ class FakeProjections:
         if self._once(event):
             self.contact_docs[event.data["participant_id"]] = Contact.from_event(event.data)
 
+    async def apply_staff(self, event):
+        if self._once(event):
+            self.contact_docs[event.data["staff_id"]] = Contact.from_staff(event.data)
+
     async def apply_session(self, event, session_id):
         if self._once(event):
             self.session_docs.setdefault(session_id, {}).update(session_fields(event.type, event.data))

@@ -4,7 +4,7 @@ import pytest
 
 from emm_notification.domain.messages import (NO_CONSENT, NO_CONTACT, CalendarAction, MessageKind, PlanStatus,
                                               language_for, notification_key, plan_messages, plan_scheduled)
-from emm_notification.domain.read_model import ReadModel
+from emm_notification.domain.read_model import Contact, ReadModel
 from tests.unit.notification import examples as ex
 
 T = ex.T
@@ -244,3 +244,30 @@ def test_running_a_schedule_twice_plans_the_same_ids():
 def test_event_caused_kinds_cannot_be_scheduled():
     with pytest.raises(ValueError):
         plan_scheduled(MessageKind.ENROLLMENT_REGISTERED, ex.SESSION_ID, ex.state(), occasion_id="x")
+
+
+def test_a_requested_sign_in_link_goes_even_without_consent_to_be_contacted():
+    # par-moussa did not consent to programme emails, but asked for his link himself.
+    [message] = plan_messages(ex.T + "sign_in.requested.v1", ex.sign_in_requested("par-moussa"), ex.state(),
+                              event_id="evt-1")
+    assert (message.kind, message.status, message.session_id) == (MessageKind.SIGN_IN_LINK, PlanStatus.TO_SEND,
+                                                                   ex.SESSION_ID)
+    assert dict(message.facts) == {"purpose": "participant-sign-in"}
+
+
+def test_a_staff_member_no_longer_active_is_written_to_no_more():
+    inactive = Contact("stf-fatou", "Fatou Ndiaye", "f@iom.example.org", "fr", True, staff_role="organizer",
+                       active=False)
+    [message] = plan_messages(ex.T + "sign_in.requested.v1", ex.sign_in_requested("stf-fatou", session_id=None),
+                              ex.state(contacts={"stf-fatou": inactive}), event_id="evt-1")
+    assert (message.status, message.reason) == (PlanStatus.SKIPPED, "no longer an active staff member")
+
+
+def test_a_facilitator_in_the_staff_directory_gets_the_digest():
+    facilitator = Contact("par-facilitator-1", "Fatou Sow", "fatou@iom.example.org", "en", True,
+                          staff_role="facilitator")
+    messages = plan_messages(ex.T + "feedback.submitted.v1", ex.feedback_submitted("sub-3", "par-moussa"),
+                             ex.state(submissions={"sub-1", "sub-2"}, contacts={"par-facilitator-1": facilitator}),
+                             event_id="evt-1")
+    assert [(m.kind, m.recipient_id, m.status, m.language) for m in messages] == [
+        (MessageKind.REPORT_READY, "par-facilitator-1", PlanStatus.TO_SEND, "en")]

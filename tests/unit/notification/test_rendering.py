@@ -4,7 +4,7 @@ import shutil
 
 import pytest
 
-from emm_notification.domain.messages import SUPPORTED_LANGUAGES, MessageKind
+from emm_notification.domain.messages import PARTICIPANT_KINDS, SUPPORTED_LANGUAGES, MessageKind
 from emm_notification.domain.rendering import TEMPLATES_DIR, MessageTemplates, available_languages, render
 
 CONTEXT = {
@@ -12,7 +12,7 @@ CONTEXT = {
     "session_start": "2026-05-17", "session_end": "2026-05-18", "city": "Dakar", "country": "SN",
     "venue": "IOM Regional Office", "position": 2, "reason": "Mission travel", "previous_status": "registered",
     "certificate_reference": "EMM2-TOT-2026-000001", "submissions": 12, "registered": 12,
-    "evaluation_url": "https://emm.iom.int/sessions/ses-dakar-tot-1/evaluation",
+    "portal_url": "http://127.0.0.1:8004/signin?link=abc.def.ghi&next=%2Ftrainings%2Fses-dakar-tot-1",
     "report_url": "https://emm.iom.int/sessions/ses-dakar-tot-1/report",
 }
 
@@ -62,10 +62,34 @@ def test_french_texts_are_french():
     assert "position 2" in message.text
 
 
-def test_evaluation_link_appears_only_when_known():
-    assert CONTEXT["evaluation_url"] in render(MessageKind.EVALUATION_INVITATION, "pt", CONTEXT).html
-    without = render(MessageKind.EVALUATION_INVITATION, "pt", CONTEXT | {"evaluation_url": None})
-    assert "href=\"https://" not in without.html
+def test_the_portal_link_appears_only_when_known():
+    assert CONTEXT["portal_url"].replace("&", "&amp;") in render(MessageKind.EVALUATION_INVITATION, "pt", CONTEXT).html
+    without = render(MessageKind.EVALUATION_INVITATION, "pt", CONTEXT | {"portal_url": None})
+    assert "signin?" not in without.html + without.text
+
+
+@pytest.mark.parametrize("language", SUPPORTED_LANGUAGES)
+@pytest.mark.parametrize("kind", sorted(PARTICIPANT_KINDS))
+def test_every_participant_message_carries_their_portal_link(kind, language):
+    message = render(kind, language, CONTEXT)
+    assert CONTEXT["portal_url"] in message.text
+    assert f'href="{CONTEXT["portal_url"].replace("&", "&amp;")}"' in message.html
+
+
+@pytest.mark.parametrize("language, staff, participant", [
+    ("en", "Your sign-in link to EMM2.0", "Your link to EMM2.0 Training-of-Trainers, session 1"),
+    ("fr", "Votre lien de connexion à EMM2.0", "Votre lien vers EMM2.0 Training-of-Trainers, session 1"),
+    ("pt", "A sua ligação de acesso ao EMM2.0", "A sua ligação para EMM2.0 Training-of-Trainers, session 1")])
+def test_a_sign_in_link_message_says_how_long_the_link_works(language, staff, participant):
+    to_staff = render(MessageKind.SIGN_IN_LINK, language, CONTEXT | {"purpose": "staff-sign-in", "link_minutes": 15})
+    assert to_staff.subject == staff and "15" in to_staff.text and CONTEXT["portal_url"] in to_staff.text
+    assert "session 1" not in to_staff.text
+    to_participant = render(MessageKind.SIGN_IN_LINK, language,
+                            CONTEXT | {"purpose": "participant-sign-in", "link_days": 60})
+    assert to_participant.subject == participant and "60" in to_participant.text
+    assert "Dakar" in to_participant.text and CONTEXT["portal_url"] in to_participant.text
+    # Asked for, not consented to: the footer says why the message came.
+    assert render(MessageKind.ENROLLMENT_REGISTERED, language, CONTEXT).text.splitlines()[-1] not in to_staff.text
 
 
 def test_html_escapes_values_but_text_keeps_them_verbatim():

@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 
 from emm_common.envelope import new_event
+from emm_notification.domain.composition import PortalLinks, Programme
 from emm_notification.domain.retry import PermanentDeliveryError, RetryPolicy, TemporaryDeliveryError
 from emm_notification.service_layer.delivery import Delivery, DeliveryOptions
 from emm_notification.service_layer.handlers import NotificationHandlers
@@ -36,6 +37,7 @@ class World:
         self.projections = FakeProjections()
         self.channel = FakeChannel()
         self.delivery = Delivery(self.log, self.projections, self.channel, clock=self.clock,
+                                 programme=Programme(links=PortalLinks("http://portal.test", ex.ISSUER)),
                                  options=DeliveryOptions(policy=RetryPolicy(3, timedelta(seconds=10)),
                                                          lease=timedelta(seconds=60), **options))
         self.handlers = NotificationHandlers(self.projections, self.log, clock=self.clock)
@@ -231,3 +233,46 @@ async def test_evaluation_reminder_goes_only_to_those_who_have_not_answered(worl
     assert await scheduler.plan_due() == 1
     [reminder] = [e for e in world.log.entries.values() if e["kind"] == "evaluation_reminder"]
     assert reminder["recipient_participant_id"] == "par-john"
+
+
+async def test_a_sign_in_link_requested_once_is_sent_once_however_often_the_request_comes(world):
+    requested = event("sign_in.requested.v1", ex.sign_in_requested("par-john"))
+    await world.consume(requested, requested)
+    await world.delivery.deliver_due()
+    await world.consume(requested)  # redelivered after the send
+    assert await world.delivery.deliver_due() == 0
+    [message] = world.channel.sent
+    assert message.subject.startswith("Your link to") and message.to_address == "par-john@example.org"
+    [entry] = world.log.entries.values()
+    assert entry["kind"] == "sign_in_link" and entry["facts"] == {"purpose": "participant-sign-in"}
+
+
+async def test_a_staff_member_s_link_waits_for_their_contact_then_goes_in_their_language(world):
+    await world.consume(event("sign_in.requested.v1", ex.sign_in_requested("stf-fatou", session_id=None)))
+    assert await world.delivery.deliver_due() == 0
+    [entry] = world.log.entries.values()
+    assert entry["status"] == "awaiting_contact"
+    await world.consume(event("staff.updated.v1", ex.staff_updated("stf-fatou", language="pt")))
+    assert await world.delivery.deliver_due() == 1
+    [message] = world.channel.sent
+    assert message.language == "pt" and message.to_address == "stf-fatou@iom.example.org"
+
+
+async def test_a_digest_waiting_for_a_facilitator_goes_once_they_are_in_the_staff_directory(world):
+    await world.consume(event("enrollment.registered.v1", ex.enrollment_registered("par-john", "en")),
+                        event("feedback.submitted.v1", ex.feedback_submitted("sub-1", "par-john")))
+    digest = [e for e in world.log.entries.values() if e["kind"] == "report_ready"]
+    assert [e["status"] for e in digest] == ["awaiting_contact"]
+    await world.consume(event("staff.updated.v1", ex.staff_updated("par-facilitator-1", role="facilitator")))
+    await world.delivery.deliver_due()
+    assert {m.to_address for m in world.channel.sent} == {"par-john@example.org", "par-facilitator-1@iom.example.org"}
+
+
+async def test_a_deactivated_staff_member_gets_no_more_email(world):
+    await world.consume(event("staff.updated.v1", ex.staff_updated("stf-fatou")),
+                        event("staff.updated.v1", ex.staff_updated("stf-fatou", active=False)),
+                        event("sign_in.requested.v1", ex.sign_in_requested("stf-fatou", session_id=None)))
+    await world.delivery.deliver_due()
+    assert world.channel.sent == []
+    [entry] = world.log.entries.values()
+    assert (entry["status"], entry["reason"]) == ("skipped", "no longer an active staff member")

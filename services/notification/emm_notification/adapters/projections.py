@@ -1,4 +1,5 @@
-"""MongoDB projections: contacts, sessions, rosters and feedback, one collection each, one document per key."""
+"""MongoDB projections: contacts (participants' and staff's), sessions, rosters and feedback, one
+collection each, one document per key."""
 
 from __future__ import annotations
 
@@ -13,6 +14,8 @@ from emm_notification.service_layer.projections import (SessionRecord, roster_af
 
 _CONTACT_FIELDS = ("participant_id", "full_name", "email", "preferred_language", "consent_to_contact", "phone",
                    "consent_recorded_at", "updated_at")
+_STAFF_FIELDS = ("staff_id", "full_name", "email", "preferred_language", "role", "offices", "regional", "active",
+                 "updated_at")
 
 
 class MongoProjections:
@@ -25,6 +28,12 @@ class MongoProjections:
     async def apply_contact(self, event: Event) -> bool:
         contact = {k: event.data[k] for k in _CONTACT_FIELDS if k in event.data}
         return await apply_once(self.contacts_collection, event.data["participant_id"], event.id, {"$set": contact})
+
+    async def apply_staff(self, event: Event) -> bool:
+        # Staff share the contacts collection (staff ids and participant ids never collide), so
+        # that a recipient is found by one read by _id whoever they are.
+        staff = {k: event.data[k] for k in _STAFF_FIELDS}
+        return await apply_once(self.contacts_collection, event.data["staff_id"], event.id, {"$set": staff})
 
     async def apply_session(self, event: Event, session_id: str) -> bool:
         return await apply_once(self.sessions_collection, session_id, event.id,
@@ -52,7 +61,7 @@ class MongoProjections:
         # for an _id equality, and would scan every contact for an `_id: {$in: ...}`.
         found = await asyncio.gather(*(self.contacts_collection.find_one({"_id": pid}, {"applied": 0})
                                        for pid in sorted(set(participant_ids))))
-        return {doc["_id"]: Contact.from_event(doc) for doc in found if doc is not None}
+        return {doc["_id"]: Contact.from_document(doc) for doc in found if doc is not None}
 
     async def session(self, session_id: str) -> SessionRecord | None:
         session, roster, feedback = await asyncio.gather(

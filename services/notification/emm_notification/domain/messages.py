@@ -19,6 +19,7 @@ FALLBACK_LANGUAGE = "en"
 
 NO_CONSENT = "no consent to be contacted"
 NO_CONTACT = "contact details not received yet"
+NOT_ACTIVE = "no longer an active staff member"
 
 # Only these changes are worth an email; capacity, enrollment windows or status are not.
 NOTIFIABLE_SESSION_FIELDS = frozenset(
@@ -37,6 +38,14 @@ class MessageKind(StrEnum):
     EVALUATION_REMINDER = "evaluation_reminder"
     TRAINER_CERTIFIED = "trainer_certified"
     REPORT_READY = "report_ready"
+    SIGN_IN_LINK = "sign_in_link"
+
+
+# What a participant receives about their training: each carries their personal portal link.
+PARTICIPANT_KINDS = frozenset(MessageKind) - {MessageKind.REPORT_READY, MessageKind.SIGN_IN_LINK}
+# Sent because the recipient asked for it (with their address), so consent to be contacted about
+# the programme does not decide it.
+REQUESTED_BY_RECIPIENT = frozenset({MessageKind.SIGN_IN_LINK})
 
 
 class PlanStatus(StrEnum):
@@ -86,6 +95,17 @@ def language_for(contact_language: str | None, session_languages: Iterable[str] 
     return FALLBACK_LANGUAGE
 
 
+def may_write(contact: Contact | None, kind: str) -> tuple[PlanStatus, str | None]:
+    """Whether a message of `kind` may go to `contact` now, and if not, why."""
+    if contact is None:
+        return PlanStatus.AWAITING_CONTACT, NO_CONTACT
+    if not contact.active:
+        return PlanStatus.SKIPPED, NOT_ACTIVE
+    if not contact.consent_to_contact and kind not in REQUESTED_BY_RECIPIENT:
+        return PlanStatus.SKIPPED, NO_CONSENT
+    return PlanStatus.TO_SEND, None
+
+
 def notification_key(event_id: str, recipient_id: str, kind: str) -> str:
     """The notification log's _id: the same event, recipient and kind always give the same key."""
     digest = hashlib.sha256(f"{event_id}\x1f{recipient_id}\x1f{kind}".encode()).hexdigest()
@@ -124,12 +144,7 @@ class _Planning:
         session = self.session
         language = language_for(contact.preferred_language if contact else known_language,
                                 session.languages if session else ())
-        if contact is None:
-            status, reason = PlanStatus.AWAITING_CONTACT, NO_CONTACT
-        elif not contact.consent_to_contact:
-            status, reason = PlanStatus.SKIPPED, NO_CONSENT
-        else:
-            status, reason = PlanStatus.TO_SEND, None
+        status, reason = may_write(contact, kind)
         return PlannedMessage(
             notification_id=notification_key(key_source or self.event_id, recipient_id, kind),
             kind=kind, recipient_id=recipient_id, caused_by_event_id=self.event_id,
@@ -226,6 +241,11 @@ def _report_ready(p: _Planning, session: SessionView, *, submissions: int) -> li
             for rid in session.digest_recipient_ids]
 
 
+def _sign_in_requested(p: _Planning, payload: Mapping[str, Any]) -> list[PlannedMessage]:
+    # The link itself is made at send time, never planned: the log and the topics do not hold it.
+    return [p.message(MessageKind.SIGN_IN_LINK, payload["recipient_id"], facts={"purpose": payload["purpose"]})]
+
+
 _Planner = Callable[[_Planning, Mapping[str, Any]], list[PlannedMessage]]
 _SessionIdOf = Callable[[Mapping[str, Any]], str]
 
@@ -239,6 +259,7 @@ _EVENT_PLANNERS: dict[str, tuple[_Planner, _SessionIdOf]] = {
     "org.iom.emm.session.completed.v1": (_session_completed, lambda d: d["session_id"]),
     "org.iom.emm.trainer.certified.v1": (_trainer_certified, lambda d: d["session_id"]),
     "org.iom.emm.feedback.submitted.v1": (_feedback_submitted, lambda d: d["session_id"]),
+    "org.iom.emm.sign_in.requested.v1": (_sign_in_requested, lambda d: d.get("session_id")),
 }
 
 
@@ -246,8 +267,8 @@ def plan_messages(event_type: str, payload: Mapping[str, Any], state: ReadModel,
                   event_id: str) -> list[PlannedMessage]:
     """The messages one consumed event causes, one per recipient, in a stable order.
 
-    Events that cause no message (session.scheduled, contact.updated, attendance.*, trainer.revoked,
-    peer_feedback.*, notification.*) plan nothing; neither does an event about a session not yet
+    Events that cause no message (session.scheduled, contact.updated, staff.updated, attendance.*,
+    trainer.revoked, peer_feedback.*, notification.*) plan nothing; neither does an event about a session not yet
     in `state`. A recipient without consent is planned `skipped` with the reason, so the log says
     why nothing was sent.
     """

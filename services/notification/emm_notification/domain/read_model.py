@@ -1,7 +1,7 @@
 """What the notification service knows when it decides who to write to.
 
 A small, immutable view built by the service layer from its own projections (contacts from the
-internal contact.updated events; sessions and their enrollments from session.* and enrollment.*).
+internal contact.updated and staff.updated events; sessions and their enrollments from session.* and enrollment.*).
 The planning functions only read it.
 """
 
@@ -13,7 +13,13 @@ from typing import Any, Mapping
 
 @dataclass(frozen=True)
 class Contact:
-    """How to reach one participant, and whether they agreed to be contacted."""
+    """How to reach one person, and whether we may write to them.
+
+    A participant (contact.updated), or a staff member of registration's directory
+    (staff.updated): then `participant_id` holds the staff id, `staff_role` is organizer or
+    facilitator, and `active` says whether they still are one. Staff are written to about their
+    work, so they have no consent of their own to give (`consent_to_contact` is True).
+    """
 
     participant_id: str
     full_name: str
@@ -21,6 +27,8 @@ class Contact:
     preferred_language: str
     consent_to_contact: bool
     phone: str | None = None
+    staff_role: str | None = None
+    active: bool = True
 
     @classmethod
     def from_event(cls, payload: Mapping[str, Any]) -> "Contact":
@@ -33,6 +41,18 @@ class Contact:
             consent_to_contact=bool(payload["consent_to_contact"]),
             phone=payload.get("phone"),
         )
+
+    @classmethod
+    def from_staff(cls, payload: Mapping[str, Any]) -> "Contact":
+        """The contact of a staff member, from an org.iom.emm.staff.updated.v1 payload."""
+        return cls(participant_id=payload["staff_id"], full_name=payload["full_name"], email=payload["email"],
+                   preferred_language=payload["preferred_language"], consent_to_contact=True,
+                   staff_role=payload["role"], active=bool(payload["active"]))
+
+    @classmethod
+    def from_document(cls, doc: Mapping[str, Any]) -> "Contact":
+        """The contact a contacts projection document holds (a participant's or a staff member's)."""
+        return cls.from_staff(doc) if "staff_id" in doc else cls.from_event(doc)
 
 
 @dataclass(frozen=True)

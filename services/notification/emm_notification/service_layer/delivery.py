@@ -26,7 +26,7 @@ from typing import Any, Mapping
 from emm_common.envelope import Event, new_event
 from emm_notification.domain.channel import Channel
 from emm_notification.domain.composition import Programme, compose_message
-from emm_notification.domain.messages import NO_CONSENT, NO_CONTACT, MessageKind
+from emm_notification.domain.messages import MessageKind, PlanStatus, may_write
 from emm_notification.domain.retry import DEFAULT_POLICY, DeliveryError, FinalFailure, RetryPolicy, after_failure
 from emm_notification.service_layer.handlers import Clock, utcnow
 from emm_notification.service_layer.log_entries import Status, claim_id, planned_from
@@ -150,9 +150,9 @@ class Delivery:
         base: dict[str, Any] = {"last_claim": claim, "attempts": tries}
         if interrupted:
             base["possible_duplicate"] = True
-        if contact is None or not contact.consent_to_contact:
-            reason = NO_CONTACT if contact is None else NO_CONSENT
-            status = Status.AWAITING_CONTACT if contact is None else Status.SKIPPED
+        may, reason = may_write(contact, entry["kind"])
+        if may is not PlanStatus.TO_SEND:
+            status = Status.AWAITING_CONTACT if may is PlanStatus.AWAITING_CONTACT else Status.SKIPPED
             history.append({"claim": claim, "at": now, "outcome": str(status), "reason": reason})
             await self._record(nid, {**base, "status": str(status), "reason": reason, "next_attempt_at": None}, history)
             return True

@@ -20,7 +20,7 @@ from typing import Callable
 
 from emm_common.consumer import Handler
 from emm_common.envelope import Event
-from emm_notification.domain.messages import NO_CONSENT, plan_messages
+from emm_notification.domain.messages import PlanStatus, may_write, plan_messages
 from emm_notification.domain.read_model import Contact, ReadModel
 from emm_notification.service_layer.log_entries import Status, new_entry
 from emm_notification.service_layer.ports import NotificationLog, Projections
@@ -52,11 +52,10 @@ async def read_model_for(projections: Projections, session_id: str | None, *part
     return ReadModel(contacts=await projections.contacts(ids), sessions={session_id: view} if view else {})
 
 
-def released_fields(contact: Contact) -> dict[str, str | None]:
-    """An awaiting_contact entry once the contact is known: to send, or skipped without consent."""
-    if not contact.consent_to_contact:
-        return {"status": str(Status.SKIPPED), "reason": NO_CONSENT}
-    return {"status": str(Status.PLANNED), "reason": None}
+def released_fields(contact: Contact, kind: str) -> dict[str, str | None]:
+    """An awaiting_contact entry once the contact is known: to send, or skipped with the reason."""
+    status, reason = may_write(contact, kind)
+    return {"status": str(Status.PLANNED if status is PlanStatus.TO_SEND else Status.SKIPPED), "reason": reason}
 
 
 class NotificationHandlers:
@@ -71,6 +70,8 @@ class NotificationHandlers:
 
     def handlers(self) -> dict[str, Handler]:
         table: dict[str, Handler] = {T + "contact.updated.v1": self.contact_updated,
+                                     T + "staff.updated.v1": self.staff_updated,
+                                     T + "sign_in.requested.v1": self.sign_in_requested,
                                      T + "feedback.submitted.v1": self.feedback_submitted,
                                      T + "trainer.certified.v1": self.trainer_certified}
         table |= {T + name: self.session_event for name in SESSION_EVENTS}
@@ -110,18 +111,31 @@ class NotificationHandlers:
         inserted = await self.record_plan(event, event.data["session_id"], event.data["participant_id"])
         await self._release_if_contact_arrived(event.data["participant_id"], inserted)
 
+    async def sign_in_requested(self, event: Event) -> None:
+        recipient = event.data["recipient_id"]
+        inserted = await self.record_plan(event, event.data.get("session_id"), recipient)
+        await self._release_if_contact_arrived(recipient, inserted)
+
     async def contact_updated(self, event: Event) -> None:
         await self.projections.apply_contact(event)
         contact = Contact.from_event(event.data)
         await self.release(contact, await self.log.awaiting_contact(contact.participant_id))
 
+    async def staff_updated(self, event: Event) -> None:
+        # A staff member is a contact too (their digests may be waiting for them).
+        await self.projections.apply_staff(event)
+        contact = Contact.from_staff(event.data)
+        await self.release(contact, await self.log.awaiting_contact(contact.participant_id))
+
     async def release(self, contact: Contact, entries: list[dict]) -> None:
-        """Move the participant's awaiting_contact entries on, now that the contact is known."""
-        fields = released_fields(contact)
+        """Move the person's awaiting_contact entries on, now that the contact is known."""
+        released = False
         for entry in entries:
+            fields = released_fields(contact, entry["kind"])
             await self.log.update(entry["_id"], {**fields, "next_attempt_at": self.clock()},
                                   history=[{"at": self.clock(), "outcome": "contact_received"}])
-        if entries and fields["status"] == Status.PLANNED:
+            released |= fields["status"] == Status.PLANNED
+        if released:
             self.on_planned()
 
     async def _release_if_contact_arrived(self, participant_id: str, inserted: list[dict]) -> None:
