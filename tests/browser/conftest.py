@@ -161,7 +161,7 @@ def stack(tmp_path_factory):
     ensure_key_pair(keys / "jwt.pem", keys / "jwt.pub.pem")
     asyncio.run(ensure_topics(KAFKA, {topic_name(t, prefix) for t in all_topics()}, partitions=3))
     web = portal(keys)  # its address first: every email's links point at it
-    shared = {"EMM_PUBLIC_BASE_URL": web.url, "EMM_JWT_PRIVATE_KEY_FILE": str(keys / "jwt.pem")}
+    shared = {"EMM_PUBLIC_BASE_URL": web.url}
     mail = {**shared, "NOTIFICATION_SMTP_PORT": str(SMTP_PORT), "NOTIFICATION_DELIVERY_POLL_SECONDS": "0.3",
             "NOTIFICATION_RETRY_BASE_SECONDS": "0.5", "NOTIFICATION_RETRY_MAX_SECONDS": "2"}
     databases = {service: f"test_{unique}_{service[:5]}" for service in ("registration", "evaluation", "notification")}

@@ -22,16 +22,10 @@ import httpx
 import pytest
 
 from deploy.bench.page_weight import BUDGET_BYTES
-from emm_notification.domain.messages import MessageKind
 from tests.browser.harness import FRENCH, PHONE, Mailbox
 from tests.conftest import MAIL_READER
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration, pytest.mark.timeout(300)]
-
-# MISSING (portal-backend, notification): emails carry no sign-in link yet. Until notification has
-# the sign_in_link message kind (and a portal_url in every participant email), nobody can sign in
-# from an email and the story cannot be walked; remove this guard when it lands.
-EMAILS_HAVE_LINKS = "sign_in_link" in {kind.value for kind in MessageKind}
 
 TITLE = "EMM2.0 ToT – IBM project managers, Dakar"
 PARTICIPANTS = {"Awa Sow": ("SN", "female", "off"), "Koffi Mensah": ("TG", "male", "on")}
@@ -159,8 +153,6 @@ def read_the_report(organizer, url: str, evaluations: int, timeout_s: int = 60) 
     raise AssertionError(f"the report does not count {evaluations} evaluations: {organizer.locator('main').inner_text()}")
 
 
-@pytest.mark.skipif(not EMAILS_HAVE_LINKS, reason="waiting for portal-backend: notification sends no sign-in "
-                                                  "links yet (MessageKind.sign_in_link, portal_url in every email)")
 def test_the_dakar_story_through_the_pages(stack, new_context, desktop, tour):
     add_first_organizer(stack, "Fatou Ndiaye")
     organizer = tour.watch(desktop.new_page())
