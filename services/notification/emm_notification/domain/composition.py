@@ -90,7 +90,8 @@ def message_context(planned: PlannedMessage, contact: Contact, session: Mapping[
             "organizing_office": session.get("organizing_office"), "modules": list(session.get("modules", ())),
         }
     if planned.session_id and programme.report_url:
-        context["report_url"] = programme.report_url.format(session_id=planned.session_id)
+        context["report_url"] = programme.report_url.format(session_id=planned.session_id,
+                                                            participant_id=planned.recipient_id)
     return context
 
 

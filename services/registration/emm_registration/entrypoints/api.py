@@ -12,9 +12,9 @@ from emm_common.documents import AggregateStore
 from emm_common.http import Runtime, create_service_app
 from emm_common.identifiers import ID_MAX_LENGTH
 from emm_common.paging import Paging
+from emm_registration.adapters.used_links import MongoUsedLinks
 from emm_registration.config import Settings
 from emm_registration.domain.errors import Forbidden, InvalidInput
-from emm_registration.adapters.used_links import MongoUsedLinks
 from emm_registration.entrypoints import models as m
 from emm_registration.service_layer.commands import EnrollmentResult, Registration, Stores
 from emm_registration.service_layer.sign_in import LinkSignIn, SignIn
