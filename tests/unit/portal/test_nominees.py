@@ -22,8 +22,9 @@ def test_a_french_excel_export_reads_in_every_encoding_it_comes_in(encoding):
     assert preview.columns == ("full_name", "email", "organization", "office", "country", "sex",
                                "preferred_language", "phone")
     assert preview.ready == [
-        {"full_name": "Aminata Diallo", "email": "aminata.diallo@example.org", "organization": "OIM – Dakar",
-         "country": "SN", "sex": "female", "preferred_language": "fr", "phone": "+221770000001"},
+        {"full_name": "Aminata Diallo", "email": "aminata.diallo@example.org", "organization": "OIM",
+         "job_title": "Dakar", "country": "SN", "sex": "female", "preferred_language": "fr",
+         "phone": "+221770000001"},
         {"full_name": "Kofi Mensah", "email": "kofi@example.org", "organization": "Ministère de l'Intérieur",
          "country": "CI", "sex": "male", "preferred_language": "fr"}]
     assert [x.row for x in preview.nominees] == [2, 3]
@@ -50,7 +51,7 @@ def test_a_list_without_a_header_row_is_read_in_the_documented_column_order():
     preview = preview_nominees("Awa Ndiaye, awa@example.org, OIM, Dakar, SN, F, fr\n")
     assert preview.columns == n.FIELDS
     assert preview.nominees[0].row == 1
-    assert preview.ready[0]["organization"] == "OIM – Dakar"
+    assert (preview.ready[0]["organization"], preview.ready[0]["job_title"]) == ("OIM", "Dakar")
 
 
 def test_every_problem_of_a_row_is_reported_by_field_and_nothing_of_that_row_is_ready():
@@ -77,11 +78,17 @@ def test_a_phone_number_registration_would_refuse_is_a_problem_of_its_row():
 
 def test_registrations_length_bounds_apply():
     long_name = "A" * 201
-    preview = preview_nominees(f"Full name;Email;Country;Language;Organisation;Office\n"
+    preview = preview_nominees(f"Full name;Email;Country;Language;Position;Office\n"
                                f"{long_name};ab@example.org;SN;fr;{'O' * 150};{'D' * 60}\n")
     nominee = preview.nominees[0]
     assert nominee.problems == (Problem("full_name", n.TOO_LONG, {"max": 200}),
-                                Problem("office", n.ORGANIZATION_TOO_LONG, {"max": 200}))
+                                Problem("office", n.POSITION_TOO_LONG, {"max": 200}))
+
+
+def test_a_position_and_an_office_go_together_in_the_job_title_as_on_the_invitation_form():
+    preview = preview_nominees("Full name;Email;Country;Language;Fonction;Bureau\nA B;ab@example.org;SN;fr;Chef de poste;"
+                               "Rosso\n")
+    assert preview.ready[0]["job_title"] == "Chef de poste – Rosso"
 
 
 def test_an_empty_language_takes_the_default_given_else_it_is_required():

@@ -38,7 +38,7 @@ DELIMITERS = ("\t", ";", ",")  # preferred in this order when a header line has 
 # the problem's `values` after translation.
 FIELD_LABELS = {"full_name": N_("Full name"), "email": N_("Email"), "organization": N_("Organisation"),
                 "office": N_("Office"), "country": N_("Country"), "sex": N_("Sex"),
-                "preferred_language": N_("Preferred language"), "phone": N_("Phone"), "job_title": N_("Job title")}
+                "preferred_language": N_("Preferred language"), "phone": N_("Phone"), "job_title": N_("Position")}
 ENTER_NAME = N_("Enter the person's full name")
 ENTER_EMAIL = N_("Enter an email address")
 BAD_EMAIL = N_("Enter an email address like name@example.org")
@@ -49,7 +49,7 @@ ENTER_LANGUAGE = N_("Enter a preferred language: fr, en or pt")
 BAD_LANGUAGE = N_("Write the language as fr, en or pt")
 BAD_SEX = N_("Write female, male or other, or leave it empty")
 BAD_PHONE = N_("Enter a phone number with its country code, like +221 77 000 00 00")
-ORGANIZATION_TOO_LONG = N_("Organisation and office together must be at most %(max)s characters")
+POSITION_TOO_LONG = N_("Position and office together must be at most %(max)s characters")
 NOT_ACCEPTED = N_("This value is not accepted")
 EMPTY_LIST = N_("The list is empty: paste rows from the spreadsheet or choose a CSV file")
 TOO_MANY = N_("Too many people at once: at most %(max)s; split the list")
@@ -234,13 +234,15 @@ def check_row(row: int, written: Mapping[str, str], default_language: str | None
     elif "phone" in written and len(written["phone"]) > f.PHONE_INPUT_LENGTH:
         problems.append(Problem("phone", TOO_LONG, {"max": f.PHONE_INPUT_LENGTH}))
 
-    organization, office = bounded("organization", f.NAME_LENGTH), bounded("office", f.NAME_LENGTH)
-    joined = " – ".join(part for part in (organization, office) if part)
+    person["organization"] = bounded("organization", f.NAME_LENGTH)
+    # Registration has no office field: as on the invitation form, the office goes with the
+    # position (`job_title`), both in one when a row gives both.
+    job_title, office = bounded("job_title", f.NAME_LENGTH), bounded("office", f.NAME_LENGTH)
+    joined = " – ".join(part for part in (job_title, office) if part)
     if len(joined) > f.NAME_LENGTH:
-        problems.append(Problem("office", ORGANIZATION_TOO_LONG, {"max": f.NAME_LENGTH}))
+        problems.append(Problem("office", POSITION_TOO_LONG, {"max": f.NAME_LENGTH}))
     elif joined:
-        person["organization"] = joined  # registration keeps one field; reports read it as the office
-    person["job_title"] = bounded("job_title", f.NAME_LENGTH)
+        person["job_title"] = joined
 
     if problems:
         return Nominee(row, dict(written), None, tuple(problems))

@@ -4,8 +4,10 @@ want them (field name -> message in the page's language)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import Any
 
 from fastapi import Request
 from fastapi.responses import Response
@@ -13,7 +15,8 @@ from fastapi.responses import Response
 from babel.numbers import format_percent
 
 from emm_portal.adapters.translations import load_translations
-from emm_portal.domain.form_input import Problem
+from emm_portal.domain import outcomes
+from emm_portal.domain.form_input import Problem, api_problems
 from emm_portal.entrypoints.rendering import Pages
 
 
@@ -39,6 +42,35 @@ def render(request: Request, page: Pages, template: str, status: int = 200, **co
     return page.render(request, template, status=status,
                        percent=lambda rate: "–" if rate is None else format_percent(rate, locale=language),
                        problem_text=lambda problem: problem.text(gettext), **context)
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """What became of a form's call to an API: its answer, or the API's refusals as the form's
+    problems, or the service that did not answer (the page then keeps the form as it was typed)."""
+
+    answer: Any = None
+    problems: Mapping[str, Problem] = field(default_factory=dict)
+    unavailable: str | None = None
+
+    @property
+    def done(self) -> bool:
+        return not self.problems and self.unavailable is None
+
+    @property
+    def status(self) -> int:
+        """The status of the page that shows the form again."""
+        return 503 if self.unavailable else 422
+
+
+async def attempt(call: Awaitable[Any], fields: Iterable[str]) -> Attempt:
+    """Await an API call made for a form with `fields`."""
+    try:
+        return Attempt(answer=await call)
+    except outcomes.Unavailable as down:
+        return Attempt(unavailable=down.service)
+    except (outcomes.Invalid, outcomes.Refused) as refused:
+        return Attempt(problems=api_problems(refused.field_errors or {"_": refused.message}, fields))
 
 
 def csv_download(content: bytes, filename: str) -> Response:

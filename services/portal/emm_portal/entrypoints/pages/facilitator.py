@@ -11,12 +11,12 @@ from starlette.exceptions import HTTPException
 
 from emm_evaluation.domain.peer_feedback import CRITERIA
 from emm_portal.domain import outcomes
-from emm_portal.domain.form_input import N_, Problem, api_problems
+from emm_portal.domain.form_input import N_, Problem
 from emm_portal.domain.peer_feedback_form import (CRITERION_HINTS, CRITERION_LABELS, FIELDS as RATING_FIELDS,
                                                   SCORES, new_peer_feedback_id, read_peer_feedback_form)
 from emm_portal.entrypoints.deps import AsVisitor, Facilitator, Form, Page
 from emm_portal.entrypoints.rendering import redirect
-from emm_portal.entrypoints.staff_rendering import render, errors_of, gettext_of
+from emm_portal.entrypoints.staff_rendering import Attempt, attempt, errors_of, gettext_of, render
 from emm_portal.service_layer import staff_views as views
 
 router = APIRouter(prefix="/facilitate")
@@ -55,7 +55,7 @@ async def attendance_sheet(request: Request, session_id: str, day: str, who: Fac
     if sheet.day not in sheet.days:
         raise HTTPException(404)
     return render(request, page, "facilitator/attendance.html", sheet=sheet, saved=saved, problem=None,
-                       statuses=views.ATTENDANCE_STATUSES, uses_htmx=True)
+                  statuses=views.ATTENDANCE_STATUSES, uses_htmx=True)
 
 
 @router.post("/{session_id}/attendance/{day}")
@@ -102,30 +102,24 @@ async def rate_delivery(request: Request, session_id: str, who: Facilitator, pag
     session, roster = await views.session_of(apis, session_id), await views.roster_of(apis, session_id)
     trainees = [e["participant_id"] for e in roster["registered"]]
     read = read_peer_feedback_form(form, trainees, session["session"]["modules"])
-    problems, unavailable = dict(read.problems), None
-    if read.body is not None:
-        try:
-            await apis.evaluation.post(f"/sessions/{session_id}/peer-feedback", read.body)
-        except outcomes.Unavailable as down:
-            unavailable = down.service
-        except (outcomes.Invalid, outcomes.Refused) as refused:
-            problems = api_problems(refused.field_errors or {"_": refused.message}, RATING_FIELDS)
-        else:
-            name = next(e["full_name"] for e in roster["registered"]
-                        if e["participant_id"] == read.body["trainee_participant_id"])
-            return redirect(f"/facilitate/{session_id}/peer-feedback?saved={name}")
+    rated = await attempt(apis.evaluation.post(f"/sessions/{session_id}/peer-feedback", read.body),
+                          RATING_FIELDS) if read.body is not None else Attempt(problems=read.problems)
+    if rated.done:
+        name = next(e["full_name"] for e in roster["registered"]
+                    if e["participant_id"] == read.body["trainee_participant_id"])
+        return redirect(f"/facilitate/{session_id}/peer-feedback?saved={name}")
     return render_rating(request, page, session, roster, values=dict(read.values, peer_feedback_id=form.get(
-        "peer_feedback_id") or new_peer_feedback_id()), problems=problems, unavailable=unavailable,
-        status=503 if unavailable else 422)
+        "peer_feedback_id") or new_peer_feedback_id()), problems=rated.problems, unavailable=rated.unavailable,
+        status=rated.status)
 
 
 def render_rating(request: Request, page: Page, session: dict, roster: dict, *, values: dict, problems: dict,
                   saved: str | None = None, unavailable: str | None = None, status: int = 200):
     _ = gettext_of(request, page)
     return render(request, page, "facilitator/peer_feedback.html", status=status, session=session,
-                       errors=errors_of(request, page, problems),
-                       trainees=[(e["participant_id"], e["full_name"]) for e in roster["registered"]],
-                       modules=[(m, m) for m in session["session"]["modules"]],
-                       criteria=[(c, _(CRITERION_LABELS[c]), _(CRITERION_HINTS[c])) for c in CRITERIA],
-                       scores=[(s, s) for s in SCORES], values=values, saved=saved,
-                       unavailable=unavailable)
+                  errors=errors_of(request, page, problems),
+                  trainees=[(e["participant_id"], e["full_name"]) for e in roster["registered"]],
+                  modules=[(m, m) for m in session["session"]["modules"]],
+                  criteria=[(c, _(CRITERION_LABELS[c]), _(CRITERION_HINTS[c])) for c in CRITERIA],
+                  scores=[(s, s) for s in SCORES], values=values, saved=saved,
+                  unavailable=unavailable)

@@ -12,14 +12,14 @@ from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException
 
 from emm_portal.domain import outcomes
-from emm_portal.domain.form_input import COUNTRY_CODES, N_, NOT_ACCEPTED, FormReader, api_problems
+from emm_portal.domain.form_input import COUNTRY_CODES, N_, FormReader
 from emm_portal.domain.invitation_qr import invitation_url, qr_svg
 from emm_portal.domain.nominees import FIELD_LABELS, MAX_INPUT_BYTES, preview_nominees
 from emm_portal.domain.session_form import FIELDS as SESSION_FIELDS, TIMEZONES, changes_of, form_values, \
     read_session_form
 from emm_portal.entrypoints.deps import AsVisitor, Form, Organizer, Page
 from emm_portal.entrypoints.rendering import redirect
-from emm_portal.entrypoints.staff_rendering import render, errors_of, gettext_of
+from emm_portal.entrypoints.staff_rendering import Attempt, attempt, errors_of, gettext_of, render
 from emm_portal.service_layer import staff_views as views
 
 router = APIRouter(prefix="/organize")
@@ -65,14 +65,11 @@ async def schedule(request: Request, who: Organizer, page: Page, apis: AsVisitor
     values = {**read.values, "session_id": session_id}
     if read.details is None:
         return await render_session_form(request, page, apis, values=values, problems=read.problems, status=422)
-    try:
-        await apis.registration.post("/sessions", {**read.details, "session_id": session_id})
-    except outcomes.Unavailable as down:
-        return await render_session_form(request, page, apis, values=values, problems={}, unavailable=down.service,
-                                         status=503)
-    except (outcomes.Invalid, outcomes.Refused) as refused:
-        return await render_session_form(request, page, apis, values=values, status=422,
-                                         problems=api_problems(refused.field_errors, SESSION_FIELDS))
+    scheduled = await attempt(apis.registration.post("/sessions", {**read.details, "session_id": session_id}),
+                              SESSION_FIELDS)
+    if not scheduled.done:
+        return await render_session_form(request, page, apis, values=values, problems=scheduled.problems,
+                                         unavailable=scheduled.unavailable, status=scheduled.status)
     return redirect(f"/organize/sessions/{session_id}?done=scheduled")
 
 
@@ -93,23 +90,19 @@ async def change_session(request: Request, session_id: str, who: Organizer, page
                                          session=view, status=422)
     changes = changes_of(read.details, view["session"])
     if changes:
-        try:
-            await apis.registration.patch(f"/sessions/{session_id}", changes)
-        except outcomes.Unavailable as down:
-            return await render_session_form(request, page, apis, values=read.values, problems={}, session=view,
-                                             unavailable=down.service, status=503)
-        except (outcomes.Invalid, outcomes.Refused) as refused:
-            return await render_session_form(request, page, apis, values=read.values, session=view, status=422,
-                                             problems=api_problems(refused.field_errors, SESSION_FIELDS))
+        changed = await attempt(apis.registration.patch(f"/sessions/{session_id}", changes), SESSION_FIELDS)
+        if not changed.done:
+            return await render_session_form(request, page, apis, values=read.values, problems=changed.problems,
+                                             session=view, unavailable=changed.unavailable, status=changed.status)
     return redirect(f"/organize/sessions/{session_id}?done={'changed' if changes else 'unchanged'}")
 
 
 async def render_session_form(request: Request, page: Page, apis: AsVisitor, *, values: dict, problems: dict,
                               session: dict | None = None, unavailable: str | None = None, status: int = 200):
     return render(request, page, "organizer/session_form.html", status=status, values=values,
-                       errors=errors_of(request, page, problems), session=session, unavailable=unavailable,
-                       timezones=[(zone, zone.replace("_", " ")) for zone in TIMEZONES],
-                       facilitators=await facilitator_choices(apis))
+                  errors=errors_of(request, page, problems), session=session, unavailable=unavailable,
+                  timezones=[(zone, zone.replace("_", " ")) for zone in TIMEZONES],
+                  facilitators=await facilitator_choices(apis))
 
 
 async def facilitator_choices(apis: AsVisitor) -> list[dict[str, Any]] | None:
@@ -129,7 +122,7 @@ async def session_detail(request: Request, session_id: str, who: Organizer, page
                          done: str | None = None):
     view = await views.session_of(apis, session_id)
     return render(request, page, "organizer/session.html", view=view, done=done,
-                       moves=views.LIFECYCLE.get(view["session"]["status"], ()))
+                  moves=views.LIFECYCLE.get(view["session"]["status"], ()))
 
 
 @router.post("/sessions/{session_id}/status")
@@ -142,7 +135,7 @@ async def move(request: Request, session_id: str, who: Organizer, page: Page, ap
     except (outcomes.Invalid, outcomes.Refused) as refused:
         view = await views.session_of(apis, session_id)
         return render(request, page, "organizer/session.html", status=409, view=view, done=None,
-                           moves=views.LIFECYCLE.get(view["session"]["status"], ()), refused=refused.message)
+                      moves=views.LIFECYCLE.get(view["session"]["status"], ()), refused=refused.message)
     return redirect(f"/organize/sessions/{session_id}?done={status}")
 
 
@@ -156,20 +149,15 @@ async def cancel_form(request: Request, session_id: str, who: Organizer, page: P
 async def cancel(request: Request, session_id: str, who: Organizer, page: Page, apis: AsVisitor, form: Form):
     read = FormReader(form)
     reason = read.text("reason", 1000, missing=ENTER_REASON)
-    problems, unavailable = dict(read.problems), None
-    if reason:
-        try:
-            await views.change_status(apis, session_id, "cancelled", reason)
-        except outcomes.Unavailable as down:
-            unavailable = down.service
-        except (outcomes.Invalid, outcomes.Refused) as refused:
-            problems = api_problems(refused.field_errors or {"_": refused.message}, ("reason",))
-        else:
-            return redirect(f"/organize/sessions/{session_id}?done=cancelled")
+    cancelled = await attempt(views.change_status(apis, session_id, "cancelled", reason), ("reason",)) \
+        if reason else Attempt(problems=read.problems)
+    if cancelled.done:
+        return redirect(f"/organize/sessions/{session_id}?done=cancelled")
+    unavailable = cancelled.unavailable
     view = await views.session_of(apis, session_id) if unavailable is None else {"session": {
         "session_id": session_id, "title": "", "status": ""}}
-    return render(request, page, "organizer/cancel.html", status=503 if unavailable else 422, view=view,
-                       values=read.values, errors=errors_of(request, page, problems), unavailable=unavailable)
+    return render(request, page, "organizer/cancel.html", status=cancelled.status, view=view,
+                  values=read.values, errors=errors_of(request, page, cancelled.problems), unavailable=unavailable)
 
 
 # -- roster --------------------------------------------------------------------------------------
@@ -186,7 +174,7 @@ async def roster(request: Request, session_id: str, who: Organizer, page: Page, 
 async def enroll_form(request: Request, session_id: str, who: Organizer, page: Page, apis: AsVisitor):
     view = await views.session_of(apis, session_id)
     return render(request, page, "organizer/enroll.html", view=view, values={}, errors={},
-                       max_kb=MAX_INPUT_BYTES // 1000)
+                  max_kb=MAX_INPUT_BYTES // 1000)
 
 
 @router.post("/sessions/{session_id}/enroll")
@@ -205,8 +193,8 @@ async def enroll_preview(request: Request, session_id: str, who: Organizer, page
     preview = preview_nominees(source, default_language=default_language)
     text = source if isinstance(source, str) else _as_text(source)
     return render(request, page, "organizer/enroll_preview.html", status=200 if preview.can_enroll else 422,
-                       view=view, preview=preview, source_text=text, labels=FIELD_LABELS,
-                       default_language=default_language, errors={})
+                  view=view, preview=preview, source_text=text, labels=FIELD_LABELS,
+                  default_language=default_language, errors={})
 
 
 @router.post("/sessions/{session_id}/enroll/confirm")
@@ -223,19 +211,16 @@ async def enroll_confirm(request: Request, session_id: str, who: Organizer, page
     unavailable = None
     if read.ok and preview.can_enroll:
         people = [{**person, "consent_to_contact": True} for person in preview.ready]
-        try:
-            outcome = await views.enroll_nominees(apis, session_id, people)
-        except outcomes.Unavailable as down:
-            unavailable = down.service
-        except (outcomes.Invalid, outcomes.Refused) as refused:
-            read.problem("_", NOT_ACCEPTED, reason=refused.message)
-        else:
+        enrolled = await attempt(views.enroll_nominees(apis, session_id, people), ())
+        if enrolled.done:
             return render(request, page, "organizer/enrolled.html", view=await views.session_of(apis, session_id),
-                               outcome=outcome)
+                          outcome=enrolled.answer)
+        unavailable = enrolled.unavailable
+        read.problems.update(enrolled.problems)
     return render(request, page, "organizer/enroll_preview.html", status=503 if unavailable else 422, view=view,
-                       preview=preview, source_text=str(form.get("list", "")), labels=FIELD_LABELS,
-                       default_language=default_language, errors=errors_of(request, page, read.problems),
-                       unavailable=unavailable)
+                  preview=preview, source_text=str(form.get("list", "")), labels=FIELD_LABELS,
+                  default_language=default_language, errors=errors_of(request, page, read.problems),
+                  unavailable=unavailable)
 
 
 def _as_text(data: bytes) -> str:
@@ -264,7 +249,7 @@ async def invitation(request: Request, session_id: str, who: Organizer, page: Pa
     qr = qr_svg(link, _("QR code of the invitation link")) if link else None
     template = "organizer/invitation_print.html" if print_ and link else "organizer/invitation.html"
     return render(request, page, template, view=view, invitation=made, link=link, qr=qr, days=INVITATION_DAYS,
-                       values={"valid_days": str(INVITATION_DAYS)}, errors={})
+                  values={"valid_days": str(INVITATION_DAYS)}, errors={})
 
 
 @router.post("/sessions/{session_id}/invitation")
@@ -275,7 +260,7 @@ async def make_invitation(request: Request, session_id: str, who: Organizer, pag
     if days is None:
         view = await views.session_of(apis, session_id)
         return render(request, page, "organizer/invitation.html", status=422, view=view, invitation=None, link=None,
-                           qr=None, days=INVITATION_DAYS, values=read.values,
-                           errors=errors_of(request, page, read.problems))
+                      qr=None, days=INVITATION_DAYS, values=read.values,
+                      errors=errors_of(request, page, read.problems))
     made = await views.new_invitation(apis, session_id, days)
     return redirect(f"/organize/sessions/{session_id}/invitation?token={made.token}")

@@ -82,8 +82,8 @@ async def reports(request: Request, who: Organizer, page: Page, apis: AsVisitor,
     language, _ = page.language(request), gettext_of(request, page)
     found = await views.cross_session_report(apis, language, filters) if read.ok else None
     return render(request, page, "organizer/reports.html", status=200 if read.ok else 422, report=found,
-                       charts=report_charts(found, language, _), values=read.values,
-                       errors=errors_of(request, page, read.problems), sexes=SEXES)
+                  charts=report_charts(found, language, _), values=read.values,
+                  errors=errors_of(request, page, read.problems), sexes=SEXES)
 
 
 @router.get("/trainers")
@@ -97,7 +97,7 @@ async def trainers(request: Request, who: Organizer, page: Page, apis: AsVisitor
     filters = {name: value for name, value in filters.items() if value}
     found = await views.trainers(apis, offset, filters) if read.ok else views.Listing([], 0, None)
     return render(request, page, "organizer/trainers.html", status=200 if read.ok else 422, trainers=found,
-                       filters=filters, values=read.values, errors=errors_of(request, page, read.problems))
+                  filters=filters, values=read.values, errors=errors_of(request, page, read.problems))
 
 
 @router.get("/notifications")
@@ -110,8 +110,8 @@ async def notifications(request: Request, who: Organizer, page: Page, apis: AsVi
     found = await views.notifications(apis, offset, filters)
     names = await recipient_names(apis, filters.get("session_id"))
     return render(request, page, "organizer/notifications.html", notifications=found, filters=filters,
-                       values=read.values, errors=errors_of(request, page, read.problems), names=names,
-                       statuses=NOTIFICATION_STATUSES, resent=resent, refused=None)
+                  values=read.values, errors=errors_of(request, page, read.problems), names=names,
+                  statuses=NOTIFICATION_STATUSES, resent=resent, refused=None)
 
 
 async def recipient_names(apis: AsVisitor, session_id: str | None) -> dict[str, str]:
@@ -132,8 +132,8 @@ async def resend(request: Request, notification_id: str, who: Organizer, page: P
     except outcomes.Refused as refused:
         found = await views.notifications(apis, 0, {})
         return render(request, page, "organizer/notifications.html", status=409, notifications=found, filters={},
-                           values={}, errors={}, names={}, statuses=NOTIFICATION_STATUSES, resent=None,
-                           refused=refused.message)
+                      values={}, errors={}, names={}, statuses=NOTIFICATION_STATUSES, resent=None,
+                      refused=refused.message)
     back = str(form.get("back", ""))
     return redirect((back if back.startswith("/organize/notifications") else "/organize/notifications")
                     + ("&" if "?" in back else "?") + f"resent={notification_id}")

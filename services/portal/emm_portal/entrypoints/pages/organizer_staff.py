@@ -7,12 +7,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 
-from emm_portal.domain import outcomes
-from emm_portal.domain.form_input import api_problems
 from emm_portal.domain.staff_form import FIELDS, ROLES, read_staff_form, staff_values
 from emm_portal.entrypoints.deps import AsVisitor, Form, Organizer, Page
 from emm_portal.entrypoints.rendering import redirect
-from emm_portal.entrypoints.staff_rendering import errors_of, render
+from emm_portal.entrypoints.staff_rendering import Attempt, attempt, errors_of, render
 from emm_portal.service_layer import staff_views as views
 
 router = APIRouter(prefix="/organize/staff")
@@ -37,18 +35,12 @@ async def new_member(request: Request, who: Organizer, page: Page):
 @router.post("/new")
 async def add_member(request: Request, who: Organizer, page: Page, apis: AsVisitor, form: Form):
     read = read_staff_form(form)
-    problems, unavailable = dict(read.problems), None
-    if read.body is not None:
-        try:
-            response = await apis.registration.call("POST", "/staff", json=read.body, raw=True)
-        except outcomes.Unavailable as down:
-            unavailable = down.service
-        except (outcomes.Invalid, outcomes.Refused) as refused:
-            problems = api_problems(refused.field_errors or {"_": refused.message}, FIELDS)
-        else:  # 200: this email is in the directory already, and that entry is shown
-            return redirect(f"/organize/staff?done={'added' if response.status_code == 201 else 'known'}")
-    return render(request, page, "organizer/staff_form.html", status=503 if unavailable else 422, member=None,
-                  values=read.values, errors=errors_of(request, page, problems), unavailable=unavailable)
+    added = await attempt(apis.registration.call("POST", "/staff", json=read.body, raw=True), FIELDS) \
+        if read.body is not None else Attempt(problems=read.problems)
+    if added.done:  # 200: this email is in the directory already, and that entry is kept
+        return redirect(f"/organize/staff?done={'added' if added.answer.status_code == 201 else 'known'}")
+    return render(request, page, "organizer/staff_form.html", status=added.status, member=None,
+                  values=read.values, errors=errors_of(request, page, added.problems), unavailable=added.unavailable)
 
 
 @router.get("/{staff_id}/edit")
@@ -61,19 +53,12 @@ async def edit_member(request: Request, staff_id: str, who: Organizer, page: Pag
 @router.post("/{staff_id}/edit")
 async def change_member(request: Request, staff_id: str, who: Organizer, page: Page, apis: AsVisitor, form: Form):
     read = read_staff_form(form, editing=True)
-    problems, unavailable, member = dict(read.problems), None, None
-    if read.body is not None:
-        try:
-            await apis.registration.patch(f"/staff/{staff_id}", read.body)
-        except outcomes.Unavailable as down:
-            unavailable = down.service
-        except (outcomes.Invalid, outcomes.Refused) as refused:
-            problems = api_problems(refused.field_errors or {"_": refused.message}, FIELDS)
-        else:
-            return redirect("/organize/staff?done=changed")
-    if unavailable is None:
-        member = await apis.registration.get(f"/staff/{staff_id}")
-    return render(request, page, "organizer/staff_form.html", status=503 if unavailable else 422,
+    changed = await attempt(apis.registration.patch(f"/staff/{staff_id}", read.body), FIELDS) \
+        if read.body is not None else Attempt(problems=read.problems)
+    if changed.done:
+        return redirect("/organize/staff?done=changed")
+    member = await apis.registration.get(f"/staff/{staff_id}") if changed.unavailable is None else None
+    return render(request, page, "organizer/staff_form.html", status=changed.status,
                   member=member or {"staff_id": staff_id, "email": "", "full_name": ""},
                   values={**read.values, "email": (member or {}).get("email", "")},
-                  errors=errors_of(request, page, problems), unavailable=unavailable)
+                  errors=errors_of(request, page, changed.problems), unavailable=changed.unavailable)
