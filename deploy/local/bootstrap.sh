@@ -33,3 +33,21 @@ npm_package() {  # name version why
 npm_package @asyncapi/parser 3.6.6 "the contract tests"
 # Served by the portal itself (PORTAL_VENDOR_DIR), never from a CDN; every page works without it.
 npm_package htmx.org 2.0.11 "the portal's progressive enhancement"
+npm_package axe-core 4.14.1 "the browser tests' accessibility checks"
+
+# Debian's Chromium for the browser tests: Playwright drives it (its own browser download cannot
+# be reached here). Another apt run may hold a lock (a machine being set up): install waits for
+# the dpkg lock by itself (DPkg::Lock::Timeout); update does not wait for the lists lock, so retry it.
+if ! command -v chromium >/dev/null; then
+  sudo=""
+  [ "$(id -u)" = 0 ] || sudo="sudo -n"
+  export DEBIAN_FRONTEND=noninteractive
+  install_chromium() { $sudo apt-get -qq -o DPkg::Lock::Timeout=900 install -y chromium >/dev/null; }
+  update_lists() {
+    for _ in 1 2 3 4 5 6 7 8 9 10; do $sudo apt-get -qq update && return 0; sleep 30; done
+    return 1
+  }
+  echo "[bootstrap] installing Debian's chromium (apt-get) for the browser tests ..."
+  install_chromium || { update_lists && install_chromium; } ||
+    echo "[bootstrap] warning: could not install chromium; the browser tests will be skipped" >&2
+fi

@@ -10,7 +10,7 @@ country office schedules a government training delivered by two of the new train
 
 One copy for two users: `deploy/local/demo.py` runs it against the services of `make run` with
 the fixed ids below; `tests/e2e/test_dakar_scenario.py` runs it against its own processes with a
-`suffix` on every session id, facilitator id and email address, so that its emails on the shared
+`suffix` on every session id and email address, so that its emails on the shared
 SMTP capture and its events are its own. Synchronous (httpx) so that the demo stays a plain script.
 """
 
@@ -26,6 +26,8 @@ from emm_common.paging import next_link
 
 YEAR = 2026
 ORGANIZER = "usr-emm-team"
+# The facilitator of both Dakar sessions, in the staff directory (so she signs in and gets the digests).
+FACILITATOR = {"full_name": "Mariama Faye", "preferred_language": "fr", "role": "facilitator", "offices": ["RO Dakar"]}
 
 # (full name, country, preferred language, sex, job title)
 SENIOR_STAFF = [("Aminata Diallo", "SN", "fr", "female", "Regional Thematic Specialist"),
@@ -119,9 +121,9 @@ class DakarScenario:
         self.say = say
         self.timeout = timeout
         self.issuer = issuer
-        self.facilitator_id = f"par-emm-facilitator-1{suffix}"
         self.organizer = {"Authorization": f"Bearer {issuer.issue(ORGANIZER, 'organizer')}"}
-        self.facilitator = {"Authorization": f"Bearer {issuer.issue(self.facilitator_id, 'facilitator')}"}
+        self.facilitator_id = ""  # her staff id, once `run` has her in the staff directory
+        self.facilitator: dict[str, str] = {}
 
     # -- the data ------------------------------------------------------------------------------
 
@@ -169,6 +171,7 @@ class DakarScenario:
         outcome = Outcome()
         with httpx.Client(base_url=self.registration_url, timeout=60, headers=self.organizer) as registration, \
                 httpx.Client(base_url=self.evaluation_url, timeout=60) as evaluation:
+            self.add_facilitator(registration)
             created = [call(registration, "POST", "/sessions", json=session, status_only=True)
                        for session in self.sessions]
             if created == [200, 200]:
@@ -190,6 +193,14 @@ class DakarScenario:
             self.say(f"{outcome.government_training['session_id']} scheduled by CO Abidjan, delivered by "
                      f"{' and '.join(GOVERNMENT_TRAINERS)}")
         return outcome
+
+    def add_facilitator(self, client: httpx.Client) -> None:
+        """The facilitator in the staff directory (again, if she is there: the same record)."""
+        member = call(client, "POST", "/staff", json={**FACILITATOR, "email": self.email_of(FACILITATOR["full_name"])})
+        self.facilitator_id = member["staff_id"]
+        token = self.issuer.issue(self.facilitator_id, "facilitator", name=member["full_name"],
+                                  offices=member["offices"])
+        self.facilitator = {"Authorization": f"Bearer {token}"}
 
     def enroll(self, client: httpx.Client, session_id: str, people: list[dict], outcome: Outcome) -> None:
         enrolled = call(client, "POST", f"/sessions/{session_id}/enrollments/bulk", json={"participants": people})

@@ -45,10 +45,11 @@ def test_apps_get_the_connection_variables_the_readme_promises():
         assert SERVICES[name]["environment"]["NOTIFICATION_SMTP_HOST"] == "mailpit"
 
 
-def test_only_registration_holds_the_private_signing_key():
+def test_only_the_issuers_hold_the_private_signing_key():
+    # registration signs API tokens, notification the sign-in links in its emails; evaluation only verifies.
     for name, service in SERVICES.items():
         has_private = "EMM_JWT_PRIVATE_KEY_FILE" in (service.get("environment") or {})
-        assert has_private == (name == "registration-api"), name
+        assert has_private == name.startswith(("registration-", "notification-")), name
 
 
 def test_published_ports_match_the_readme():

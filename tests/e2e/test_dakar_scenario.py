@@ -13,10 +13,14 @@ Who gets which email is derived from the notification service's planning rules
 - session.completed -> evaluation_invitation to everyone registered at that moment
 - trainer.certified -> trainer_certified to the new trainer
 - feedback.submitted completing a session's evaluations -> report_ready to the session's
-  facilitators; a facilitator is nobody's contact, so it waits (`awaiting_contact`) and no email goes
+  facilitator, who is in the staff directory (her staff.updated made her a contact)
 - session.updated of the status only, session.scheduled, attendance, peer feedback -> nothing
 - reminders: the Dakar sessions are in the past (no day-before reminder), the Abidjan one months
   ahead, and the evaluation reminder is 72 h after completion: none is due during the test.
+
+Every email to a participant carries their own portal link (a participant-sign-in link for that
+session; the evaluation invitation's leads to the evaluation page), and a participant signs in
+with the one in their confirmation.
 """
 
 from __future__ import annotations
@@ -26,18 +30,20 @@ import csv
 import hashlib
 import io
 import logging
+import re
 from collections import Counter
 from dataclasses import dataclass
 from email import message_from_bytes, policy
 from email.message import EmailMessage
+from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import icalendar
 import pytest
 from motor.motor_asyncio import AsyncIOMotorClient
 
-from deploy.local.dakar_scenario import IBM_MANAGERS, QUOTE, SENIOR_STAFF, DakarScenario, Outcome
-from emm_common.auth import TokenIssuer
+from deploy.local.dakar_scenario import FACILITATOR, IBM_MANAGERS, QUOTE, SENIOR_STAFF, DakarScenario, Outcome
+from emm_common.auth import TokenIssuer, TokenVerifier
 from emm_common.paging import MAX_LIMIT, next_link
 from emm_common.rebuild import snapshot_records
 from emm_common.topics import all_topics, ensure_topics, topic_name
@@ -51,9 +57,9 @@ log = logging.getLogger(__name__)
 # Generous: a slow shared 2-core machine where FerretDB is the bottleneck.
 WAIT = 600
 
-EVALUATION_LINK = "https://emm.example.org/sessions/{session_id}/evaluation?p={participant_id}"
+PORTAL = "https://emm.example.org"
 NOTIFICATION_ENV = {
-    "NOTIFICATION_SMTP_PORT": str(SMTP_PORT), "NOTIFICATION_EVALUATION_URL": EVALUATION_LINK,
+    "NOTIFICATION_SMTP_PORT": str(SMTP_PORT), "EMM_PUBLIC_BASE_URL": PORTAL,
     "NOTIFICATION_DELIVERY_POLL_SECONDS": "0.3", "NOTIFICATION_SCHEDULER_POLL_SECONDS": "2",
     "NOTIFICATION_RETRY_BASE_SECONDS": "0.5", "NOTIFICATION_RETRY_MAX_SECONDS": "2",
     "NOTIFICATION_RETRY_MAX_ATTEMPTS": "30",
@@ -184,11 +190,14 @@ async def test_the_dakar_tot_from_scheduling_to_a_government_training_by_two_new
     ids = Ids(scenario, outcome)
 
     async with httpx.AsyncClient(base_url=services.registration.url, headers=organizer, timeout=60) as registration:
-        await check_registration(registration, ids, outcome)
+        await check_registration(registration, ids)
     async with httpx.AsyncClient(base_url=services.evaluation.url, headers=organizer, timeout=60) as evaluation:
         pool = await check_evaluation(evaluation, ids)
+    verifier = TokenVerifier((keys / "jwt.pub.pem").read_bytes())
     async with httpx.AsyncClient(base_url=services.notification.url, headers=organizer, timeout=60) as notification:
-        await check_notification(notification, ids, pool)
+        messages = await check_notification(notification, ids, pool, verifier)
+    async with httpx.AsyncClient(base_url=services.registration.url, timeout=60) as registration:
+        await check_signing_in_from_an_email(registration, ids, messages)
     await check_every_event_published_once(topic_prefix)
     # What a newcomer opens first: each API's docs.
     for process in (services.registration, services.evaluation, services.notification):
@@ -215,6 +224,7 @@ class Ids:
         self.session_1, self.session_2 = (s["session_id"] for s in scenario.sessions)
         self.government = outcome.government_training["session_id"]
         self.facilitator = scenario.facilitator_id
+        self.facilitator_email = scenario.email_of(FACILITATOR["full_name"])
         self.titles = {s["session_id"]: s["title"] for s in scenario.sessions}
         self.sessions = {s["session_id"]: s for s in scenario.sessions}
         self.pid = {name: person.participant_id for name, person in outcome.people.items()}
@@ -225,7 +235,7 @@ class Ids:
 
 # -- registration -------------------------------------------------------------------------------------
 
-async def check_registration(client: httpx.AsyncClient, ids: Ids, outcome: Outcome) -> None:
+async def check_registration(client: httpx.AsyncClient, ids: Ids) -> None:
     """Sessions (seats, waitlist), rosters, attendance sheets, a few people's histories."""
     async def get(path: str, **kwargs):
         response = await client.get(path, **kwargs)
@@ -292,10 +302,6 @@ async def check_registration(client: httpx.AsyncClient, ids: Ids, outcome: Outco
     assert await history(CANCELLED) == [(ids.session_2, "cancelled", None)]
     assert await history(PROMOTED) == [(ids.session_2, "registered", None)]  # facilitating is not enrolling
     assert await history(STILL_WAITING) == [(ids.session_2, "waitlisted", 1)]
-    # A participant reads their own history with the token of their enrollment, nobody else's.
-    own = {"Authorization": f"Bearer {outcome.people[CANCELLED].token}"}
-    assert (await client.get(f"/participants/{ids.pid[CANCELLED]}/history", headers=own)).status_code == 200
-    assert (await client.get(f"/participants/{ids.pid[PROMOTED]}/history", headers=own)).status_code == 403
 
 
 # -- evaluation -----------------------------------------------------------------------------------------
@@ -475,8 +481,16 @@ async def captured_for(addresses: list[str]) -> list[Captured]:
         return list(await asyncio.gather(*(parsed(m) for m in metas)))
 
 
-async def check_notification(client: httpx.AsyncClient, ids: Ids, pool: list[dict]) -> None:
-    """The log (by session and by participant) and every captured email of this run."""
+def portal_link(text: str) -> tuple[str, str]:
+    """The link token and the page of the one portal address in an email's text."""
+    [url] = set(re.findall(re.escape(PORTAL) + r"/signin\?\S+", text))
+    query = parse_qs(urlsplit(url).query)
+    return query["link"][0], query["next"][0]
+
+
+async def check_notification(client: httpx.AsyncClient, ids: Ids, pool: list[dict],
+                             verifier: TokenVerifier) -> list[Captured]:
+    """The log (by session and by participant) and every captured email of this run (returned)."""
     expected = expected_emails()
     certificates = {t["full_name"]: t["certificate_reference"] for t in pool}
     name_of_email = {email: name for name, email in ids.email.items()}
@@ -499,10 +513,9 @@ async def check_notification(client: httpx.AsyncClient, ids: Ids, pool: list[dic
     await asyncio.sleep(5)  # anything sent twice, or sent that should not be, would show by now
     entries = await everything_delivered()
 
-    # The log: one entry per planned message, all sent, except the digests to the facilitator, who
-    # is nobody's contact (its language is then the session's first, fr).
+    # The log: one entry per planned message, all sent, the digests to the facilitator (in French) too.
     expected_log = Counter((kind, ids.pid[name], "sent", LANGUAGE[name]) for kind, name in expected)
-    expected_log[("report_ready", ids.facilitator, "awaiting_contact", "fr")] = 2
+    expected_log[("report_ready", ids.facilitator, "sent", "fr")] = 2
     assert Counter((e["kind"], e["recipient_participant_id"], e["status"], e["language"]) for e in entries) == \
         expected_log
     assert not any(e["possible_duplicate"] for e in entries)
@@ -510,7 +523,13 @@ async def check_notification(client: httpx.AsyncClient, ids: Ids, pool: list[dic
     by_participant = await log(participant_id=ids.pid[CANCELLED])
     assert sorted(e["kind"] for e in by_participant) == ["enrollment_cancelled", "enrollment_registered"]
     assert await log(session_id=ids.government) == []
-    sent = {(e["kind"], ids.name_of[e["recipient_participant_id"]]): e for e in entries if e["status"] == "sent"}
+    sent = {(e["kind"], ids.name_of[e["recipient_participant_id"]]): e for e in entries
+            if e["status"] == "sent" and e["recipient_participant_id"] != ids.facilitator}
+    # The facilitator, a contact because she is in the staff directory, has one digest per session.
+    digests = await captured_for([ids.facilitator_email])
+    assert sorted(m.subject for m in digests) == sorted(f"Rapport d'évaluation disponible : {title}"
+                                                        for title in ids.titles.values())
+    assert {m.language for m in digests} == {"fr"}
 
     # The emails: exactly the expected (kind, recipient) pairs, each once, in the recipient's language.
     messages = await captured_for(sorted(ids.email.values()))
@@ -540,11 +559,31 @@ async def check_notification(client: httpx.AsyncClient, ids: Ids, pool: list[dic
             assert str(event["UID"]) == f"{session['session_id']}@emm.iom.int"
             assert str(event["ATTENDEE"]).lower() == f"mailto:{ids.email[name]}"
             assert event.decoded("DTSTART").isoformat() == session["start_date"]
-        if kind == "evaluation_invitation":
-            assert EVALUATION_LINK.format(session_id=ids.session_of[name], participant_id=ids.pid[name]) in message.text
+        # Their own link, to this training (its evaluation page, in the invitation).
+        token, page = portal_link(message.text)
+        link = verifier.verify_link(token)
+        assert (link.purpose, link.subject, link.session_id) == ("participant-sign-in", ids.pid[name],
+                                                                 ids.session_of[name])
+        evaluation = "/evaluation" if kind == "evaluation_invitation" else ""
+        assert page == f"/trainings/{ids.session_of[name]}{evaluation}"
         if kind == "trainer_certified":
             assert certificates[name] in message.text
     counts = Counter(received)
     assert [pair for pair, n in counts.items() if n > 1] == []
     assert set(counts) == set(expected)
     assert len(messages) == len(expected) == 63
+    return messages
+
+
+async def check_signing_in_from_an_email(client: httpx.AsyncClient, ids: Ids, messages: list[Captured]) -> None:
+    """The person who cancelled signs in with the link of their confirmation, and reads their own
+    history with the token they get, nobody else's."""
+    [confirmation] = [m for m in messages if m.to == ids.email[CANCELLED] and m.calendars
+                      and str(m.calendars[0]["METHOD"]) == "REQUEST"]
+    signed_in = await client.post("/sign-in", json={"link": portal_link(confirmation.text)[0]})
+    assert signed_in.status_code == 200, signed_in.text
+    assert (signed_in.json()["subject"], signed_in.json()["session_id"]) == (ids.pid[CANCELLED], ids.session_2)
+    own = {"Authorization": f"Bearer {signed_in.json()['token']}"}
+    history = await client.get(f"/participants/{ids.pid[CANCELLED]}/history", headers=own)
+    assert [h["enrollment"]["status"] for h in history.json()] == ["cancelled"]
+    assert (await client.get(f"/participants/{ids.pid[PROMOTED]}/history", headers=own)).status_code == 403

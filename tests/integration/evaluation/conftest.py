@@ -3,7 +3,6 @@ test's prefixed topics, the evaluation worker and API as real processes."""
 
 from __future__ import annotations
 
-import httpx
 import pytest
 
 from tests.processes import ServiceProcess
@@ -33,9 +32,3 @@ def api(publisher, topic_prefix, database_name, keys):
     service = ServiceProcess("evaluation", "api", topic_prefix, database_name, keys).start()
     yield service
     service.stop()
-
-
-@pytest.fixture
-async def client(api):
-    async with httpx.AsyncClient(base_url=api.url, timeout=60) as client:
-        yield client

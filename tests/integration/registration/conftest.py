@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import httpx
 import pytest
 
 from tests.processes import ServiceProcess
@@ -13,9 +12,3 @@ def api(topic_prefix, unique, keys):
     service = ServiceProcess("registration", "api", topic_prefix, f"test_{unique}", keys).start()
     yield service
     service.stop()
-
-
-@pytest.fixture
-async def client(api):
-    async with httpx.AsyncClient(base_url=api.url, timeout=60) as client:
-        yield client

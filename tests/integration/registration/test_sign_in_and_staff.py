@@ -1,5 +1,5 @@
-"""Signing in with emailed links, and the staff directory, through the real registration API on
-the real broker and database."""
+"""Signing in with emailed links, the staff directory, and what the portal reads (sessions by
+facilitator, a session's .ics), through the real registration API on the real broker and database."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import time
 from datetime import datetime
 
 import httpx
+import icalendar
 import pytest
 
 from emm_common.auth import TokenIssuer, TokenVerifier, ensure_key_pair
@@ -233,3 +234,22 @@ async def test_sessions_are_listed_by_who_facilitates_them(client, issue):
 
 def seconds_from_now(moment: str) -> float:
     return datetime.fromisoformat(moment.replace("Z", "+00:00")).timestamp() - time.time()
+
+
+async def test_a_session_downloads_as_the_calendar_event_of_its_invitations(client, issue):
+    session_id = await schedule(client, issue)
+    response = await client.get(f"/sessions/{session_id}/calendar.ics", params={"language": "fr"},
+                                headers=issue("participant", "par-1", enrollment_id="enr-1", session_id=session_id))
+    assert response.status_code == 200 and response.headers["content-type"].startswith("text/calendar")
+    assert f'filename="{session_id}.ics"' in response.headers["content-disposition"]
+    calendar = icalendar.Calendar.from_ical(response.content)
+    [event] = calendar.walk("VEVENT")
+    assert (str(calendar["METHOD"]), str(event["UID"]), str(event["STATUS"])) == (
+        "PUBLISH", f"{session_id}@emm.iom.int", "CONFIRMED")
+    assert event.decoded("DTSTART").isoformat() == "2026-05-19" and "Sénégal" in str(event["LOCATION"])
+    await client.post(f"/sessions/{session_id}/status", json={"status": "cancelled", "reason": "venue"},
+                      headers=issue("organizer"))
+    cancelled = icalendar.Calendar.from_ical((await client.get(f"/sessions/{session_id}/calendar.ics",
+                                                               headers=issue("facilitator"))).content)
+    assert str(cancelled.walk("VEVENT")[0]["STATUS"]) == "CANCELLED"
+    assert (await client.get(f"/sessions/{session_id}/calendar.ics")).status_code == 401

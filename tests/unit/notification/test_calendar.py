@@ -89,3 +89,12 @@ def test_attachment_carries_the_itip_method_in_its_content_type():
     attachment = calendar_attachment(b"BEGIN:VCALENDAR", CalendarAction.CANCEL)
     assert attachment.filename == "cancellation.ics"
     assert attachment.mime.startswith("text/calendar; method=CANCEL")
+
+
+def test_a_downloaded_copy_is_the_same_event_published_and_marked_cancelled_once_the_session_is():
+    _, invited = parse(session_calendar(ex.session(sequence=3), CalendarAction.REQUEST, stamp=STAMP))
+    calendar, published = parse(session_calendar(ex.session(sequence=3), "PUBLISH", stamp=STAMP))
+    assert calendar["METHOD"] == "PUBLISH" and "ATTENDEE" not in published
+    assert (published["UID"], published["SEQUENCE"], published["STATUS"]) == (invited["UID"], 3, "CONFIRMED")
+    _, cancelled = parse(session_calendar(ex.session(status="cancelled"), "PUBLISH", stamp=STAMP))
+    assert cancelled["STATUS"] == "CANCELLED"

@@ -64,6 +64,17 @@ def test_participant_round_trip_is_exact():
     assert doc["email"] == "aminata@example.org"
 
 
+def test_a_participant_keeps_the_sessions_they_enroll_in_once_each():
+    person = participant("aminata")
+    for session_id in ("ses-1", "ses-2", "ses-1"):
+        person.enrolling_in(session_id)
+    doc = participant_to_document(person)
+    assert doc["session_ids"] == ["ses-1", "ses-2"] and person.pending_events[1:] == []
+    assert participant_from_document(doc) == person
+    # one stored before sessions were kept with participants
+    assert participant_from_document({k: v for k, v in doc.items() if k != "session_ids"}).session_ids == []
+
+
 def test_attendance_sheet_round_trip_is_exact():
     session = busy_session()
     session.start()

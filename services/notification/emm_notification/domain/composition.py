@@ -10,7 +10,8 @@ from datetime import datetime, time
 from typing import Any, Mapping
 
 from emm_common.auth import PARTICIPANT_LINK_DAYS, STAFF_LINK_SECONDS, TokenIssuer, sign_in_url
-from emm_notification.domain.calendar import CalendarParty, calendar_attachment, session_calendar
+from emm_common.calendar import PROGRAMME_TEAM, CalendarParty, session_calendar
+from emm_notification.domain.calendar import calendar_attachment
 from emm_notification.domain.channel import OutgoingMessage
 from emm_notification.domain.messages import PARTICIPANT_KINDS, MessageKind, PlannedMessage, language_for
 from emm_notification.domain.read_model import Contact
@@ -49,7 +50,7 @@ class Programme:
     organizer digest's link) may use {session_id}, e.g. "https://emm.iom.int/organize/sessions/{session_id}/report".
     """
 
-    organizer: CalendarParty = CalendarParty("EMMinfo@iom.int", "IOM EMM2.0 Team")
+    organizer: CalendarParty = PROGRAMME_TEAM
     links: PortalLinks | None = None
     report_url: str | None = None
     daily_hours: tuple[time, time] | None = None
@@ -90,7 +91,8 @@ def message_context(planned: PlannedMessage, contact: Contact, session: Mapping[
             "organizing_office": session.get("organizing_office"), "modules": list(session.get("modules", ())),
         }
     if planned.session_id and programme.report_url:
-        context["report_url"] = programme.report_url.format(session_id=planned.session_id)
+        context["report_url"] = programme.report_url.format(session_id=planned.session_id,
+                                                            participant_id=planned.recipient_id)
     return context
 
 

@@ -8,13 +8,14 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, FastAPI, Query, Request, Response
 
 from emm_common.auth import Anyone, Organizer, Principal, Staff, require_role
+from emm_common.calendar import session_calendar
 from emm_common.documents import AggregateStore
 from emm_common.http import Runtime, create_service_app
 from emm_common.identifiers import ID_MAX_LENGTH
 from emm_common.paging import Paging
+from emm_registration.adapters.used_links import MongoUsedLinks
 from emm_registration.config import Settings
 from emm_registration.domain.errors import Forbidden, InvalidInput
-from emm_registration.adapters.used_links import MongoUsedLinks
 from emm_registration.entrypoints import models as m
 from emm_registration.service_layer.commands import EnrollmentResult, Registration, Stores
 from emm_registration.service_layer.sign_in import LinkSignIn, SignIn
@@ -72,6 +73,17 @@ async def list_sessions(who: Anyone, service: Service, page: Paging,
             summary="A session with seats taken and left and the waitlist length")
 async def get_session(session_id: str, who: Anyone, service: Service):
     return m.SessionView.of(await service.session(session_id))
+
+
+@router.get("/sessions/{session_id}/calendar.ics", tags=["sessions"],
+            summary="The session as an iCalendar file to download (the same event as the emailed invitations)",
+            response_class=Response, responses={200: {"content": {"text/calendar": {}}}})
+async def session_calendar_file(session_id: str, who: Anyone, service: Service,
+                                language: Annotated[m.Language, Query(description="Of the place's country name")] = "en"):
+    session = await service.session(session_id)
+    ics = session_calendar(session.snapshot(), "PUBLISH", language=language)
+    return Response(ics, media_type="text/calendar; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="{session_id}.ics"'})
 
 
 @router.patch("/sessions/{session_id}", response_model=m.SessionView, tags=["sessions"],
