@@ -126,6 +126,8 @@ def mark_attendance(facilitator, stack, tour, session_id: str, day: date, marks:
         facilitator.locator("li.mark-row", has_text=name).locator(".saved").wait_for()
         assert facilitator.locator("li.mark-row", has_text=name).locator(
             f"button[value={status}]").get_attribute("aria-pressed") == "true"
+    # The count above the sheet follows each tap, with JavaScript (swapped in place) or without (page again).
+    assert facilitator.locator("#marked-count").inner_text().startswith(f"{len(marks)} sur {len(marks)}")
     tour.check(facilitator, f"facilitator-attendance-{day}-marked")
 
 

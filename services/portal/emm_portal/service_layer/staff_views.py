@@ -91,10 +91,13 @@ async def day_sheet(apis: Apis, session_id: str, day: date) -> DaySheet:
     return DaySheet(session, day, [date.fromisoformat(d) for d in attendance["days"]], rows)
 
 
-async def mark_attendance(apis: Apis, session_id: str, day: date, participant_id: str, status: str) -> None:
-    """One person's mark of the day: each tap is its own request, so a lost connection loses one mark."""
-    await apis.registration.put(f"/sessions/{session_id}/attendance/{day.isoformat()}",
-                                {"marks": [{"participant_id": participant_id, "status": status}]})
+async def mark_attendance(apis: Apis, session_id: str, day: date, participant_id: str, status: str) -> int:
+    """One person's mark of the day: each tap is its own request, so a lost connection loses one mark.
+    Returns how many seat holders are now marked that day (the sheet the API answers with)."""
+    sheet = await apis.registration.put(f"/sessions/{session_id}/attendance/{day.isoformat()}",
+                                        {"marks": [{"participant_id": participant_id, "status": status}]})
+    marks = sheet["sheet"].get(day.isoformat(), {})
+    return sum(1 for pid in sheet["participant_rates"] if pid in marks)
 
 
 @dataclass(frozen=True)

@@ -66,12 +66,12 @@ async def mark(request: Request, session_id: str, day: str, who: Facilitator, pa
     the_day = session_day(day)
     participant_id, status = str(form.get("participant_id", "")), str(form.get("status", ""))
     row = views.SheetRow(participant_id, str(form.get("full_name", ""))[:200], status or None)
-    problem, down = None, False
+    problem, down, marked = None, False, None
     if status not in views.ATTENDANCE_STATUSES:
         problem = Problem("status", CHOOSE_MARK)
     else:
         try:
-            await views.mark_attendance(apis, session_id, the_day, participant_id, status)
+            marked = await views.mark_attendance(apis, session_id, the_day, participant_id, status)
         except outcomes.Unavailable:
             problem, down = Problem("status", MARK_NOT_SENT), True
         except (outcomes.Invalid, outcomes.Refused, outcomes.NotAllowed) as refused:
@@ -82,10 +82,12 @@ async def mark(request: Request, session_id: str, day: str, who: Facilitator, pa
         return redirect(f"/facilitate/{session_id}/attendance/{the_day.isoformat()}?saved={participant_id}"
                         f"#p-{participant_id}")
     context = dict(session_id=session_id, day=the_day, row=row, statuses=views.ATTENDANCE_STATUSES,
-                   saved=problem is None, problem=problem and problem.text(gettext_of(request, page)))
+                   saved=problem is None, problem=problem and problem.text(gettext_of(request, page)),
+                   marked=marked, total=form.get("total"))
     if is_htmx(request):  # htmx swaps only a 2xx answer: the row then says why it was not saved
-        return render(request, page, "facilitator/_mark_row.html", **context)
-    return render(request, page, "facilitator/mark_not_saved.html", status=503 if down else 422, **context)
+        return render(request, page, "facilitator/_mark_row.html", oob=True, **context)
+    return render(request, page, "facilitator/mark_not_saved.html", status=503 if down else 422, oob=False,
+                  **context)
 
 
 @router.get("/{session_id}/peer-feedback")
