@@ -265,6 +265,11 @@ async def test_the_trainer_pool_finds_certified_trainers_with_their_deliveries_a
     too_many = await client.get("/trainers", params={"limit": 201}, headers=staff)
     assert too_many.status_code == 422 and too_many.json()["detail"][0]["loc"] == ["query", "limit"]
     assert (await client.get("/trainers", headers=issue("participant", "par-1"))).status_code == 403
+    own = await client.get("/participants/par-1/certificate", headers=issue("participant", "par-1"))
+    assert own.status_code == 200 and own.json()["certificate_reference"] == found[0]["certificate_reference"]
+    assert (await client.get("/participants/par-1/certificate",
+                             headers=issue("participant", "par-2"))).status_code == 403
+    assert (await client.get("/participants/par-9/certificate", headers=staff)).status_code == 404
 
     assert (await client.post("/trainers/trn-par-2/revoke", json={"reason": "x"},
                               headers=issue("facilitator"))).status_code == 403

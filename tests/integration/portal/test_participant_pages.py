@@ -4,6 +4,7 @@ see my trainings, cancel, evaluate, send the same form twice, and a service that
 from __future__ import annotations
 
 import re
+import time
 from datetime import date, timedelta
 
 import httpx
@@ -180,3 +181,37 @@ def test_while_evaluation_is_down_the_answers_stay_and_sending_again_later_saves
         web.stop()
         evaluation.stop()
     assert report(stack, session_id)["responses"] == 1
+
+
+def test_a_certified_participant_sees_their_certificate_reference_on_the_training(stack):
+    import asyncio
+
+    from emm_common.envelope import new_event
+    from emm_common.publisher import EventPublisher
+    from tests.conftest import KAFKA
+
+    session_id = schedule(stack)
+    enrollment = enrol_by_api(stack, session_id, person(stack, "Fatou Diop"))
+    reference = f"EMM-TOT-{stack.unique.upper()}"
+
+    async def certify() -> None:  # what the evaluation worker publishes when it certifies someone
+        publisher = EventPublisher(KAFKA, stack.registration.prefix)
+        await publisher.start()
+        try:
+            await publisher.publish(new_event("org.iom.emm.trainer.certified.v1", {
+                "trainer_id": f"trn-{enrollment['participant_id']}", "participant_id": enrollment["participant_id"],
+                "session_id": session_id, "certified_at": "2026-05-20T16:00:00Z", "certificate_reference": reference,
+                "full_name": "Fatou Diop", "languages": ["fr"], "country": "SN", "modules": ["border-management"]},
+                source="/emm/evaluation"))
+        finally:
+            await publisher.stop()
+
+    with browser(stack.portal) as client:
+        sign_in_as(client, stack, enrollment)
+        before = client.get(f"/trainings/{session_id}")
+        assert before.status_code == 200 and reference not in before.text
+        asyncio.run(certify())
+        deadline = time.monotonic() + 60
+        while reference not in (page := client.get(f"/trainings/{session_id}")).text and time.monotonic() < deadline:
+            time.sleep(0.5)
+    assert reference in page.text and "20 mai 2026" in page.text

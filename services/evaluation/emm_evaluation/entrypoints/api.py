@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, FastAPI, Query, Request, Response
+from fastapi import APIRouter, Depends, FastAPI, Path, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat, StrictInt, StrictStr, create_model
 
 from emm_common.auth import Anyone, Organizer, Principal, Staff, require_role
@@ -21,6 +21,7 @@ from emm_common.paging import Paging
 from emm_common.identifiers import ID_MAX_LENGTH
 from emm_evaluation import bootstrap
 from emm_evaluation.config import Settings
+from emm_evaluation.domain.errors import Forbidden
 from emm_evaluation.domain.peer_feedback import COMMENT_MAX_LENGTH
 from emm_evaluation.domain.questionnaire import (FREE_TEXT_MAX_LENGTH, ITEM_TYPES, LANGUAGES,
                                                  default_tot_questionnaire, questionnaire_to_dict)
@@ -263,6 +264,14 @@ async def trainer_pool(who: Reader, service: Service, page: Paging, language: Co
     return page.of(await service.trainer_pool(page.offset, page.fetch, language=language, country=country,
                                               module=module, certified_from=certified_from,
                                               certified_to=certified_to, include_revoked=include_revoked))
+
+
+@router.get("/participants/{participant_id}/certificate", tags=["trainers"],
+            summary="A participant's own certificate as an EMM2.0 trainer (404 until certified)")
+async def certificate(participant_id: Annotated[str, Path(max_length=ID_MAX_LENGTH)], who: Anyone, service: Service):
+    if who.role == "participant" and who.subject != participant_id:
+        raise Forbidden("participant_id", "a participant may read only their own certificate")
+    return await service.certificate(participant_id)
 
 
 @router.post("/trainers/{trainer_id}/revoke", tags=["trainers"], summary="Revoke a certification (trainer.revoked)")

@@ -219,6 +219,14 @@ class Evaluation:
         await self._commit(self.command.revocations, trainer_id, revoke_once)
         return payload
 
+    async def certificate(self, participant_id: str) -> dict[str, Any]:
+        """A participant's certification as a trainer (revoked ones included), or NotFound."""
+        found = await self.store.get("trainers", cert.trainer_id_for(participant_id))
+        if found is None or not found.document.get("certified_at"):
+            raise NotFound("participant_id", f"{participant_id} is not a certified trainer")
+        trainer = trainer_from_doc(found.document)
+        return {**cert.trainer_certified_payload(trainer), "status": trainer.status}
+
     async def trainer_pool(self, offset: int = 0, limit: int | None = None, **filters: Any) -> list[dict[str, Any]]:
         """The trainers matching `filters`, by name: `limit` of them from `offset` (all by default)."""
         trainers = [trainer_from_doc(doc.document) for doc in await self.store.all("trainers")

@@ -51,6 +51,16 @@ async def training(apis: Apis, visitor: Visitor, session_id: str) -> Training:
     return Training(session, enrollment, mine)
 
 
+async def certificate(apis: Apis, visitor: Visitor, session_id: str) -> dict[str, Any] | None:
+    """The person's trainer certificate if this training certified them (None otherwise, or while
+    the evaluation service cannot answer: the page then simply does not show it)."""
+    try:
+        found = await apis.evaluation.get(f"/participants/{visitor.subject}/certificate")
+    except (outcomes.NotFound, outcomes.Unavailable):
+        return None
+    return found if found.get("session_id") == session_id else None
+
+
 async def cancel(apis: Apis, visitor: Visitor, session_id: str, reason: str | None) -> dict[str, Any]:
     """Cancel the signed-in enrollment (cancelling twice changes nothing)."""
     return await apis.registration.post(f"/sessions/{session_id}/enrollments/{visitor.enrollment_id}/cancellation",

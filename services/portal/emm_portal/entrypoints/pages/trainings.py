@@ -33,7 +33,8 @@ async def one_training(request: Request, page: Page, visitor: Participant, apis:
     training = await participant.training(apis, visitor, session_id)
     if training.enrollment is None:
         raise outcomes.NotFound("registration", "no enrollment of this person in this session")
-    return page.render(request, "participant/training.html", training=training, done=done)
+    certificate = await participant.certificate(apis, visitor, session_id) if training.mine else None
+    return page.render(request, "participant/training.html", training=training, done=done, certificate=certificate)
 
 
 @router.get("/{session_id}/calendar.ics")
