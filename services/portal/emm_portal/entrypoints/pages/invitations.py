@@ -9,7 +9,6 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 
 from emm_portal.adapters.apis import Apis
-from emm_portal.adapters.calendar import session_ics
 from emm_portal.adapters.tokens import unverified_claims
 from emm_portal.adapters.translations import countries
 from emm_portal.domain import outcomes
@@ -94,12 +93,14 @@ async def enrol(request: Request, page: Page, token: str, form: Form):
 
 @router.get("/invitations/{token}/calendar.ics")
 async def invitation_calendar(request: Request, page: Page, token: str):
-    found = await invitation_session(request, page, token)
-    if isinstance(found, Response):
-        return found
-    return calendar_file(found[1], page.language(request))
+    apis, session_id = invited(request, token)
+    return await calendar_file(apis, session_id, page.language(request))
 
 
-def calendar_file(session: dict[str, Any], language: str) -> Response:
-    return Response(session_ics(session, language), media_type="text/calendar; charset=utf-8",
-                    headers={"content-disposition": f'attachment; filename="{session["session_id"]}.ics"'})
+async def calendar_file(apis: Apis, session_id: str, language: str) -> Response:
+    """The session's calendar event as registration makes it: the same event (UID, SEQUENCE) as the
+    invitations in the emails, so a calendar updates the one it has instead of adding a second."""
+    answer = await apis.registration.call("GET", f"/sessions/{session_id}/calendar.ics",
+                                          params={"language": language}, raw=True)
+    return Response(answer.content, media_type="text/calendar; charset=utf-8",
+                    headers={"content-disposition": f'attachment; filename="{session_id}.ics"'})

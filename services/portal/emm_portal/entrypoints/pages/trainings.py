@@ -39,8 +39,7 @@ async def one_training(request: Request, page: Page, visitor: Participant, apis:
 
 @router.get("/{session_id}/calendar.ics")
 async def training_calendar(request: Request, page: Page, visitor: Participant, apis: AsVisitor, session_id: str):
-    session = (await apis.registration.get(f"/sessions/{session_id}"))["session"]
-    return calendar_file(session, page.language(request))
+    return await calendar_file(apis, session_id, page.language(request))
 
 
 @router.get("/{session_id}/cancel")
