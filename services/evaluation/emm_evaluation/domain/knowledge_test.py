@@ -63,6 +63,7 @@ class KnowledgeSummary:
     mean_gain: float | None
     passed: int
     pass_rate: float | None
+    pass_mark: float  # the certification rules' post-test pass mark these figures were counted with
 
 
 def mean_gain(scores: Iterable[KnowledgeScores]) -> float | None:
@@ -82,4 +83,5 @@ def summarise_scores(scores: Iterable[KnowledgeScores], pass_mark: float = DEFAU
         mean_gain=mean_gain(scores),
         passed=passes,
         pass_rate=rate(passes, len(posts)),
+        pass_mark=pass_mark,
     )

@@ -148,4 +148,5 @@ def _knowledge_dict(knowledge: KnowledgeSummary) -> dict[str, Any]:
         "mean_gain": knowledge.mean_gain,
         "passed": knowledge.passed,
         "pass_rate": knowledge.pass_rate,
+        "pass_mark": knowledge.pass_mark,
     }

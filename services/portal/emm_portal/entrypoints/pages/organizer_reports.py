@@ -22,7 +22,6 @@ Offset = Annotated[int, Query(ge=0, le=2**31 - 1)]
 Text = Annotated[str | None, Query(max_length=300)]
 SEXES = ("female", "male", "other", "undisclosed")
 NOTIFICATION_STATUSES = ("planned", "awaiting_contact", "skipped", "sending", "sent", "retrying", "failed")
-PASS_MARK = 70  # evaluation's default (EVALUATION_CERTIFICATION_POST_TEST_PASS_MARK); the report does not say it
 ALL_PARTICIPANTS = N_("All participants (mean)")
 
 
@@ -57,8 +56,8 @@ def report_charts(found: dict | None, language: str, _, attendance: views.Attend
                                                 language, _)
     knowledge = found["knowledge_test"]
     if knowledge["participants_tested"]:
-        charts["knowledge"] = knowledge_chart([ScorePair(_(ALL_PARTICIPANTS), knowledge["mean_pre"],
-                                                         knowledge["mean_post"])], language, _, pass_mark=PASS_MARK)
+        means = ScorePair(_(ALL_PARTICIPANTS), knowledge["mean_pre"], knowledge["mean_post"])
+        charts["knowledge"] = knowledge_chart([means], language, _, pass_mark=knowledge["pass_mark"])
     return charts
 
 
