@@ -327,7 +327,7 @@ def expected_report(session_id: str, language: str, texts: dict[str, str], *, re
         "language": language, "registered": registered, "responses": registered, "response_rate": 1.0,
         "attendance": attendance,
         "knowledge_test": {"participants_tested": 0, "mean_pre": None, "mean_post": None, "mean_gain": None,
-                           "passed": 0, "pass_rate": None, "pass_mark": 70},
+                           "passed": 0, "pass_rate": None, "pass_mark": 70.0},
         "ratings": {
             "likert": top + fours,
             "scales": [{"item_id": "recommend", "text": texts["recommend"], "answered": registered,
