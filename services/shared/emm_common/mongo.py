@@ -1,5 +1,5 @@
-"""MongoDB access, in one place. motor by default; PyMongo's AsyncMongoClient (its successor,
-same API for what we use) when MONGODB_DRIVER=pymongo.
+"""MongoDB access, in one place. PyMongo's AsyncMongoClient by default; motor (deprecated on
+14 May 2026 in favour of it, same API for what we use) when MONGODB_DRIVER=motor.
 
 Code stays plain MongoDB (production runs MongoDB 7) but within what FerretDB v1 supports:
 single-document atomic updates, equality queries, no transactions, no change streams.

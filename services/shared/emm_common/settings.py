@@ -30,8 +30,9 @@ class ServiceSettings(BaseSettings):
         "mongodb://127.0.0.1:27017/?retryWrites=false", validation_alias=AliasChoices("MONGODB_URI", "mongodb_uri"))
     mongodb_database: str = ""
     mongodb_driver: Literal["motor", "pymongo"] = Field(
-        "motor", validation_alias=AliasChoices("MONGODB_DRIVER", "mongodb_driver"),
-        description="motor (default) or PyMongo's AsyncMongoClient, its successor with the same API.")
+        "pymongo", validation_alias=AliasChoices("MONGODB_DRIVER", "mongodb_driver"),
+        description="PyMongo's AsyncMongoClient (default), or motor, deprecated on 14 May 2026, while anyone "
+                    "still needs it.")
     topic_prefix: str = Field(
         "", validation_alias=AliasChoices("EMM_TOPIC_PREFIX", "topic_prefix"),
         description="Prepended to every topic name; tests use it to keep their topics apart.")
