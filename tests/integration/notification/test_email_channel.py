@@ -11,7 +11,8 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from emm_notification.adapters.email_channel import EmailChannel
-from emm_notification.domain.calendar import CalendarParty, calendar_attachment, session_calendar
+from emm_common.calendar import CalendarParty, session_calendar
+from emm_notification.domain.calendar import calendar_attachment
 from emm_notification.domain.channel import Channel, OutgoingMessage
 from emm_notification.domain.messages import CalendarAction
 from emm_notification.domain.retry import PermanentDeliveryError, TemporaryDeliveryError

@@ -5,7 +5,8 @@ from zoneinfo import ZoneInfo
 
 import icalendar
 
-from emm_notification.domain.calendar import CalendarParty, calendar_attachment, session_calendar, session_uid
+from emm_common.calendar import CalendarParty, session_calendar, session_uid
+from emm_notification.domain.calendar import calendar_attachment
 from emm_notification.domain.messages import CalendarAction
 from tests.unit.notification import examples as ex
 

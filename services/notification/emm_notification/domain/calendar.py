@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-from emm_common.calendar import CalendarParty, session_calendar, session_location, session_uid  # noqa: F401
 from emm_notification.domain.channel import Attachment
 from emm_notification.domain.messages import CalendarAction
 

@@ -35,6 +35,7 @@ class Pages:
 
     def __init__(self, catalogs: dict[str, Translations], *, htmx: bool) -> None:
         version = static_version()
+        self.catalogs = catalogs
         self.environments = {language: self._environment(language, catalogs[language], version, htmx)
                              for language in LANGUAGES}
 
@@ -66,8 +67,9 @@ class Pages:
         return choose_language(asked, visitor.language, request.headers.get("accept-language"))
 
     def gettext(self, request: Request) -> Callable[[str], str]:
-        """The request language's gettext, for text made in code (a download's name, a header)."""
-        return self.environments[self.language(request)].globals["gettext"]
+        """The request language's plain gettext, for text made in code (a download's name, a form
+        problem's message)."""
+        return self.catalogs[self.language(request)].gettext
 
     def render(self, request: Request, template: str, status: int = 200, **context: Any) -> HTMLResponse:
         language = self.language(request)

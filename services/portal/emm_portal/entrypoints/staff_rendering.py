@@ -4,9 +4,8 @@ want them (field name -> message in the page's language)."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Awaitable, Iterable, Mapping
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Any
 
 from fastapi import Request
@@ -14,31 +13,20 @@ from fastapi.responses import Response
 
 from babel.numbers import format_percent
 
-from emm_portal.adapters.translations import load_translations
 from emm_portal.domain import outcomes
 from emm_portal.domain.form_input import Problem, api_problems
 from emm_portal.entrypoints.rendering import Pages
 
 
-@lru_cache(maxsize=1)
-def _catalogs():
-    return load_translations()
-
-
-def gettext_of(request: Request, page: Pages) -> Callable[[str], str]:
-    """A plain gettext(message) in the language the page is rendered in."""
-    return _catalogs()[page.language(request)].gettext
-
-
 def errors_of(request: Request, page: Pages, problems: Mapping[str, Problem]) -> dict[str, str]:
-    gettext = gettext_of(request, page)
+    gettext = page.gettext(request)
     return {name: problem.text(gettext) for name, problem in problems.items()}
 
 
 def render(request: Request, page: Pages, template: str, status: int = 200, **context) -> Response:
     """`page.render` with what staff pages also use: `percent(rate)` in the page's locale (a
     rate from 0 to 1; "–" for none) and `problem_text(problem)` in the page's language."""
-    language, gettext = page.language(request), gettext_of(request, page)
+    language, gettext = page.language(request), page.gettext(request)
     return page.render(request, template, status=status,
                        percent=lambda rate: "–" if rate is None else format_percent(rate, locale=language),
                        problem_text=lambda problem: problem.text(gettext), **context)

@@ -16,7 +16,7 @@ from emm_portal.domain.peer_feedback_form import (CRITERION_HINTS, CRITERION_LAB
                                                   SCORES, new_peer_feedback_id, read_peer_feedback_form)
 from emm_portal.entrypoints.deps import AsVisitor, Facilitator, Form, Page
 from emm_portal.entrypoints.rendering import redirect
-from emm_portal.entrypoints.staff_rendering import Attempt, attempt, errors_of, gettext_of, render
+from emm_portal.entrypoints.staff_rendering import Attempt, attempt, errors_of, render
 from emm_portal.service_layer import staff_views as views
 
 router = APIRouter(prefix="/facilitate")
@@ -82,7 +82,7 @@ async def mark(request: Request, session_id: str, day: str, who: Facilitator, pa
         return redirect(f"/facilitate/{session_id}/attendance/{the_day.isoformat()}?saved={participant_id}"
                         f"#p-{participant_id}")
     context = dict(session_id=session_id, day=the_day, row=row, statuses=views.ATTENDANCE_STATUSES,
-                   saved=problem is None, problem=problem and problem.text(gettext_of(request, page)),
+                   saved=problem is None, problem=problem and problem.text(page.gettext(request)),
                    marked=marked, total=form.get("total"))
     if is_htmx(request):  # htmx swaps only a 2xx answer: the row then says why it was not saved
         return render(request, page, "facilitator/_mark_row.html", oob=True, **context)
@@ -117,7 +117,7 @@ async def rate_delivery(request: Request, session_id: str, who: Facilitator, pag
 
 def render_rating(request: Request, page: Page, session: dict, roster: dict, *, values: dict, problems: dict,
                   saved: str | None = None, unavailable: str | None = None, status: int = 200):
-    _ = gettext_of(request, page)
+    _ = page.gettext(request)
     return render(request, page, "facilitator/peer_feedback.html", status=status, session=session,
                   errors=errors_of(request, page, problems),
                   trainees=[(e["participant_id"], e["full_name"]) for e in roster["registered"]],

@@ -19,7 +19,7 @@ from emm_portal.domain.session_form import FIELDS as SESSION_FIELDS, TIMEZONES, 
     read_session_form
 from emm_portal.entrypoints.deps import AsVisitor, Form, Organizer, Page
 from emm_portal.entrypoints.rendering import redirect
-from emm_portal.entrypoints.staff_rendering import Attempt, attempt, errors_of, gettext_of, render
+from emm_portal.entrypoints.staff_rendering import Attempt, attempt, errors_of, render
 from emm_portal.service_layer import staff_views as views
 
 router = APIRouter(prefix="/organize")
@@ -245,7 +245,7 @@ async def invitation(request: Request, session_id: str, who: Organizer, page: Pa
     if made is not None and made.session_id != session_id:
         made = None
     link = invitation_url(request.app.state.settings.public_base_url, made.token) if made else None
-    _ = gettext_of(request, page)
+    _ = page.gettext(request)
     qr = qr_svg(link, _("QR code of the invitation link")) if link else None
     template = "organizer/invitation_print.html" if print_ and link else "organizer/invitation.html"
     return render(request, page, template, view=view, invitation=made, link=link, qr=qr, days=INVITATION_DAYS,

@@ -14,7 +14,7 @@ from emm_portal.domain.charts import ScorePair, attendance_chart, knowledge_char
 from emm_portal.domain.form_input import COUNTRY_CODES, N_, FormReader
 from emm_portal.entrypoints.deps import AsVisitor, Form, Organizer, Page
 from emm_portal.entrypoints.rendering import redirect
-from emm_portal.entrypoints.staff_rendering import render, csv_download, errors_of, gettext_of
+from emm_portal.entrypoints.staff_rendering import render, csv_download, errors_of
 from emm_portal.service_layer import staff_views as views
 
 router = APIRouter(prefix="/organize")
@@ -29,13 +29,13 @@ ALL_PARTICIPANTS = N_("All participants (mean)")
 async def attendance(request: Request, session_id: str, who: Organizer, page: Page, apis: AsVisitor):
     overview = await views.attendance_overview(apis, session_id)
     chart = attendance_chart(overview.days, overview.day_summary, overview.registered, page.language(request),
-                             gettext_of(request, page))
+                             page.gettext(request))
     return render(request, page, "organizer/attendance.html", view=overview.session, overview=overview, chart=chart)
 
 
 @router.get("/sessions/{session_id}/report")
 async def report(request: Request, session_id: str, who: Organizer, page: Page, apis: AsVisitor):
-    language, _ = page.language(request), gettext_of(request, page)
+    language, _ = page.language(request), page.gettext(request)
     view = await views.session_of(apis, session_id)
     try:
         found = await views.session_report(apis, session_id, language)
@@ -78,7 +78,7 @@ async def reports(request: Request, who: Organizer, page: Page, apis: AsVisitor,
                "period_to": read.date("period_to", required=False)}
     filters = {name: value.isoformat() if isinstance(value, date) else value for name, value in filters.items()
                if value}
-    language, _ = page.language(request), gettext_of(request, page)
+    language, _ = page.language(request), page.gettext(request)
     found = await views.cross_session_report(apis, language, filters) if read.ok else None
     return render(request, page, "organizer/reports.html", status=200 if read.ok else 422, report=found,
                   charts=report_charts(found, language, _), values=read.values,
