@@ -2,7 +2,8 @@
 
 Each schema names its event type (`title`), its `$id` (the event's `dataschema`), its topic
 (`x-topic`), the payload field used as the record key (`x-key`, a dotted path) and whether the topic is
-internal (`x-internal`: never for outside consumers).
+internal (`x-internal`: never for outside consumers). They are JSON Schema draft-07, the dialect
+AsyncAPI 3.0 and its code generators read (docs/api-conventions.md).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from jsonschema import Draft202012Validator, FormatChecker
+from jsonschema import Draft7Validator, FormatChecker
 
 
 class ContractViolation(ValueError):
@@ -35,7 +36,7 @@ class EventSpec:
     key_field: str
     internal: bool
     schema: dict[str, Any]
-    validator: Draft202012Validator
+    validator: Draft7Validator
 
     def key_of(self, data: dict[str, Any]) -> str:
         """The record key of a payload: the field `x-key` names (a dotted path into the payload)."""
@@ -68,11 +69,11 @@ def catalog() -> dict[str, EventSpec]:
     specs = {}
     for path in sorted((schemas_dir() / "events").glob("*.json")):
         schema = json.loads(path.read_text())
-        Draft202012Validator.check_schema(schema)
+        Draft7Validator.check_schema(schema)
         specs[schema["title"]] = EventSpec(
             type=schema["title"], dataschema=schema["$id"], topic=schema["x-topic"], key_field=schema["x-key"],
             internal=schema.get("x-internal", False), schema=schema,
-            validator=Draft202012Validator(schema, format_checker=FormatChecker()))
+            validator=Draft7Validator(schema, format_checker=FormatChecker()))
     return specs
 
 
