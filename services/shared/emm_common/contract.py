@@ -3,7 +3,7 @@
 Each schema names its event type (`title`), its `$id` (the event's `dataschema`), its topic
 (`x-topic`), the payload field used as the record key (`x-key`, a dotted path) and whether the topic is
 internal (`x-internal`: never for outside consumers). They are JSON Schema draft-07, the dialect
-AsyncAPI 3.0 and its code generators read (docs/api-conventions.md).
+AsyncAPI 3.0 and its code generators read (README.md, "The event contract").
 """
 
 from __future__ import annotations
