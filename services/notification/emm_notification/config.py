@@ -14,6 +14,8 @@ class Settings(ServiceSettings):
 
     service_name: str = "notification"
     http_port: int = 8003
+    # Its projections are rebuilt and switched over (entrypoints/switch_over.py): read the pointer at start.
+    follow_live_database: bool = True
 
     smtp_host: str = "127.0.0.1"
     smtp_port: int = 1025

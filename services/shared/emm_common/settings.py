@@ -63,6 +63,10 @@ class ServiceSettings(BaseSettings):
         "", description="Kafka consumer group of the worker (after the topic prefix); empty means the service "
                         "name. A rebuild runs a second worker with its own group so it reads every topic from the start.")
 
+    follow_live_database: bool = Field(
+        False, description="Use the database the live-database pointer in the home database names, read at start "
+                           "(services whose projections a switch-over rebuilds: emm_common.live_database).")
+
     @property
     def database_name(self) -> str:
         return self.mongodb_database or f"emm_{self.service_name}"
