@@ -6,6 +6,9 @@ offline rebuild of the topics), the command side copied; the home database keeps
 from __future__ import annotations
 
 import asyncio
+import os
+import subprocess
+import sys
 
 import httpx
 import pytest
@@ -17,7 +20,7 @@ from emm_evaluation.entrypoints.rebuild import rebuild
 from emm_evaluation.entrypoints.switch_over import service_rebuild
 from emm_common.switch_over import switch_over
 from emm_evaluation.service_layer.handlers import PROJECTIONS
-from tests.conftest import eventually
+from tests.conftest import KAFKA, MONGODB_URI, eventually
 from tests.integration.evaluation import registration_events as ev
 from tests.integration.evaluation.test_rebuild import settings_for
 from tests.integration.evaluation.test_worker import publish, trainer_of
@@ -111,3 +114,21 @@ async def test_switch_over_while_events_arrive_loses_none_and_moves_api_and_work
     # Equal to a fresh rebuild of every topic: nothing missing, nothing extra.
     await rebuild(settings_for(topic_prefix, target.name), databases["fresh"].name, copy_command_side=False)
     assert await collection_digests(target, PROJECTIONS) == await collection_digests(databases["fresh"], PROJECTIONS)
+
+
+async def test_the_command_runs_the_operator_s_stop_and_start_and_refuses_a_used_database(
+        publisher, database, databases, topic_prefix, tmp_path):
+    """The command line as an operator runs it, on a service with nothing to catch up."""
+    env = {**os.environ, "KAFKA_BOOTSTRAP_SERVERS": KAFKA, "MONGODB_URI": MONGODB_URI,
+           "EMM_TOPIC_PREFIX": topic_prefix, "EVALUATION_MONGODB_DATABASE": database.name}
+    hooks = tmp_path / "hooks.log"
+    command = [sys.executable, "-m", "emm_evaluation.entrypoints.switch_over", "--database", databases["target"].name,
+               "--stop", f"echo stopped >> {hooks}", "--start", f"echo started >> {hooks}"]
+    done = await asyncio.to_thread(subprocess.run, command, capture_output=True, text=True, env=env, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert f"switched:  {database.name} -> {databases['target'].name}" in done.stdout
+    assert hooks.read_text().split() == ["stopped", "started"]
+    again = await asyncio.to_thread(subprocess.run, command, capture_output=True, text=True, env=env, timeout=120)
+    assert again.returncode == 2 and "live or the home database" in again.stderr
+    pointer = await database[live_database.POINTER].find_one({"_id": live_database.POINTER_ID})
+    assert pointer["database"] == databases["target"].name
