@@ -85,3 +85,17 @@ def test_required_fields_are_required_and_optional_ones_are_not(generated, event
         else:
             model(without)
     assert required <= set(example), "the first example shows every required field"
+
+
+def test_a_schema_fetched_by_its_dataschema_goes_straight_into_modelina(generated, tmp_path):
+    """Draft-07: Modelina's JSON Schema input takes it (it refuses a 2020-12 `$schema`)."""
+    schema = SCHEMAS / "events" / "org.iom.emm.session.scheduled.v1.json"
+    result = subprocess.run(["node", str(GENERATOR), str(schema)], capture_output=True, text=True, timeout=120,
+                            env={**os.environ, "NODE_PATH": str(NODE_MODULES)})
+    assert result.returncode == 0, result.stderr
+    assert {"Session", "SessionKind", "SessionStatus", "Language"} <= set(json.loads(result.stdout))
+    newer = json.loads(schema.read_text()) | {"$schema": "https://json-schema.org/draft/2020-12/schema"}
+    (tmp_path / "newer.json").write_text(json.dumps(newer))
+    refused = subprocess.run(["node", str(GENERATOR), str(tmp_path / "newer.json")], capture_output=True, text=True,
+                             timeout=120, env={**os.environ, "NODE_PATH": str(NODE_MODULES)})
+    assert refused.returncode == 1 and "not a JSON Schema" in refused.stderr
