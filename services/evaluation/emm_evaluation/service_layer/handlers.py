@@ -43,7 +43,8 @@ SESSIONS, TRAINEES, RESPONSES, FACILITATORS, TRAINERS = "sessions", "trainees", 
 PROJECTIONS = (SESSIONS, TRAINEES, RESPONSES, FACILITATORS, TRAINERS)
 SCORES = "knowledge_scores"  # the command side's aggregate, per session: participant -> {pre, post}
 SESSION_EVENTS = ("org.iom.emm.session.scheduled.v1", "org.iom.emm.session.updated.v1",
-                  "org.iom.emm.session.completed.v1", "org.iom.emm.session.cancelled.v1")
+                  "org.iom.emm.session.completed.v1", "org.iom.emm.session.cancelled.v1",
+                  p.SESSION_EVALUATION_CLOSED)
 # Facts about one person in one session: the payload field naming the person, and the transition.
 PERSON_FACTS = {
     **{event_type: ("participant_id", lambda doc, event: p.apply_enrollment_event(doc, event.type, event.data))
