@@ -10,8 +10,8 @@ from emm_common.outbox import outbox_fields
 from emm_notification.domain.channel import OutgoingMessage
 from emm_notification.domain.read_model import Contact
 from emm_notification.service_layer.log_entries import DELIVERABLE
-from emm_notification.service_layer.projections import (SessionRecord, roster_after, session_fields,
-                                                        submissions_after)
+from emm_notification.service_layer.projections import (REGIONAL, SessionRecord, organizer_offices, roster_after,
+                                                        session_fields, submissions_after)
 
 
 class Clock:
@@ -95,6 +95,7 @@ class FakeProjections:
         self.rosters: dict[str, tuple[list[str], list[str]]] = {}
         self.feedback: dict[str, list[dict]] = {}
         self.applied: set[str] = set()
+        self.staff_docs: dict[str, dict[str, Any]] = {}
 
     def _once(self, event) -> bool:
         if event.id in self.applied:
@@ -109,6 +110,11 @@ class FakeProjections:
     async def apply_staff(self, event):
         if self._once(event):
             self.contact_docs[event.data["staff_id"]] = Contact.from_staff(event.data)
+            self.staff_docs[event.data["staff_id"]] = dict(event.data)
+
+    async def organizers_of(self, office):
+        return sorted(sid for sid, doc in self.staff_docs.items()
+                      if organizer_offices(doc) & {office, REGIONAL})
 
     async def apply_session(self, event, session_id):
         if self._once(event):
@@ -133,7 +139,9 @@ class FakeProjections:
         registered, waitlisted = self.rosters.get(session_id, ([], []))
         submissions = self.feedback.get(session_id, [])
         return SessionRecord(session_id, snapshot=doc.get("snapshot"), status=doc.get("status"),
-                             completed_at=doc.get("completed_at"), registered_ids=tuple(registered),
+                             completed_at=doc.get("completed_at"), evaluation_closes_at=doc.get("evaluation_closes_at"),
+                             evaluation_closed_at=doc.get("evaluation_closed_at"),
+                             scheduled_by=doc.get("scheduled_by"), registered_ids=tuple(registered),
                              waitlisted_ids=tuple(waitlisted),
                              evaluated_ids=frozenset(s["participant_id"] for s in submissions if s["participant_id"]),
                              submission_ids=frozenset(s["submission_id"] for s in submissions))

@@ -8,7 +8,7 @@ sends nothing twice), then renders and sends the ones that are `to_send`.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any, Callable, Iterable, Mapping
 
@@ -20,6 +20,7 @@ FALLBACK_LANGUAGE = "en"
 NO_CONSENT = "no consent to be contacted"
 NO_CONTACT = "contact details not received yet"
 NOT_ACTIVE = "no longer an active staff member"
+NOT_STAFF = "not in the staff directory"
 
 # Only these changes are worth an email; capacity, enrollment windows or status are not.
 NOTIFIABLE_SESSION_FIELDS = frozenset(
@@ -224,21 +225,31 @@ def _trainer_certified(p: _Planning, payload: Mapping[str, Any]) -> list[Planned
                       known_language=(payload.get("languages") or [None])[0])]
 
 
-def _feedback_submitted(p: _Planning, payload: Mapping[str, Any]) -> list[PlannedMessage]:
+def _evaluation_closed(p: _Planning, payload: Mapping[str, Any]) -> list[PlannedMessage]:
+    """The staff digest, once the evaluation closed: its figures and headlines are final."""
     session = p.session
-    if session is None or not session.registered_ids:
+    if session is None:
         return []
-    submissions = set(session.submission_ids) | {payload["submission_id"]}
-    submissions.discard(payload.get("replaces_submission_id"))
-    if len(submissions) < len(session.registered_ids):
-        return []
-    return _report_ready(p, session, submissions=len(submissions))
+    rate = payload.get("response_rate")
+    facts = {"submissions": payload["responses"], "responses": payload["responses"],
+             "registered": payload["registered"], "closed_at": payload["closed_at"],
+             "response_percent": None if rate is None else round(rate * 100)}
+    return _report_ready(p, session, facts, payload.get("headlines") or {})
 
 
-def _report_ready(p: _Planning, session: SessionView, *, submissions: int) -> list[PlannedMessage]:
-    facts = {"submissions": submissions, "registered": len(session.registered_ids)}
-    return [p.message(MessageKind.REPORT_READY, rid, facts=facts, key_source=report_occasion(session.session_id))
-            for rid in session.digest_recipient_ids]
+def _report_ready(p: _Planning, session: SessionView, facts: Mapping[str, Any],
+                  headlines: Mapping[str, Any]) -> list[PlannedMessage]:
+    """One digest per staff member of the session in the directory, in their language. Staff are
+    known long before a session ends, so nobody unknown is waited for: they are left out."""
+    planned = []
+    for rid in session.digest_recipient_ids:
+        contact = p.state.contacts.get(rid)
+        if contact is None or contact.staff_role is None:
+            continue
+        message = p.message(MessageKind.REPORT_READY, rid, facts=facts, key_source=report_occasion(session.session_id))
+        planned.append(replace(message, facts={**message.facts,
+                                               "headlines": list(headlines.get(message.language) or ())}))
+    return planned
 
 
 def _sign_in_requested(p: _Planning, payload: Mapping[str, Any]) -> list[PlannedMessage]:
@@ -258,7 +269,7 @@ _EVENT_PLANNERS: dict[str, tuple[_Planner, _SessionIdOf]] = {
     "org.iom.emm.session.cancelled.v1": (_session_cancelled, lambda d: d["session_id"]),
     "org.iom.emm.session.completed.v1": (_session_completed, lambda d: d["session_id"]),
     "org.iom.emm.trainer.certified.v1": (_trainer_certified, lambda d: d["session_id"]),
-    "org.iom.emm.feedback.submitted.v1": (_feedback_submitted, lambda d: d["session_id"]),
+    "org.iom.emm.evaluation.closed.v1": (_evaluation_closed, lambda d: d["session_id"]),
     "org.iom.emm.sign_in.requested.v1": (_sign_in_requested, lambda d: d.get("session_id")),
 }
 
@@ -267,8 +278,9 @@ def plan_messages(event_type: str, payload: Mapping[str, Any], state: ReadModel,
                   event_id: str) -> list[PlannedMessage]:
     """The messages one consumed event causes, one per recipient, in a stable order.
 
-    Events that cause no message (session.scheduled, contact.updated, staff.updated, attendance.*,
-    trainer.revoked, peer_feedback.*, notification.*) plan nothing; neither does an event about a session not yet
+    Events that cause no message (session.scheduled, session.evaluation_closed, contact.updated,
+    staff.updated, attendance.*, feedback.submitted, trainer.revoked, peer_feedback.*, notification.*)
+    plan nothing; neither does an event about a session not yet
     in `state`. A recipient without consent is planned `skipped` with the reason, so the log says
     why nothing was sent.
     """
@@ -284,8 +296,8 @@ def plan_scheduled(kind: MessageKind, session_id: str, state: ReadModel, *, occa
 
     `occasion_id` plays the part of the event id (e.g. "session-reminder:<session>:<date>"), so
     running the same schedule twice plans the same notification ids. Kinds: session_reminder (to
-    registered participants), evaluation_reminder (to registered participants with no known
-    evaluation) and report_ready (the organizer digest, at most one per session).
+    registered participants) and evaluation_reminder (to registered participants with no known
+    evaluation).
     """
     p = _Planning(event_id=occasion_id, state=state, session_id=session_id)
     session = p.session
@@ -295,6 +307,4 @@ def plan_scheduled(kind: MessageKind, session_id: str, state: ReadModel, *, occa
         return p.to_registered(kind, calendar=CalendarAction.REQUEST)
     if kind is MessageKind.EVALUATION_REMINDER:
         return [p.message(kind, pid) for pid in session.registered_ids if pid not in session.evaluated_ids]
-    if kind is MessageKind.REPORT_READY:
-        return _report_ready(p, session, submissions=len(session.submission_ids))
     raise ValueError(f"{kind} is caused by an event, not by a schedule")

@@ -26,7 +26,8 @@ log = logging.getLogger(__name__)
 @dataclass(frozen=True)
 class ReminderTimes:
     session_reminder_lead: timedelta = timedelta(hours=16)
-    evaluation_reminder_delay: timedelta = timedelta(hours=72)
+    evaluation_reminder_delay: timedelta = timedelta(hours=72)  # when the closing time is not known
+    evaluation_reminder_lead: timedelta = timedelta(hours=48)  # before the evaluation closes
 
 
 def session_starts_at(snapshot) -> datetime:
@@ -44,9 +45,18 @@ def due_occasions(record: SessionRecord, now: datetime, times: ReminderTimes) ->
     if record.status != "completed" and starts - times.session_reminder_lead <= now < starts:
         # The start date is part of the occasion: a session moved to other dates gets a new reminder.
         due.append((MessageKind.SESSION_REMINDER, f"session-reminder:{record.session_id}:{record.snapshot['start_date']}"))
-    if record.completed_at is not None and now >= record.completed_at + times.evaluation_reminder_delay:
+    if record.completed_at is not None and record.evaluation_closed_at is None \
+            and now >= evaluation_reminder_due(record, times):
         due.append((MessageKind.EVALUATION_REMINDER, f"evaluation-reminder:{record.session_id}"))
     return due
+
+
+def evaluation_reminder_due(record: SessionRecord, times: ReminderTimes) -> datetime:
+    """A lead time before the evaluation closes (never before completion), or, when the
+    completion did not say when it closes, a delay after completion."""
+    if record.evaluation_closes_at is not None:
+        return max(record.completed_at, record.evaluation_closes_at - times.evaluation_reminder_lead)
+    return record.completed_at + times.evaluation_reminder_delay
 
 
 class Scheduler:
