@@ -253,6 +253,11 @@ def test_evaluation_reminder_skips_participants_who_already_evaluated():
     assert {m.recipient_id for m in messages} == {"par-john", "par-moussa"}
 
 
+def test_no_evaluation_reminder_once_there_are_as_many_answers_as_seats_anonymous_ones_included():
+    state = ex.state(evaluated={"par-aminata"}, submissions={"sub-1", "sub-2", "sub-3"})
+    assert plan_scheduled(MessageKind.EVALUATION_REMINDER, ex.SESSION_ID, state, occasion_id="eval-rem-1") == []
+
+
 def test_running_a_schedule_twice_plans_the_same_ids():
     ids = [[m.notification_id for m in plan_scheduled(MessageKind.SESSION_REMINDER, ex.SESSION_ID, ex.state(),
                                                       occasion_id="rem-1")] for _ in range(2)]

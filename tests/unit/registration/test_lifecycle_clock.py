@@ -108,6 +108,20 @@ def test_an_evaluation_closed_by_an_organizer_is_not_closed_again():
     assert step_due(session, at(2026, 6, 2), TIMES) is None
 
 
+def test_a_past_training_entered_for_the_record_is_moved_by_its_organizer_and_only_its_evaluation_closes():
+    session = scheduled_session(now=at(2026, 12, 2))  # 17-18 May, scheduled in December
+    assert step_due(session, at(2026, 12, 2, 1), TIMES) is None
+    session.start()
+    assert step_due(session, at(2026, 12, 2, 2), TIMES) is None  # the organizer completes it
+    session.complete(at(2026, 12, 2, 3), TIMES.evaluation_period)
+    assert step_due(session, at(2026, 12, 16, 3), TIMES) == "close_evaluation"
+
+
+def test_a_session_scheduled_on_its_first_day_is_started_at_once():
+    session = scheduled_session(now=at(2026, 5, 17, 10), enrollment_opens_at=None, enrollment_closes_at=None)
+    assert step_due(session, at(2026, 5, 17, 10, 1), TIMES) == "start"
+
+
 def test_a_cancelled_session_never_moves():
     session = scheduled_session()
     session.cancel("Venue unavailable", at(2026, 4, 2))

@@ -306,5 +306,8 @@ def plan_scheduled(kind: MessageKind, session_id: str, state: ReadModel, *, occa
     if kind is MessageKind.SESSION_REMINDER:
         return p.to_registered(kind, calendar=CalendarAction.REQUEST)
     if kind is MessageKind.EVALUATION_REMINDER:
+        # Anonymous answers name nobody: when there are as many as seats, everyone has answered.
+        if len(session.submission_ids) >= len(session.registered_ids):
+            return []
         return [p.message(kind, pid) for pid in session.registered_ids if pid not in session.evaluated_ids]
     raise ValueError(f"{kind} is caused by an event, not by a schedule")

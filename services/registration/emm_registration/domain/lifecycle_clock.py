@@ -6,6 +6,10 @@ day, and its evaluation closes when the window set at completion ends. Each step
 transition an organizer's call makes, and the decision reads only the session's status, so
 whatever an organizer did first wins: a session they started early is not started again, one
 they completed early is not completed again, and nothing is ever moved back.
+
+A session scheduled after it would have completed (a past training entered for the record) is
+its organizer's to start and complete, as they record what happened; the clock only closes its
+evaluation once they completed it.
 """
 
 from __future__ import annotations
@@ -61,6 +65,9 @@ def step_due(session: Session, now: datetime, times: ClockTimes) -> str | None:
     """The one step the session is due for at `now`, or None. A session far behind (the clock
     was stopped for days) takes its steps one call at a time, in order."""
     if session.status == CANCELLED:
+        return None
+    for_the_record = session.scheduled_at is not None and session.scheduled_at >= completes_at(session, times)
+    if for_the_record and session.status != COMPLETED:
         return None
     if session.status in (SCHEDULED, OPEN) and now >= starts_at(session, times):
         return START

@@ -98,6 +98,7 @@ class Session:
     cancelled_at: datetime | None = None
     cancellation_reason: str | None = None
     completed_at: datetime | None = None
+    scheduled_at: datetime | None = None  # None for a session stored before it was kept
     evaluation_closes_at: datetime | None = None
     evaluation_closed_at: datetime | None = None
     pending_events: list[DomainEvent] = field(default_factory=list, compare=False, repr=False)
@@ -105,10 +106,11 @@ class Session:
     # -- creation and changes ---------------------------------------------------------------
 
     @classmethod
-    def schedule(cls, session_id: str, *, scheduled_by: str | None = None, **details: Any) -> "Session":
+    def schedule(cls, session_id: str, *, scheduled_by: str | None = None, now: datetime | None = None,
+                 **details: Any) -> "Session":
         """A new session in status `scheduled` from the organizer's details (the names of
-        `DETAILS`; dates and datetimes as objects or ISO strings); records `SessionScheduled`.
-        Raises InvalidInput naming the field at fault."""
+        `DETAILS`; dates and datetimes as objects or ISO strings), scheduled at `now`; records
+        `SessionScheduled`. Raises InvalidInput naming the field at fault."""
         session_id = f.identifier(session_id, "session_id")
         if scheduled_by is not None:
             scheduled_by = f.identifier(scheduled_by, "scheduled_by")
@@ -118,7 +120,8 @@ class Session:
         for name in REQUIRED_DETAILS:
             if details.get(name) is None:
                 raise InvalidInput(name, "is required")
-        session = cls(session_id=session_id, **_checked_details({**OPTIONAL_DETAILS, **details}))
+        session = cls(session_id=session_id, **_checked_details({**OPTIONAL_DETAILS, **details}),
+                      scheduled_at=f.as_datetime(now, "now") if now is not None else None)
         session._record(SessionScheduled(session=session.snapshot(), scheduled_by=scheduled_by))
         return session
 

@@ -48,7 +48,9 @@ async def clock_pass(registration: Registration) -> list[tuple[str, str]]:
 
 
 async def run(settings: Settings) -> None:
-    runtime = Runtime(settings)
+    # The API's relays sweep the sessions' outbox for a crash's leftovers already: this one sweeps
+    # at start (its own predecessor's) and then rarely, so that it seldom races theirs.
+    runtime = Runtime(settings.model_copy(update={"outbox_sweep_seconds": max(settings.outbox_sweep_seconds, 300.0)}))
     await retry_until_reachable("MongoDB", settings.mongodb_uri, lambda: mongo.ping(runtime.database))
     runtime.start([runtime.database.sessions])  # the clock commits sessions only
     registration = bootstrap.registration(settings, runtime.database)

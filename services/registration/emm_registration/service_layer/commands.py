@@ -115,7 +115,7 @@ class Registration:
             if existing is not None:
                 return existing
             created["value"] = True
-            return Session.schedule(session_id, scheduled_by=scheduled_by, **details)
+            return Session.schedule(session_id, scheduled_by=scheduled_by, now=self._clock(), **details)
 
         session = await self._change(self.stores.sessions, session_id, docs.session_from_document,
                                      docs.session_to_document, schedule)
