@@ -10,8 +10,9 @@ from emm_common.outbox import outbox_fields
 from emm_notification.domain.channel import OutgoingMessage
 from emm_notification.domain.read_model import Contact
 from emm_notification.service_layer.log_entries import DELIVERABLE
-from emm_notification.service_layer.projections import (REGIONAL, SessionRecord, organizer_offices, roster_after,
-                                                        session_fields, submissions_after)
+from emm_notification.service_layer.projections import (REGIONAL, SessionRecord, absences_after, absent_by_day,
+                                                        organizer_offices, roster_after, session_fields,
+                                                        submissions_after)
 
 
 class Clock:
@@ -96,6 +97,7 @@ class FakeProjections:
         self.feedback: dict[str, list[dict]] = {}
         self.applied: set[str] = set()
         self.staff_docs: dict[str, dict[str, Any]] = {}
+        self.attendance: dict[str, dict[str, str]] = {}
 
     def _once(self, event) -> bool:
         if event.id in self.applied:
@@ -125,6 +127,10 @@ class FakeProjections:
             registered, waitlisted = self.rosters.get(session_id, ([], []))
             self.rosters[session_id] = roster_after(registered, waitlisted, event.type, event.data)
 
+    async def apply_attendance(self, event, session_id):
+        if self._once(event):
+            self.attendance[session_id] = absences_after(self.attendance.get(session_id, {}), event.data)
+
     async def apply_feedback(self, event, session_id):
         if self._once(event):
             self.feedback[session_id] = submissions_after(self.feedback.get(session_id, []), event.data)
@@ -144,7 +150,8 @@ class FakeProjections:
                              scheduled_by=doc.get("scheduled_by"), registered_ids=tuple(registered),
                              waitlisted_ids=tuple(waitlisted),
                              evaluated_ids=frozenset(s["participant_id"] for s in submissions if s["participant_id"]),
-                             submission_ids=frozenset(s["submission_id"] for s in submissions))
+                             submission_ids=frozenset(s["submission_id"] for s in submissions),
+                             absences=absent_by_day(self.attendance.get(session_id, {})))
 
     async def sessions(self):
         return [await self.session(sid) for sid in self.session_docs]

@@ -311,3 +311,41 @@ async def test_a_deactivated_staff_member_gets_no_more_email(world):
     assert world.channel.sent == []
     [entry] = world.log.entries.values()
     assert (entry["status"], entry["reason"]) == ("skipped", "no longer an active staff member")
+
+
+def mark(pid: str, day: str, status: str, at: str) -> Event:
+    return event("attendance.recorded.v1", {
+        "attendance_id": f"att-{pid}-{day}-{at}", "session_id": ex.SESSION_ID, "participant_id": pid,
+        "enrollment_id": f"enr-{pid}", "day": day, "status": status, "recorded_by": "par-facilitator-1",
+        "recorded_at": at})
+
+
+async def test_one_absence_digest_per_day_to_the_session_s_staff_once_the_day_is_over(world):
+    await world.consume(event("staff.updated.v1", ex.staff_updated("par-facilitator-1", role="facilitator")),
+                        contact_event("par-john", "en"), contact_event("par-aminata"),
+                        event("session.scheduled.v1", {"session": ex.session()}),
+                        mark("par-john", "2026-05-17", "absent", "2026-05-17T09:00:00Z"),
+                        mark("par-aminata", "2026-05-17", "absent", "2026-05-17T09:01:00Z"),
+                        mark("par-aminata", "2026-05-17", "excused", "2026-05-17T09:30:00Z"),
+                        mark("par-aminata", "2026-05-18", "present", "2026-05-18T09:00:00Z"))
+    scheduler = Scheduler(world.projections, world.log, clock=world.clock, times=ReminderTimes())
+    world.clock.now = datetime(2026, 5, 17, 23, 59, tzinfo=timezone.utc)  # Dakar is on UTC
+    await scheduler.plan_due()
+    assert [e for e in world.log.entries.values() if e["kind"] == "absence_digest"] == []
+    world.clock.now = datetime(2026, 5, 18, 0, 0, tzinfo=timezone.utc)
+    await scheduler.plan_due()
+    await scheduler.plan_due()
+    [digest] = [e for e in world.log.entries.values() if e["kind"] == "absence_digest"]
+    assert (digest["recipient_participant_id"], digest["facts"]["day"]) == ("par-facilitator-1", "2026-05-17")
+    assert digest["facts"]["absent_names"] == ["Par-John"]  # excused is not listed
+
+
+async def test_a_trainee_out_of_reach_of_the_attendance_rule_is_told_in_their_language(world):
+    await world.consume(contact_event("par-john", "en"), event("session.scheduled.v1", {"session": ex.session()}),
+                        event("certification.out_of_reach.v1", {
+                            "participant_id": "par-john", "session_id": ex.SESSION_ID, "days_attended": 1,
+                            "session_days": 2, "min_attendance_ratio": 0.8, "decided_at": "2026-05-18T09:00:00Z"}))
+    await world.delivery.deliver_due()
+    [message] = [m for m in world.channel.sent if m.to_address == "par-john@example.org"]
+    assert message.subject.startswith("Your attendance and your certification")
+    assert "You attended 1 of 2 day(s)" in message.text and "at least 80%" in message.text

@@ -12,8 +12,9 @@ from typing import Any, Iterable
 from emm_common.documents import apply_once
 from emm_common.envelope import Event
 from emm_notification.domain.read_model import Contact
-from emm_notification.service_layer.projections import (REGIONAL, SessionRecord, organizer_offices, roster_after,
-                                                        session_fields, submissions_after)
+from emm_notification.service_layer.projections import (REGIONAL, SessionRecord, absences_after, absent_by_day,
+                                                        organizer_offices, roster_after, session_fields,
+                                                        submissions_after)
 
 _CONTACT_FIELDS = ("participant_id", "full_name", "email", "preferred_language", "consent_to_contact", "phone",
                    "consent_recorded_at", "updated_at")
@@ -28,6 +29,7 @@ class MongoProjections:
         self.rosters = database.rosters
         self.feedback = database.feedback
         self.organizers = database.organizers
+        self.absences = database.absences
 
     async def apply_contact(self, event: Event) -> bool:
         contact = {k: event.data[k] for k in _CONTACT_FIELDS if k in event.data}
@@ -70,6 +72,14 @@ class MongoProjections:
         return await apply_once(self.feedback, session_id, event.id,
                                 {"$set": {"submissions": submissions_after(doc.get("submissions", []), event.data)}})
 
+    async def apply_attendance(self, event: Event, session_id: str) -> bool:
+        # Read-modify-write is safe: this document's only writer is the owner of its attendance partition.
+        doc = await self.absences.find_one({"_id": session_id}) or {}
+        if event.id in doc.get("applied", []):
+            return False
+        return await apply_once(self.absences, session_id, event.id,
+                                {"$set": {"marks": absences_after(doc.get("marks", {}), event.data)}})
+
     async def contacts(self, participant_ids: Iterable[str]) -> dict[str, Contact]:
         # One find by _id each, side by side: FerretDB v1 narrows a query to the _id index only
         # for an _id equality, and would scan every contact for an `_id: {$in: ...}`.
@@ -83,19 +93,20 @@ class MongoProjections:
         return sorted({staff_id for doc in found if doc for staff_id in doc.get("staff_ids", ())})
 
     async def session(self, session_id: str) -> SessionRecord | None:
-        session, roster, feedback = await asyncio.gather(
+        session, roster, feedback, absences = await asyncio.gather(
             *(collection.find_one({"_id": session_id}, {"applied": 0})
-              for collection in (self.sessions_collection, self.rosters, self.feedback)))
+              for collection in (self.sessions_collection, self.rosters, self.feedback, self.absences)))
         if not (session or roster or feedback):
             return None
-        return _record(session_id, session or {}, roster or {}, feedback or {})
+        return _record(session_id, session or {}, roster or {}, feedback or {}, absences or {})
 
     async def sessions(self) -> list[SessionRecord]:
         records = []
         async for session in self.sessions_collection.find({}, {"applied": 0}):
             roster = await self.rosters.find_one({"_id": session["_id"]}, {"applied": 0}) or {}
             feedback = await self.feedback.find_one({"_id": session["_id"]}, {"applied": 0}) or {}
-            records.append(_record(session["_id"], session, roster, feedback))
+            absences = await self.absences.find_one({"_id": session["_id"]}, {"applied": 0}) or {}
+            records.append(_record(session["_id"], session, roster, feedback, absences))
         return records
 
 
@@ -104,7 +115,7 @@ def _aware(value: datetime | None) -> datetime | None:
     return value.replace(tzinfo=timezone.utc) if value is not None and value.tzinfo is None else value
 
 
-def _record(session_id: str, session: dict, roster: dict, feedback: dict) -> SessionRecord:
+def _record(session_id: str, session: dict, roster: dict, feedback: dict, absences: dict) -> SessionRecord:
     submissions = feedback.get("submissions", [])
     return SessionRecord(
         session_id=session_id, snapshot=session.get("snapshot"), status=session.get("status"),
@@ -114,4 +125,5 @@ def _record(session_id: str, session: dict, roster: dict, feedback: dict) -> Ses
         registered_ids=tuple(roster.get("registered_ids", ())),
         waitlisted_ids=tuple(roster.get("waitlisted_ids", ())),
         evaluated_ids=frozenset(s["participant_id"] for s in submissions if s.get("participant_id")),
-        submission_ids=frozenset(s["submission_id"] for s in submissions))
+        submission_ids=frozenset(s["submission_id"] for s in submissions),
+        absences=absent_by_day(absences.get("marks", {})))

@@ -39,11 +39,14 @@ class MessageKind(StrEnum):
     EVALUATION_REMINDER = "evaluation_reminder"
     TRAINER_CERTIFIED = "trainer_certified"
     REPORT_READY = "report_ready"
+    ABSENCE_DIGEST = "absence_digest"
+    CERTIFICATION_OUT_OF_REACH = "certification_out_of_reach"
     SIGN_IN_LINK = "sign_in_link"
 
 
 # What a participant receives about their training: each carries their personal portal link.
-PARTICIPANT_KINDS = frozenset(MessageKind) - {MessageKind.REPORT_READY, MessageKind.SIGN_IN_LINK}
+STAFF_KINDS = frozenset({MessageKind.REPORT_READY, MessageKind.ABSENCE_DIGEST})
+PARTICIPANT_KINDS = frozenset(MessageKind) - STAFF_KINDS - {MessageKind.SIGN_IN_LINK}
 # Sent because the recipient asked for it (with their address), so consent to be contacted about
 # the programme does not decide it.
 REQUESTED_BY_RECIPIENT = frozenset({MessageKind.SIGN_IN_LINK})
@@ -252,6 +255,30 @@ def _report_ready(p: _Planning, session: SessionView, facts: Mapping[str, Any],
     return planned
 
 
+def _certification_out_of_reach(p: _Planning, payload: Mapping[str, Any]) -> list[PlannedMessage]:
+    facts = {"days_attended": payload["days_attended"], "days_in_session": payload["session_days"],
+             "required_percent": round(payload["min_attendance_ratio"] * 100)}
+    return [p.message(MessageKind.CERTIFICATION_OUT_OF_REACH, payload["participant_id"], facts=facts)]
+
+
+def absence_occasion(session_id: str, day: str) -> str:
+    """One absence digest per session day, however many marks and passes of the scheduler."""
+    return f"absences:{session_id}:{day}"
+
+
+def plan_absences(session_id: str, day: str, absent_ids: Iterable[str], state: ReadModel) -> list[PlannedMessage]:
+    """The day's absence digest: to the session's staff in the directory (as the report's digest),
+    listing by name who was marked absent, not excused."""
+    p = _Planning(event_id=absence_occasion(session_id, day), state=state, session_id=session_id)
+    session = p.session
+    absent = sorted(state.contacts[pid].full_name if pid in state.contacts else pid for pid in absent_ids)
+    if session is None or not absent:
+        return []
+    facts = {"day": day, "absent_names": absent}
+    return [p.message(MessageKind.ABSENCE_DIGEST, rid, facts=facts) for rid in session.digest_recipient_ids
+            if (contact := state.contacts.get(rid)) is not None and contact.staff_role is not None]
+
+
 def _sign_in_requested(p: _Planning, payload: Mapping[str, Any]) -> list[PlannedMessage]:
     # The link itself is made at send time, never planned: the log and the topics do not hold it.
     return [p.message(MessageKind.SIGN_IN_LINK, payload["recipient_id"], facts={"purpose": payload["purpose"]})]
@@ -269,6 +296,7 @@ _EVENT_PLANNERS: dict[str, tuple[_Planner, _SessionIdOf]] = {
     "org.iom.emm.session.cancelled.v1": (_session_cancelled, lambda d: d["session_id"]),
     "org.iom.emm.session.completed.v1": (_session_completed, lambda d: d["session_id"]),
     "org.iom.emm.trainer.certified.v1": (_trainer_certified, lambda d: d["session_id"]),
+    "org.iom.emm.certification.out_of_reach.v1": (_certification_out_of_reach, lambda d: d["session_id"]),
     "org.iom.emm.evaluation.closed.v1": (_evaluation_closed, lambda d: d["session_id"]),
     "org.iom.emm.sign_in.requested.v1": (_sign_in_requested, lambda d: d.get("session_id")),
 }

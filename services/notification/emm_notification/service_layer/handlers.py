@@ -81,6 +81,8 @@ class NotificationHandlers:
                                      T + "sign_in.requested.v1": self.sign_in_requested,
                                      T + "feedback.submitted.v1": self.feedback_submitted,
                                      T + "evaluation.closed.v1": self.evaluation_closed,
+                                     T + "attendance.recorded.v1": self.attendance_recorded,
+                                     T + "certification.out_of_reach.v1": self.certification_out_of_reach,
                                      T + "trainer.certified.v1": self.trainer_certified}
         table |= {T + name: self.session_event for name in SESSION_EVENTS}
         table |= {T + name: self.enrollment_event for name in ENROLLMENT_EVENTS}
@@ -118,6 +120,14 @@ class NotificationHandlers:
 
     async def evaluation_closed(self, event: Event) -> None:
         await self.record_plan(event, event.data["session_id"], office_organizers=True)
+
+    async def attendance_recorded(self, event: Event) -> None:
+        # Kept for the day's absence digest, which the scheduler plans once the day is over.
+        await self.projections.apply_attendance(event, event.data["session_id"])
+
+    async def certification_out_of_reach(self, event: Event) -> None:
+        inserted = await self.record_plan(event, event.data["session_id"], event.data["participant_id"])
+        await self._release_if_contact_arrived(event.data["participant_id"], inserted)
 
     async def trainer_certified(self, event: Event) -> None:
         inserted = await self.record_plan(event, event.data["session_id"], event.data["participant_id"])

@@ -35,6 +35,7 @@ class SessionRecord:
     waitlisted_ids: tuple[str, ...] = ()
     evaluated_ids: frozenset[str] = frozenset()
     submission_ids: frozenset[str] = frozenset()
+    absences: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # day -> absent (not excused), by id
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @property
@@ -95,6 +96,24 @@ def roster_after(registered: list[str], waitlisted: list[str], event_type: str,
     elif event_type == T + "enrollment.waitlisted.v1":
         waitlisted.append(pid)
     return registered, waitlisted
+
+
+def absences_after(marks: Mapping[str, str], payload: Mapping[str, Any]) -> dict[str, str]:
+    """Each participant's latest mark per day ("<day>|<participant>" -> "<recorded_at>|<status>")
+    after an attendance.recorded event; an older mark arriving late changes nothing."""
+    key = f"{payload['day']}|{payload['participant_id']}"
+    mark = f"{payload['recorded_at']}|{payload['status']}"
+    return {**marks, key: max(mark, marks.get(key, ""))}
+
+
+def absent_by_day(marks: Mapping[str, str]) -> dict[str, tuple[str, ...]]:
+    """Day -> the participants whose latest mark that day is absent (an excused absence is not listed)."""
+    days: dict[str, list[str]] = {}
+    for key, mark in marks.items():
+        day, participant_id = key.split("|", 1)
+        if mark.rsplit("|", 1)[1] == "absent":
+            days.setdefault(day, []).append(participant_id)
+    return {day: tuple(sorted(ids)) for day, ids in sorted(days.items())}
 
 
 def submissions_after(submissions: list[dict[str, Any]], payload: Mapping[str, Any]) -> list[dict[str, Any]]:
