@@ -253,6 +253,8 @@ class DakarScenario:
                      json={"submission_id": f"sub-{sid}-{trainee.participant_id}", "language": trainee.language,
                            "anonymous": position == 0, "answers": answers_of(position)})
         self.move(registration, sid, "completed")
+        if not self.clocked:  # everyone answered: the organizer closes the evaluation, and the digest goes
+            call(registration, "POST", f"/sessions/{sid}/evaluation/closure")
         self.say(f"{sid}: peer feedback and evaluations in, session completed")
         return {e["participant_id"] for e in roster} - absent
 

@@ -22,7 +22,10 @@ Who gets which email is derived from the notification service's planning rules
   session's facilitator, who is in the staff directory (her staff.updated made her a contact), in
   French, with the response rate and the headlines; the organizer's token is nobody in the
   directory, so nothing is planned (or left waiting) for it
-- session.updated of the status only, session.scheduled, attendance, peer feedback -> nothing
+- attendance.recorded absent (Awa Sow, 20 May) -> certification.out_of_reach from evaluation ->
+  certification_out_of_reach to her (1 of 2 days; the rule needs 80%); and, once 20 May is over,
+  one absence_digest to the facilitator listing her
+- session.updated of the status only, session.scheduled, peer feedback -> nothing
 - reminders, on the programme's time: the day-before session reminder (from 08:00 the day
   before) to everyone registered then, with the calendar REQUEST: all enrollments and the
   cancellation are done two programme days before; the evaluation reminder (12 h before the
@@ -138,6 +141,8 @@ SUBJECTS = {
                              "fr": "Votre inscription est annulée : {title}"},
     "evaluation_invitation": {"en": "Your feedback on {title}", "fr": "Votre avis sur {title}"},
     "session_reminder": {"en": "Reminder: {title} starts on {start_en}", "fr": "Rappel : {title} commence le {start_fr}"},
+    "certification_out_of_reach": {"en": "Your attendance and your certification: {title}",
+                                   "fr": "Votre présence et votre certification : {title}"},
     "trainer_certified": {"en": "Congratulations, you are now a certified EMM2.0 trainer",
                           "fr": "Félicitations, vous êtes désormais formateur·rice EMM2.0 certifié·e"},
 }
@@ -157,6 +162,7 @@ def expected_emails() -> dict[tuple[str, str], str | None]:
         expected["evaluation_invitation", name] = None
     for name in CERTIFIED:
         expected["trainer_certified", name] = None
+    expected["certification_out_of_reach", ABSENT_ON_DAY_2] = None
     return expected
 
 
@@ -540,7 +546,7 @@ async def check_notification(client: httpx.AsyncClient, ids: Ids, pool: list[dic
         entries = [e for sid in (ids.session_1, ids.session_2) for e in await log(session_id=sid)]
         final = all(e["status"] == "sent" for e in entries)  # nothing waits for a contact, staff's included
         digests = sum(e["kind"] == "report_ready" for e in entries)  # the last: two programme days after completion
-        return entries if final and digests == 2 and len(entries) >= len(expected) + 2 else None
+        return entries if final and digests == 2 and len(entries) >= len(expected) + 3 else None
 
     await eventually(everything_delivered, timeout=WAIT, interval=2)
     await asyncio.sleep(5)  # anything sent twice, or sent that should not be, would show by now
@@ -549,6 +555,7 @@ async def check_notification(client: httpx.AsyncClient, ids: Ids, pool: list[dic
     # The log: one entry per planned message, all sent, the digests to the facilitator (in French) too.
     expected_log = Counter((kind, ids.pid[name], "sent", LANGUAGE[name]) for kind, name in expected)
     expected_log[("report_ready", ids.facilitator, "sent", "fr")] = 2
+    expected_log[("absence_digest", ids.facilitator, "sent", "fr")] = 1  # 20 May, session 2
     assert Counter((e["kind"], e["recipient_participant_id"], e["status"], e["language"]) for e in entries) == \
         expected_log
     assert not any(e["possible_duplicate"] for e in entries)
@@ -559,7 +566,11 @@ async def check_notification(client: httpx.AsyncClient, ids: Ids, pool: list[dic
     sent = {(e["kind"], ids.name_of[e["recipient_participant_id"]]): e for e in entries
             if e["status"] == "sent" and e["recipient_participant_id"] != ids.facilitator}
     # The facilitator, a contact because she is in the staff directory, has one digest per session.
-    digests = await captured_for([ids.facilitator_email])
+    to_facilitator = await captured_for([ids.facilitator_email])
+    [absences] = [m for m in to_facilitator if m.subject.startswith("Absences")]
+    assert absences.subject == f"Absences du 20 mai 2026 : {ids.titles[ids.session_2]}"
+    assert f"- {ABSENT_ON_DAY_2}\n" in absences.text
+    digests = [m for m in to_facilitator if m is not absences]
     assert sorted(m.subject for m in digests) == sorted(f"Rapport d'évaluation disponible : {title}"
                                                         for title in ids.titles.values())
     assert {m.language for m in digests} == {"fr"}
@@ -606,7 +617,7 @@ async def check_notification(client: httpx.AsyncClient, ids: Ids, pool: list[dic
     counts = Counter(received)
     assert [pair for pair, n in counts.items() if n > 1] == []
     assert set(counts) == set(expected)
-    assert len(messages) == len(expected) == 83
+    assert len(messages) == len(expected) == 84
     return messages
 
 

@@ -47,7 +47,7 @@ async def read_model_for(projections: Projections, session_id: str | None, *part
     """What planning needs: the session (if known) and the contacts of everyone it may write to:
     the given participants, plus everyone enrolled and the digest recipients if `whole_session`.
     With `office_organizers`, the directory's organizers acting for the session's office count
-    among its organizers (a scan of the staff: only for the once-per-session digest)."""
+    among its organizers (for the staff digests)."""
     record = await projections.session(session_id) if session_id else None
     view = record.view() if record else None
     if view is not None and office_organizers:
