@@ -1,5 +1,6 @@
 """What every service's FastAPI app shares: lifecycle of its connections, /healthz, /readyz,
-/metrics, bearer-token verification, errors that name the field at fault, the
+/metrics, bearer-token verification (the keys it accepts published at /.well-known/jwks.json,
+`POST /sign-out` revoking the caller's token), errors that name the field at fault, the
 `EMM-Event-Ids` header listing the events a successful request committed, and /docs and /redoc
 served with their own copy of Swagger UI and ReDoc."""
 
@@ -10,16 +11,22 @@ import logging
 from contextlib import asynccontextmanager
 from typing import Any, Awaitable, Callable
 
-from fastapi import FastAPI, Request
+from datetime import datetime, timezone
+from typing import Annotated
+
+from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from fastapi_offline import FastAPIOffline
 from prometheus_fastapi_instrumentator import Instrumentator
 from pymongo.errors import ConnectionFailure
 
 from emm_common import metrics, mongo, outbox
 from emm_common.errors import DomainError
-from emm_common.auth import TokenIssuer, TokenVerifier, ensure_key_pair
+from emm_common.auth import TokenIssuer, TokenVerifier, ensure_key_pair, jwks
+from emm_common.authorization import ALL, ANY, OWN_RECORD, Allow, Caller
+from emm_common.revocations import Revocations
+from emm_common.store.mongo import MongoDocumentStore
 from emm_common.outbox import OutboxRelay
 from emm_common.publisher import EventPublisher
 from emm_common.settings import ServiceSettings
@@ -140,7 +147,11 @@ def load_keys(settings: ServiceSettings) -> tuple[TokenVerifier, TokenIssuer | N
     if settings.jwt_private_key_file:
         ensure_key_pair(settings.jwt_private_key_file, settings.jwt_public_key_file)
         issuer = TokenIssuer(settings.jwt_private_key_file.read_bytes())
-    return TokenVerifier(settings.jwt_public_key_file.read_bytes()), issuer
+    return TokenVerifier.from_file(settings.jwt_public_key_file), issuer
+
+
+SignedIn = Annotated[Caller, Depends(Allow(participant=OWN_RECORD, facilitator=ANY, organizer=ANY, regional=ALL))]
+Public = Annotated[None, Depends(Allow(public=True))]
 
 
 def create_service_app(settings: ServiceSettings, *, title: str, description: str, version: str = "1.0.0",
@@ -159,6 +170,7 @@ def create_service_app(settings: ServiceSettings, *, title: str, description: st
         runtime = Runtime(settings)
         app.state.runtime = runtime
         app.state.token_verifier, app.state.token_issuer = load_keys(settings)
+        app.state.revocations = Revocations(MongoDocumentStore(runtime.database))
         runtime.start(outbox_collections(runtime.database))
         if on_start:
             await on_start(runtime)
@@ -179,6 +191,19 @@ def create_service_app(settings: ServiceSettings, *, title: str, description: st
         ready = all(state == "ok" for state in checks.values())
         return JSONResponse(status_code=200 if ready else 503,
                             content={"status": "ready" if ready else "not ready", "checks": checks})
+
+    @app.get("/.well-known/jwks.json", tags=["signing in"], response_model=dict[str, list[dict[str, str]]],
+             summary="The public keys this service accepts tokens of (JWKS; two during a key rotation)")
+    async def key_set(request: Request, _: Public):
+        return jwks(request.app.state.token_verifier.keys.values())
+
+    @app.post("/sign-out", status_code=204, tags=["signing in"], response_class=Response,
+              summary="Sign the caller's token out: this service refuses it from now on (the portal calls "
+                      "every API when a person signs out)")
+    async def sign_out(request: Request, who: SignedIn):
+        await request.app.state.revocations.revoke(who.principal.token_id or "", who.subject,
+                                                   who.principal.expires_at, datetime.now(timezone.utc))
+        return Response(status_code=204)
 
     @app.exception_handler(ConnectionFailure)
     async def database_unavailable(request: Request, exc: ConnectionFailure):
