@@ -381,8 +381,11 @@ def main() -> None:
     """Rewrite the table of docs/authorization.md from the routes' declarations."""
     from pathlib import Path
 
+    # Run as __main__, this module is a second copy of itself: the routes' `Allow` is the imported one's.
+    from emm_common import authorization
+
     doc = Path(__file__).parents[3] / "docs" / "authorization.md"
-    doc.write_text(with_table(doc.read_text(), table(service_apps())))
+    doc.write_text(authorization.with_table(doc.read_text(), authorization.table(authorization.service_apps())))
     print(f"wrote {doc}")
 
 
