@@ -170,13 +170,18 @@ class Allow:
 
     async def __call__(self, request: Request,
                        credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> Caller | None:
+        caller = await self._decide(request, credentials)
+        request.state.caller = caller  # for the dependencies after it (a rate limit of invitations)
+        return caller
+
+    async def _decide(self, request: Request, credentials: HTTPAuthorizationCredentials | None) -> Caller | None:
         if self.public:
             return None
         principal = await signed_in_principal(request, credentials)
         column = role_name(principal)
         scope = self.cell(column)
         if scope == NO:
-            raise Forbidden("role", f"a {column} may not do this; allowed: {self.allowed()}")
+            raise Forbidden("authorization", f"a {column} may not do this; allowed: {self.allowed()}")
         scopes: ScopeSource = request.app.state.scopes
         if principal.role == "participant":
             await self._participant(request, principal, scope, scopes)
@@ -252,13 +257,13 @@ class Allow:
 
     async def _participant(self, request: Request, principal: Principal, scope: str, scopes: ScopeSource) -> None:
         session_id = request.path_params.get("session_id")
-        invitation = not principal.enrollment_id
+        invitation = bool(principal.session_id) and not principal.enrollment_id
         if scope == INVITATION or (scope == OWN_OR_INVITED and invitation):
             if not invitation or principal.session_id != session_id:
                 raise Forbidden("session_id", "this token is not an invitation to this session")
             return
         if invitation:
-            raise Forbidden("role", "an invitation token only enrolls in its session")
+            raise Forbidden("authorization", "an invitation token only enrolls in its session")
         if principal.session_id:
             state = await scopes.enrollment_status(principal.session_id, principal.enrollment_id, principal.subject)
             if state == CANCELLED and scope not in (OWN_RECORD, OWN_OR_INVITED):

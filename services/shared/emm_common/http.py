@@ -25,6 +25,7 @@ from emm_common import metrics, mongo, outbox
 from emm_common.errors import DomainError
 from emm_common.auth import TokenIssuer, TokenVerifier, ensure_key_pair, jwks
 from emm_common.authorization import ALL, ANY, OWN_RECORD, Allow, Caller
+from emm_common.rate_limits import RateLimited, RateLimiter
 from emm_common.revocations import Revocations
 from emm_common.store.mongo import MongoDocumentStore
 from emm_common.outbox import OutboxRelay
@@ -107,9 +108,12 @@ def error_location(request: Request, exc: DomainError) -> list[str | int]:
     """Where the field a DomainError names is in the request, as FastAPI's own 422 says it:
     ["path", name] for a path parameter of the route, ["query", name] for a query parameter it
     declares and was given, else ["body", *item, name] (item: the list and index `DomainError.at`
-    recorded). The domain only knows field names; this is the one place that knows the request."""
+    recorded), ["header", "authorization"] for the token itself. The domain only knows field names;
+    this is the one place that knows the request."""
     if exc.field in request.path_params:
         return ["path", exc.field]
+    if exc.field == "authorization":  # the token itself: its role or kind
+        return ["header", "authorization"]
     route = request.scope.get("route")
     declared = {param.alias for param in route.dependant.query_params} if hasattr(route, "dependant") else set()
     if not exc.within and exc.field in declared and exc.field in request.query_params:
@@ -171,6 +175,8 @@ def create_service_app(settings: ServiceSettings, *, title: str, description: st
         app.state.runtime = runtime
         app.state.token_verifier, app.state.token_issuer = load_keys(settings)
         app.state.revocations = Revocations(MongoDocumentStore(runtime.database))
+        app.state.rate_limiter = RateLimiter(MongoDocumentStore(runtime.database))
+        app.state.trusted_proxies = frozenset(settings.trusted_proxies)
         runtime.start(outbox_collections(runtime.database))
         if on_start:
             await on_start(runtime)
@@ -216,6 +222,13 @@ def create_service_app(settings: ServiceSettings, *, title: str, description: st
         errors = [{"loc": list(e.get("loc", [])), "msg": e.get("msg", ""), "type": e.get("type", "")}
                   for e in exc.errors()]
         return JSONResponse(status_code=422, content={"detail": errors})
+
+    @app.exception_handler(RateLimited)
+    async def too_many(request: Request, exc: RateLimited):
+        response = problem(429, [exc.limit.per.split(":")[0]], f"too many requests: {exc}; try again in "
+                                                               f"{exc.retry_after} s", "RateLimited")
+        response.headers["Retry-After"] = str(exc.retry_after)
+        return response
 
     @app.exception_handler(DomainError)
     async def refused(request: Request, exc: DomainError):

@@ -14,7 +14,7 @@ from emm_common import authorization as az
 from emm_common.auth import TokenIssuer, TokenVerifier, ensure_key_pair
 from emm_common.authorization import (ALL, ANY, FILTERED, OWN_ENROLLMENT, OWN_OFFICE, OWN_RECORD, OWN_SESSION, Allow,
                                       Caller, SessionScope, Target)
-from emm_common.http import problem
+from emm_common.http import error_location, problem
 from emm_common.errors import DomainError
 
 DOC = Path(__file__).parents[3] / "docs" / "authorization.md"
@@ -44,7 +44,7 @@ def client(tmp_path):
 
     @app.exception_handler(DomainError)
     async def refused(request, exc):
-        return problem(exc.http_status, [exc.field], exc.message, type(exc).__name__)
+        return problem(exc.http_status, error_location(request, exc), exc.message, type(exc).__name__)
 
     @app.post("/sessions/{session_id}/scores")
     async def scores(session_id: str, who: Annotated[Caller, Depends(Allow(facilitator=OWN_SESSION,
@@ -80,7 +80,7 @@ def test_a_facilitator_scores_only_the_sessions_they_facilitate(client):
     assert client.post("/sessions/ses-a/scores", headers=client.as_("stf-fa", "facilitator")).status_code == 200
     refused = client.post("/sessions/ses-a/scores", headers=client.as_("stf-fb", "facilitator"))
     assert refused.status_code == 403
-    assert refused.json()["detail"][0]["loc"] == ["session_id"]
+    assert refused.json()["detail"][0]["loc"] == ["path", "session_id"]
     assert "facilitator of this session" in refused.json()["detail"][0]["msg"]
 
 
@@ -98,7 +98,7 @@ def test_no_token_is_401_and_a_role_the_route_does_not_list_is_403_naming_the_ro
     assert client.post("/sessions/ses-a/scores", headers={"Authorization": "Bearer nonsense"}).status_code == 401
     refused = client.post("/sessions/ses-a/scores", headers=client.as_("par-1", "participant", enrollment_id="enr-1",
                                                                        session_id="ses-a"))
-    assert refused.status_code == 403 and refused.json()["detail"][0]["loc"] == ["role"]
+    assert refused.status_code == 403 and refused.json()["detail"][0]["loc"] == ["header", "authorization"]
     assert client.post("/sessions/ses-a/scores", headers=client.as_("svc", "service")).status_code == 403
 
 
@@ -125,9 +125,9 @@ def test_an_office_organizer_cannot_give_offices_they_lack_or_regional_rights(cl
     office = client.as_("o", "organizer", offices=["CO A"])
     assert client.patch("/staff/stf-x", json={"offices": ["CO A"]}, headers=office).status_code == 200
     wider = client.patch("/staff/stf-x", json={"offices": ["CO A", "CO B"]}, headers=office)
-    assert wider.status_code == 403 and wider.json()["detail"][0]["loc"] == ["offices"]
+    assert wider.status_code == 403 and wider.json()["detail"][0]["loc"] == ["body", "offices"]
     regional = client.patch("/staff/stf-x", json={"regional": True}, headers=office)
-    assert regional.status_code == 403 and regional.json()["detail"][0]["loc"] == ["regional"]
+    assert regional.status_code == 403 and regional.json()["detail"][0]["loc"] == ["body", "regional"]
     assert client.patch("/staff/stf-x", json={"regional": True},
                         headers=client.as_("r", "organizer", regional=True)).status_code == 200
 

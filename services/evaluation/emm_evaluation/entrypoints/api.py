@@ -9,7 +9,7 @@ can act on; the document states those ranges too (`minimum`, `maximum`, `enum`).
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, FastAPI, Path, Query, Request, Response
@@ -19,6 +19,7 @@ from emm_common.authorization import (ALL, ANY, FILTERED, OWN_ENROLLMENT, OWN_OF
                                      Allow, Caller)
 from emm_common.http import create_service_app
 from emm_common.paging import Paging
+from emm_common.rate_limits import Limit, RateLimit
 from emm_common.identifiers import ID_MAX_LENGTH
 from emm_evaluation import bootstrap
 from emm_evaluation.config import Settings
@@ -29,6 +30,7 @@ from emm_evaluation.domain.report import build_aggregate_report, build_session_r
 from emm_evaluation.domain.report_export import report_to_csv, report_to_dict
 from emm_evaluation.service_layer.commands import Evaluation, Outcome
 from emm_evaluation.service_layer.scopes import EvaluationScopes
+from emm_evaluation.entrypoints import views as v
 
 # Who may call each route (docs/authorization.md is generated from these; see emm_common.authorization).
 QuestionnaireReader = Annotated[Caller, Depends(Allow(participant=ANY, facilitator=ANY, organizer=ANY, regional=ALL))]
@@ -45,6 +47,10 @@ ReportsReader = Annotated[Caller, Depends(Allow(organizer=FILTERED, regional=ALL
 PoolReader = Annotated[Caller, Depends(Allow(organizer=ANY, regional=ALL, service=YES))]
 CertificateReader = Annotated[Caller, Depends(Allow(participant=OWN_RECORD, organizer=ANY, regional=ALL, service=YES))]
 Revoker = Annotated[Caller, Depends(Allow(organizer=OWN_OFFICE, regional=ALL, target="trainer_id"))]
+Public = Annotated[None, Depends(Allow(public=True))]
+# The public certificate check, per IP and per reference (emm_common.rate_limits): a 429 with Retry-After.
+CheckLimit = Annotated[None, Depends(RateLimit(Limit("certificate-checks-by-ip", "ip", 60, 3600),
+                                               Limit("certificate-checks", "path:certificate_reference", 30, 3600)))]
 Language = Annotated[Literal["fr", "en", "pt"], Query(description="Language of item texts and headlines")]
 
 # How long and how many at most: far above any real ToT questionnaire or rating, low enough that
@@ -176,34 +182,39 @@ class RevocationBody(Body):
 
 # -- questionnaires -----------------------------------------------------------------------------
 
-@router.get("/questionnaires/default", tags=["questionnaires"], summary="The default ToT evaluation (fr, en, pt)")
+@router.get("/questionnaires/default", response_model=v.QuestionnaireView,
+            tags=["questionnaires"], summary="The default ToT evaluation (fr, en, pt)")
 async def default_questionnaire(who: QuestionnaireReader):
     return questionnaire_to_dict(default_tot_questionnaire())
 
 
-@router.get("/questionnaires/{questionnaire_id}", tags=["questionnaires"], summary="A questionnaire (newest version)")
-async def get_questionnaire(questionnaire_id: str, who: QuestionnaireReader, service: Service, version: int | None = None):
+@router.get("/questionnaires/{questionnaire_id}", response_model=v.QuestionnaireView,
+            tags=["questionnaires"], summary="A questionnaire (newest version)")
+async def get_questionnaire(questionnaire_id: str, who: QuestionnaireReader, service: Service,
+                            version: int | None = None):
     return questionnaire_to_dict(await service.reader.questionnaire(questionnaire_id, version))
 
 
-@router.post("/questionnaires", status_code=201, tags=["questionnaires"], summary="Define a questionnaire")
+@router.post("/questionnaires", status_code=201, response_model=v.QuestionnaireView,
+             tags=["questionnaires"], summary="Define a questionnaire")
 async def create_questionnaire(body: QuestionnaireBody, who: QuestionnaireAuthor, service: Service):
     return await service.create_questionnaire(body.model_dump(exclude_none=True))
 
 
-@router.put("/questionnaires/{questionnaire_id}", tags=["questionnaires"],
+@router.put("/questionnaires/{questionnaire_id}", response_model=v.QuestionnaireView, tags=["questionnaires"],
             summary="Revise a questionnaire: a new version; answers to earlier versions keep theirs")
-async def revise_questionnaire(questionnaire_id: str, body: QuestionnaireChanges, who: QuestionnaireAuthor, service: Service):
+async def revise_questionnaire(questionnaire_id: str, body: QuestionnaireChanges, who: QuestionnaireAuthor,
+                               service: Service):
     return await service.revise_questionnaire(questionnaire_id, body.model_dump(exclude_none=True))
 
 
-@router.put("/sessions/{session_id}/questionnaire", tags=["questionnaires"],
+@router.put("/sessions/{session_id}/questionnaire", response_model=v.AttachmentView, tags=["questionnaires"],
             summary="Attach a questionnaire version to a session")
 async def attach_questionnaire(session_id: str, body: Attachment, who: OfficeOfSession, service: Service):
     return await service.attach_questionnaire(session_id, body.questionnaire_id, body.version)
 
 
-@router.get("/sessions/{session_id}/questionnaire", tags=["questionnaires"],
+@router.get("/sessions/{session_id}/questionnaire", response_model=v.QuestionnaireView, tags=["questionnaires"],
             summary="The questionnaire participants of this session answer")
 async def session_questionnaire(session_id: str, who: OfSession, service: Service):
     await service.reader.session_doc(session_id)
@@ -217,7 +228,7 @@ def created_or_replaced(outcome: Outcome) -> int:
 
 # -- feedback -----------------------------------------------------------------------------------
 
-@router.post("/sessions/{session_id}/feedback", status_code=201, tags=["feedback"],
+@router.post("/sessions/{session_id}/feedback", status_code=201, response_model=v.FeedbackReceipt, tags=["feedback"],
              summary="Submit the end-of-training evaluation (201 new; 200 when it replaced an earlier one)")
 async def submit_feedback(session_id: str, body: FeedbackBody, who: Respondent, service: Service,
                           response: Response):
@@ -228,7 +239,8 @@ async def submit_feedback(session_id: str, body: FeedbackBody, who: Respondent, 
             "anonymous": outcome.record["anonymous"]}
 
 
-@router.post("/sessions/{session_id}/peer-feedback", status_code=201, tags=["feedback"],
+@router.post("/sessions/{session_id}/peer-feedback", status_code=201, response_model=v.PeerFeedbackReceipt,
+             tags=["feedback"],
              summary="Rate a trainee's practice delivery (rater = the caller)")
 async def submit_peer_feedback(session_id: str, body: PeerFeedbackBody, who: Rater, service: Service,
                                response: Response):
@@ -237,7 +249,8 @@ async def submit_peer_feedback(session_id: str, body: PeerFeedbackBody, who: Rat
     return {**outcome.record, "replaced": outcome.replaced is not None, "replaced_peer_feedback_id": outcome.replaced}
 
 
-@router.post("/sessions/{session_id}/scores", tags=["feedback"], summary="Record a pre- or post-test score (0-100)")
+@router.post("/sessions/{session_id}/scores", response_model=v.ScoresView,
+             tags=["feedback"], summary="Record a pre- or post-test score (0-100)")
 async def record_score(session_id: str, body: ScoreBody, who: Scorer, service: Service):
     scores = await service.record_score(session_id, body.participant_id, body.phase, body.score)
     return {"participant_id": scores.participant_id, "pre": scores.pre, "post": scores.post, "gain": scores.gain}
@@ -245,19 +258,21 @@ async def record_score(session_id: str, body: ScoreBody, who: Scorer, service: S
 
 # -- reports ------------------------------------------------------------------------------------
 
-@router.get("/sessions/{session_id}/report", tags=["reports"], summary="The evaluation report of a session (JSON)")
+@router.get("/sessions/{session_id}/report", response_model=v.ReportView,
+            tags=["reports"], summary="The evaluation report of a session (JSON)")
 async def session_report(session_id: str, who: SessionReportReader, service: Service, language: Language = "en"):
     return report_to_dict(build_session_report(await service.reader.session_facts(session_id), language))
 
 
-@router.get("/sessions/{session_id}/report.csv", tags=["reports"], summary="The report's numbers as CSV")
+@router.get("/sessions/{session_id}/report.csv", tags=["reports"], summary="The report's numbers as CSV",
+            response_class=Response, responses={200: {"content": {"text/csv": {}}}})
 async def session_report_csv(session_id: str, who: SessionReportReader, service: Service, language: Language = "en"):
     report = build_session_report(await service.reader.session_facts(session_id), language)
     return Response(report_to_csv(report), media_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="report-{session_id}.csv"'})
 
 
-@router.get("/reports", tags=["reports"],
+@router.get("/reports", response_model=v.ReportView, tags=["reports"],
             summary="Across sessions: filter by session country, office and period, respondents' sex")
 async def aggregate_report(who: ReportsReader, service: Service, language: Language = "en", country: CodeFilter = None,
                            office: Annotated[str | None, Query(max_length=TITLE_LENGTH)] = None, sex: CodeFilter = None,
@@ -269,7 +284,8 @@ async def aggregate_report(who: ReportsReader, service: Service, language: Langu
 
 # -- trainer pool -------------------------------------------------------------------------------
 
-@router.get("/trainers", tags=["trainers"], summary="Search the pool of certified EMM2.0 trainers (paged, by name)")
+@router.get("/trainers", response_model=list[v.TrainerView],
+            tags=["trainers"], summary="Search the pool of certified EMM2.0 trainers (paged, by name)")
 async def trainer_pool(who: PoolReader, service: Service, page: Paging, language: CodeFilter = None,
                        country: CodeFilter = None, module: Annotated[str | None, Query(max_length=MODULE_LENGTH)] = None,
                        certified_from: date | None = None,
@@ -279,14 +295,36 @@ async def trainer_pool(who: PoolReader, service: Service, page: Paging, language
                                               certified_to=certified_to, include_revoked=include_revoked))
 
 
-@router.get("/participants/{participant_id}/certificate", tags=["trainers"],
+@router.get("/participants/{participant_id}/certificate", response_model=v.TrainerView, tags=["trainers"],
             summary="A participant's own certificate as an EMM2.0 trainer (404 until certified)")
 async def certificate(participant_id: Annotated[str, Path(max_length=ID_MAX_LENGTH)], who: CertificateReader,
                       service: Service):
     return await service.certificate(participant_id)
 
 
-@router.post("/trainers/{trainer_id}/revoke", tags=["trainers"], summary="Revoke a certification (trainer.revoked)")
+class CertificateCheck(BaseModel):
+    """What anyone may learn of a certificate from its reference: whose it is and whether it holds."""
+
+    certificate_reference: str
+    full_name: str
+    status: Literal["active", "revoked"]
+    certified_at: datetime
+    modules: list[str]
+    revoked_at: datetime | None = None
+
+
+@router.get("/certificates/{certificate_reference}", response_model=CertificateCheck, tags=["trainers"],
+            summary="Check a trainer's certificate by the reference printed on it (public, no token)",
+            responses={404: {"description": "No certificate has this reference"},
+                       429: {"description": "Too many checks from this IP or of this reference; see Retry-After"}})
+async def check_certificate(certificate_reference: Annotated[str, Path(max_length=ID_MAX_LENGTH)], _: Public,
+                            __: CheckLimit, service: Service):
+    found = await service.certificate_by_reference(certificate_reference)
+    return CertificateCheck(**{name: found.get(name) for name in CertificateCheck.model_fields})
+
+
+@router.post("/trainers/{trainer_id}/revoke", response_model=v.RevocationView,
+             tags=["trainers"], summary="Revoke a certification (trainer.revoked)")
 async def revoke(trainer_id: str, body: RevocationBody, who: Revoker, service: Service):
     return await service.revoke(trainer_id, body.reason, who.subject)
 

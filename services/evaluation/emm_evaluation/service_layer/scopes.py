@@ -17,7 +17,8 @@ class EvaluationScopes:
         session = found.document.get("session") if found else None
         if session is None:
             return None
-        return SessionScope(session_id, session.get("organizing_office"), frozenset(session.get("facilitator_ids") or ()))
+        return SessionScope(session_id, session.get("organizing_office"),
+                            frozenset(session.get("facilitator_ids") or ()))
 
     async def enrollment_status(self, session_id: str, enrollment_id: str, participant_id: str) -> str | None:
         found = await self.store.get("trainees", p.trainee_id(session_id, participant_id))

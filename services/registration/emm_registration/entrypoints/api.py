@@ -14,6 +14,7 @@ from emm_common.documents import AggregateStore
 from emm_common.http import Runtime, create_service_app
 from emm_common.identifiers import ID_MAX_LENGTH
 from emm_common.paging import Paging
+from emm_common.rate_limits import Limit, RateLimit
 from emm_registration.adapters.used_links import MongoUsedLinks
 from emm_registration.config import Settings
 from emm_registration.domain.errors import InvalidInput
@@ -41,6 +42,21 @@ NewStaffOfOffice = Annotated[Caller, Depends(Allow(organizer=OWN_OFFICE, regiona
 StaffOfOffice = Annotated[Caller, Depends(Allow(organizer=OWN_OFFICE, regional=ALL, target="staff_id",
                                                 body_offices=("offices", "regional")))]
 Public = Annotated[None, Depends(Allow(public=True))]
+
+# Rate limits at the edges, per address and per IP (emm_common.rate_limits); a 429 with Retry-After.
+HOUR = 3600
+LinkRequestLimit = Annotated[None, Depends(RateLimit(Limit("sign-in-links", "body:email", 10, HOUR),
+                                                     Limit("sign-in-links-by-ip", "ip", 30, HOUR)))]
+
+
+def by_invitation(request: Request) -> bool:
+    caller = getattr(request.state, "caller", None)
+    return caller is not None and caller.role == "participant"
+
+
+InvitationLimit = Annotated[None, Depends(RateLimit(Limit("invitation-enrollments", "body:email", 5, HOUR),
+                                                    Limit("invitation-enrollments-by-ip", "ip", 30, HOUR),
+                                                    only_if=by_invitation))]
 
 ERRORS = {401: {"description": "Missing or invalid bearer token"},
           403: {"description": "The token's role or scope does not allow this"},
@@ -150,8 +166,11 @@ def enrollment_created(result: EnrollmentResult) -> m.EnrollmentCreated:
              tags=["enrollment"],
              summary="Enroll a person: registered, or waitlisted when the session is full",
              description="By an organizer, or by the person with an invitation token for this session. "
-                         "Enrolling the same person again returns their enrollment with 200.")
-async def enroll(session_id: str, body: m.Person, who: Enroller, service: Service, response: Response):
+                         "Enrolling the same person again returns their enrollment with 200. With an invitation: "
+                         "429 (with Retry-After) beyond 5 per address or 30 per IP in an hour.",
+             responses={429: {"description": "Too many enrollments by invitation from this address or IP"}})
+async def enroll(session_id: str, body: m.Person, who: Enroller, _: InvitationLimit, service: Service,
+                 response: Response):
     created = await enroll_one(service, session_id, body, who.role)
     if not created.created:
         response.status_code = 200
@@ -233,8 +252,10 @@ async def sign_in(body: m.SignInLink, signing_in: SignInService, _: Public):
              summary="Email the sign-in links of an address (the same answer whether it is known or not)",
              description="No bearer token. A staff member gets a staff sign-in link; a participant one link per "
                          "session they enrolled in (the latest five). At most 3 requests per address and hour are "
-                         "acted on; the answer is the same 202 either way. 422 only for what is not an email address.")
-async def request_sign_in_links(body: m.LinkRequest, service: Service, _: Public):
+                         "acted on; the answer is the same 202 either way. 422 only for what is not an email address; "
+                         "429 (with Retry-After) beyond 10 requests per address or 30 per IP in an hour.",
+             responses={429: {"description": "Too many requests from this address or IP; see Retry-After"}})
+async def request_sign_in_links(body: m.LinkRequest, service: Service, _: Public, __: LinkRequestLimit):
     await service.request_sign_in_links(body.email)
     return m.LinkRequestAccepted(detail=LINKS_ON_THEIR_WAY)
 
