@@ -191,6 +191,7 @@ def create_service_app(settings: ServiceSettings, *, title: str, description: st
         return {"status": "alive"}
 
     @app.get("/readyz", tags=["operations"], summary="Readiness: Kafka and MongoDB reachable, else 503 with the reason",
+             response_model=dict[str, str | dict[str, str]],
              responses={503: {"description": "A dependency is unreachable"}})
     async def readyz(request: Request):
         checks = await request.app.state.runtime.readiness()

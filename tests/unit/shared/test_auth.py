@@ -131,3 +131,32 @@ def test_the_command_line_prints_links_and_says_it_is_a_local_tool(tmp_path, mon
     with pytest.raises(SystemExit):
         auth.main(["token", "--help"])
     assert "LOCAL DEVELOPMENT TOOL ONLY" in " ".join(capsys.readouterr().out.split())
+
+
+def test_tokens_name_their_key_and_a_jwks_of_two_keys_accepts_both_during_a_rotation(tmp_path):
+    import json
+    import os
+
+    import jwt as pyjwt
+
+    from emm_common.auth import jwks, public_keys
+
+    for name in ("old", "new"):
+        ensure_key_pair(tmp_path / f"{name}.pem", tmp_path / f"{name}.pub.pem")
+    old, new = (TokenIssuer((tmp_path / f"{name}.pem").read_bytes()) for name in ("old", "new"))
+    assert pyjwt.get_unverified_header(old.issue("x", "service"))["kid"] == old.key_id != new.key_id
+    key_file = tmp_path / "jwks.json"
+    key_file.write_text(json.dumps(jwks(public_keys((tmp_path / "old.pub.pem").read_bytes()).values())))
+    verifier = TokenVerifier.from_file(key_file, reload_seconds=0)
+    assert verifier.verify(old.issue("a", "service")).subject == "a"
+    with pytest.raises(pyjwt.InvalidSignatureError):
+        verifier.verify(new.issue("b", "service"))
+    both = {**public_keys((tmp_path / "old.pub.pem").read_bytes()), **public_keys((tmp_path / "new.pub.pem").read_bytes())}
+    key_file.write_text(json.dumps(jwks(both.values())))  # step 1: both keys, read without a restart
+    os.utime(key_file, ns=(1, 2))
+    assert verifier.verify(new.issue("b", "service")).subject == "b"
+    assert verifier.verify(old.issue("a", "service")).subject == "a"
+    key_file.write_text(json.dumps(jwks(public_keys((tmp_path / "new.pub.pem").read_bytes()).values())))
+    os.utime(key_file, ns=(3, 4))  # step 3: the old key retired
+    with pytest.raises(pyjwt.InvalidSignatureError):
+        verifier.verify(old.issue("a", "service"))

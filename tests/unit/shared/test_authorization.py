@@ -137,3 +137,18 @@ def test_the_document_s_table_is_the_one_the_routes_declare():
     assert az.parse_table(DOC.read_text()) == az.parse_table(generated), \
         "docs/authorization.md is out of date: run `make authorization-table`"
     assert "NOT DECLARED" not in generated, "a route declares no Allow(...)"
+
+
+def test_every_json_route_of_every_api_has_a_response_model():
+    from fastapi.responses import JSONResponse
+    from fastapi.routing import APIRoute
+
+    missing = []
+    for service, app in az.service_apps().items():
+        for _, route in az._flat_routes(app.routes):
+            if not isinstance(route, APIRoute) or not route.include_in_schema:
+                continue
+            json_answer = route.response_class in (JSONResponse,) or getattr(route.response_class, "value", None)
+            if route.response_model is None and json_answer and route.status_code != 204:
+                missing.append(f"{service} {sorted(route.methods)} {route.path}")
+    assert missing == []
