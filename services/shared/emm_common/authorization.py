@@ -4,7 +4,8 @@ Every route of every API declares `who: Annotated[Caller, Depends(Allow(...))]`.
 names, for each kind of caller, the scope in which the route is theirs:
 
 - a participant: `OWN_ENROLLMENT` (the token's enrollment in the route's session, still active),
-  `OWN_RECORD` (their own history, session or certificate, a cancelled enrollment's token too),
+  `OWN_RECORD` (their own history, session, certificate or enrollment, a cancelled enrollment's
+  token too: cancelling again changes nothing),
   `INVITATION` (an invitation token to the route's session), `OWN_OR_INVITED` (either), or
   `ANY` (any participant's token of an active enrollment);
 - a facilitator: `OWN_SESSION` (a session they facilitate), `ANY`, or `FILTERED` (a list shows
@@ -181,7 +182,7 @@ class Allow:
         column = role_name(principal)
         scope = self.cell(column)
         if scope == NO:
-            raise Forbidden("authorization", f"a {column} may not do this; allowed: {self.allowed()}")
+            raise Forbidden("authorization", f"the {column} role may not do this; allowed: {self.allowed()}")
         scopes: ScopeSource = request.app.state.scopes
         if principal.role == "participant":
             await self._participant(request, principal, scope, scopes)
@@ -272,6 +273,9 @@ class Allow:
             participant_id = request.path_params.get("participant_id")
             if participant_id is not None and participant_id != principal.subject:
                 raise Forbidden("participant_id", "a participant may read only their own record")
+            enrollment_id = request.path_params.get("enrollment_id")
+            if enrollment_id is not None and enrollment_id != principal.enrollment_id:
+                raise Forbidden("enrollment_id", "a participant may act only on their own enrollment")
             if session_id is not None and session_id != principal.session_id:
                 session = await scopes.session(session_id)
                 if session is None or principal.subject not in {p for p, _ in session.enrollments.values()}:

@@ -11,6 +11,7 @@ Places of past windows are never read again (FerretDB v1 has no TTL index to dro
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import time
 from dataclasses import dataclass
 from typing import Any, Callable
@@ -63,12 +64,20 @@ class RateLimiter:
 
 def client_address(request: Request, trusted_proxies: frozenset[str] = frozenset()) -> str:
     """The caller's IP: the peer's, or the first `X-Forwarded-For` entry when the peer is a
-    trusted proxy (the portal, an ingress)."""
+    trusted proxy (the portal, an ingress): an address or a network (`10.0.0.0/8`)."""
     peer = request.client.host if request.client else "unknown"
     forwarded = request.headers.get("x-forwarded-for")
-    if forwarded and peer in trusted_proxies:
+    if forwarded and _trusted(peer, trusted_proxies):
         return forwarded.split(",")[0].strip()
     return peer
+
+
+def _trusted(peer: str, trusted_proxies: frozenset[str]) -> bool:
+    try:
+        address = ipaddress.ip_address(peer)
+    except ValueError:
+        return False
+    return any(address in ipaddress.ip_network(proxy, strict=False) for proxy in trusted_proxies)
 
 
 class RateLimit:

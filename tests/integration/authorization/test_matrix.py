@@ -188,7 +188,7 @@ def build_world(unique: str, prefix: str, keys: Path, databases: dict[str, str],
            "participant_id": enrolled["amina"]["participant_id"], "trainee": enrolled["bintou"]["participant_id"],
            "day": TODAY.isoformat(), "staff_id": staff["facilitator_in"],
            "questionnaire_id": questionnaire["questionnaire_id"], "notification_id": entry["notification_id"],
-           "trainer_id": trainer_id}
+           "trainer_id": trainer_id, "certificate_reference": f"EMM-{unique}"}
     addresses = [f"{name}.{unique}@example.org" for name in
                  ("amina", "bintou", "carlos", "dede", "facilitator_in", "facilitator_out", "newstaff")]
     return World(urls, databases, prefix, tokens, ids, addresses, issuer, office_in, unique, make_tokens)
@@ -400,9 +400,9 @@ def test_a_cancelled_enrollment_s_token_stops_working(world):
     ids = world.ids
     httpx.post(f"{world.urls['registration']}/sessions/{ids['session_id']}/enrollments/{ids['enrollment_id']}"
                "/cancellation", json={}, headers=world.tokens["regional"], timeout=30)
-    refused = httpx.post(f"{world.urls['registration']}/sessions/{ids['session_id']}/enrollments/"
-                         f"{ids['enrollment_id']}/cancellation", json={}, headers=token, timeout=30)
-    assert refused.status_code == 401 and "cancelled" in refused.json()["detail"]
+    calendar = httpx.get(f"{world.urls['registration']}/sessions/{ids['session_id']}/calendar.ics",
+                         headers=token, timeout=30)
+    assert calendar.status_code == 200  # their own session: they see it was theirs
     history = httpx.get(f"{world.urls['registration']}/participants/{ids['participant_id']}/history",
                         headers=token, timeout=30)
     assert history.status_code == 200  # their own record still shows them they were cancelled
@@ -410,8 +410,11 @@ def test_a_cancelled_enrollment_s_token_stops_working(world):
     def evaluation_refuses() -> bool:
         answer = httpx.get(f"{world.urls['evaluation']}/sessions/{ids['session_id']}/questionnaire",
                            headers=token, timeout=30)
-        return answer.status_code == 401
+        return answer.status_code == 401 and "cancelled" in answer.json()["detail"]
     wait_for(evaluation_refuses, "evaluation refuses the cancelled enrollment's token", timeout=60)
+    feedback = httpx.post(f"{world.urls['evaluation']}/sessions/{ids['session_id']}/feedback",
+                          json=bodies(world)[("POST", "/sessions/{session_id}/feedback")], headers=token, timeout=30)
+    assert feedback.status_code == 401
 
 
 def test_a_signed_out_token_is_refused_by_every_api(world):

@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, FastAPI, Query, Request, Response
 
-from emm_common.authorization import (ALL, ANY, FILTERED, INVITATION, OWN_ENROLLMENT, OWN_OFFICE, OWN_OR_INVITED,
+from emm_common.authorization import (ALL, ANY, FILTERED, INVITATION, OWN_OFFICE, OWN_OR_INVITED,
                                      OWN_RECORD, OWN_SESSION, YES, Allow, Caller)
 from emm_common.calendar import session_calendar
 from emm_common.documents import AggregateStore
@@ -33,7 +33,8 @@ SessionList = Annotated[Caller, Depends(Allow(facilitator=FILTERED, organizer=FI
 SessionReader = Annotated[Caller, Depends(Allow(participant=OWN_OR_INVITED, facilitator=OWN_SESSION,
                                                 organizer=OWN_OFFICE, regional=ALL, service=YES))]
 Enroller = Annotated[Caller, Depends(Allow(participant=INVITATION, organizer=OWN_OFFICE, regional=ALL))]
-Canceller = Annotated[Caller, Depends(Allow(participant=OWN_ENROLLMENT, organizer=OWN_OFFICE, regional=ALL))]
+# A cancelled enrollment's token may cancel it again (a form sent twice): that changes nothing.
+Canceller = Annotated[Caller, Depends(Allow(participant=OWN_RECORD, organizer=OWN_OFFICE, regional=ALL))]
 StaffOfSession = Annotated[Caller, Depends(Allow(facilitator=OWN_SESSION, organizer=OWN_OFFICE, regional=ALL))]
 HistoryReader = Annotated[Caller, Depends(Allow(participant=OWN_RECORD, organizer=FILTERED, regional=ALL))]
 DirectoryReader = Annotated[Caller, Depends(Allow(organizer=ANY, regional=ALL))]
