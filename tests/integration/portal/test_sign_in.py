@@ -6,7 +6,8 @@ import httpx
 import pytest
 
 from emm_portal.adapters.session_cookie import CookieCodec
-from tests.integration.portal.conftest import COOKIE, CSRF, browser, enrol_by_api, person, schedule, submit
+from tests.integration.portal.conftest import (COOKIE, CSRF, browser, enrol_by_api, person, schedule, sign_in_as,
+                                               submit)
 from tests.processes import PORTAL_COOKIE_SECRET
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(300)]
@@ -85,10 +86,8 @@ def test_signing_out_revokes_the_token_at_the_apis(stack):
     session_id = schedule(stack)
     enrollment = enrol_by_api(stack, session_id, person(stack, "Kofi Mensah"))
     with browser(stack.portal) as client:
-        signed_in = client.get("/signin", params={"link": participant_link(stack, enrollment),
-                                                  "next": f"/trainings/{session_id}"})
-        assert signed_in.status_code == 303
-        page = client.get(signed_in.headers["location"])
+        sign_in_as(client, stack, enrollment)
+        page = client.get(f"/trainings/{session_id}")
         token = CookieCodec(PORTAL_COOKIE_SECRET.encode()).decode(client.cookies[COOKIE]).token
         history = f"{stack.registration.url}/participants/{enrollment['participant_id']}/history"
         assert httpx.get(history, headers={"Authorization": f"Bearer {token}"}).status_code == 200

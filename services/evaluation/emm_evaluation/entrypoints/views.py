@@ -34,13 +34,9 @@ class FeedbackReceipt(BaseModel):
 
 
 class PeerFeedbackReceipt(Open):
+    """The rating as recorded (the `peer_feedback.submitted` payload), and what it replaced."""
+
     peer_feedback_id: str
-    session_id: str
-    trainee_participant_id: str
-    rater_participant_id: str
-    rater_role: str
-    module: str
-    scores: dict[str, int]
     replaced: bool
     replaced_peer_feedback_id: str | None
 
