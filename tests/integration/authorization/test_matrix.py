@@ -451,6 +451,10 @@ def test_the_issue_s_findings_now_fail_as_they_should(world):
     for finding, response in findings.items():
         print(f"{finding}: {response.status_code} {response.text[:160]}")
         assert response.status_code == 403, finding
+    named = httpx.get(f"{urls['notification']}/notifications", params={"session_id": ids["session_id"]},
+                      headers=tokens["organizer_out"])
+    print(f"an organizer of another office lists the session's messages: {named.status_code} {named.text[:80]}")
+    assert named.status_code == 200 and named.json() == []
     again = httpx.post(f"{reg}/sessions/{ids['session_id']}/enrollments", json=person(world.unique, "bintou"),
                        headers=tokens["organizer_in"])
     print(f"an organizer posts a person's details again: {again.status_code}, keys {sorted(again.json())}")
