@@ -36,7 +36,8 @@ def portal(port: int) -> tuple[Component, list[str]]:
                        "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning", "--no-access-log"]
 
 
-SERVICES = [api("registration", 8001), api("evaluation", 8002), worker("evaluation", 9102),
+SERVICES = [api("registration", 8001), worker("registration", 9101),
+            api("evaluation", 8002), worker("evaluation", 9102),
             api("notification", 8003), worker("notification", 9103), portal(8004)]
 
 

@@ -1,7 +1,7 @@
 """Every domain event's payload validates against its JSON Schema in schemas/events/."""
 
 import json
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from functools import cache
 from pathlib import Path
 
@@ -38,7 +38,8 @@ def every_kind_of_event():
     moussa = session.enrollments["enr-moussa"].participant_id
     sheet.record(session, date(2026, 5, 17), [AttendanceMark(moussa, "late", "Traffic")], FACILITATOR_ID,
                  datetime(2026, 5, 17, 9, 5, tzinfo=timezone.utc))
-    session.complete(datetime(2026, 5, 18, 17, tzinfo=timezone.utc))
+    session.complete(datetime(2026, 5, 18, 17, tzinfo=timezone.utc), evaluation_period=timedelta(days=14))
+    session.close_evaluation(datetime(2026, 6, 1, 17, tzinfo=timezone.utc))
     other = Session.schedule("ses-dakar-tot-2", scheduled_by="usr-organizer", **session_details())
     other.cancel("Venue unavailable", later(20))
     organizer = staff_member("fatou")
@@ -66,6 +67,7 @@ def test_every_domain_event_payload_validates_against_its_schema():
     assert {event.event_type() for event in events} == {
         "org.iom.emm.contact.updated.v1", "org.iom.emm.session.scheduled.v1", "org.iom.emm.session.updated.v1",
         "org.iom.emm.session.cancelled.v1", "org.iom.emm.session.completed.v1",
+        "org.iom.emm.session.evaluation_closed.v1",
         "org.iom.emm.enrollment.registered.v1", "org.iom.emm.enrollment.waitlisted.v1",
         "org.iom.emm.enrollment.promoted.v1", "org.iom.emm.enrollment.cancelled.v1",
         "org.iom.emm.attendance.recorded.v1", "org.iom.emm.staff.updated.v1", "org.iom.emm.sign_in.requested.v1"}

@@ -57,6 +57,15 @@ class SessionCompleted(DomainEvent):
     TYPE = "org.iom.emm.session.completed.v1"
     session_id: str
     completed_at: datetime
+    evaluation_closes_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class SessionEvaluationClosed(DomainEvent):
+    TYPE = "org.iom.emm.session.evaluation_closed.v1"
+    session_id: str
+    closed_at: datetime
+    completed_at: datetime | None = None
 
 
 @dataclass(frozen=True)
