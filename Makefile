@@ -9,7 +9,7 @@ export EMM_CACHE_DIR := $(CACHE)
 # This checkout's own packages, ahead of anything installed in the shared venv.
 export PYTHONPATH := $(CURDIR)/services/shared:$(CURDIR)/services/registration:$(CURDIR)/services/evaluation:$(CURDIR)/services/notification:$(CURDIR)/services/portal:$(CURDIR)
 
-.PHONY: run stop status test test-slow test-faults bootstrap stack token bench switch-over republish
+.PHONY: run stop status test test-slow test-faults bootstrap stack token bench switch-over republish audit authorization-table
 
 bootstrap:
 	@deploy/local/bootstrap.sh
@@ -38,9 +38,19 @@ test-slow: bootstrap
 test-faults: bootstrap
 	@deploy/local/run_tests.sh tests/faults -m slow -s $(ARGS)
 
-# A bearer token for the local APIs: make token ROLE=organizer [SUBJECT=me]
+# A bearer token for the local APIs: make token ROLE=organizer [SUBJECT=me] [TOKEN_ARGS="--office 'RO Dakar'"]
+# (an organizer acts for the offices named, or for all with the default --regional)
 token: bootstrap
-	@$(PY) -m emm_common.auth token $(or $(ROLE),organizer) $(or $(SUBJECT),me)
+	@$(PY) -m emm_common.auth token $(or $(ROLE),organizer) $(or $(SUBJECT),me) $(or $(TOKEN_ARGS),$(if $(filter organizer,$(or $(ROLE),organizer)),--regional))
+
+# The dependency audit: pip-audit over the Python locks, npm audit over the pinned npm packages
+# (exit 1: vulnerabilities found; 2: an advisory database could not be reached, said so)
+audit:
+	@deploy/local/audit.sh
+
+# Rewrite docs/authorization.md's table from the routes' declared rules
+authorization-table: bootstrap
+	@$(PY) -m emm_common.authorization
 
 # A benchmark against the running local stack: make bench BENCH=combined|enrollment|evaluation_rebuild|notification_delivery|page_weight|round_trips|ferretdb_backends [ARGS=...]
 # (page_weight measures the portal's pages, so it wants `make run` first)

@@ -151,7 +151,7 @@ async def accept_to_visible(rate: float, seconds: float, poll: float, deadline: 
     databases = {name: f"bench_{name}_{run}" for name in ("registration", "evaluation", "notification")}
     keys = Path(f"/tmp/emm-bench-{run}")
     ensure_key_pair(keys / "jwt.pem", keys / "jwt.pub.pem")
-    organizer = {"Authorization": f"Bearer {TokenIssuer((keys / 'jwt.pem').read_bytes()).issue('bench', 'organizer')}"}
+    organizer = {"Authorization": f"Bearer {TokenIssuer((keys / 'jwt.pem').read_bytes()).issue('bench', 'organizer', regional=True)}"}
     await ensure_topics(KAFKA, {topic_name(t, prefix) for t in all_topics()}, partitions=3)
     processes = [ServiceProcess("registration", "api", prefix, databases["registration"], keys),
                  ServiceProcess("evaluation", "worker", prefix, databases["evaluation"], keys),

@@ -95,7 +95,7 @@ async def enrollment_figures(seconds: float = 10, concurrency: int = 20, session
     prefix, database = f"b{run}.", f"bench_{run}"
     keys = Path(f"/tmp/emm-bench-{run}")
     ensure_key_pair(keys / "jwt.pem", keys / "jwt.pub.pem")
-    token = TokenIssuer((keys / "jwt.pem").read_bytes()).issue("bench", "organizer")
+    token = TokenIssuer((keys / "jwt.pem").read_bytes()).issue("bench", "organizer", regional=True)
     organizer = {"Authorization": f"Bearer {token}"}
     api = ServiceProcess("registration", "api", prefix, database, keys).start()
     try:

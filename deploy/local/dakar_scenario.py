@@ -127,7 +127,7 @@ class DakarScenario:
         self.say = say
         self.timeout = timeout
         self.issuer = issuer
-        self.organizer = {"Authorization": f"Bearer {issuer.issue(ORGANIZER, 'organizer')}"}
+        self.organizer = {"Authorization": f"Bearer {issuer.issue(ORGANIZER, 'organizer', regional=True)}"}
         self.facilitator_id = ""  # her staff id, once `run` has her in the staff directory
         self.facilitator: dict[str, str] = {}
 

@@ -43,7 +43,9 @@ SERVICES = [api("registration", 8001), worker("registration", 9101),
 
 
 def environment(component: Component) -> dict[str, str]:
-    env = {**os.environ, "EMM_JWT_PUBLIC_KEY_FILE": str(KEYS / "jwt-ed25519.pub.pem")}
+    # The portal calls the APIs from loopback, naming the visitor's IP for the rate limits.
+    env = {**os.environ, "EMM_JWT_PUBLIC_KEY_FILE": str(KEYS / "jwt-ed25519.pub.pem"),
+           "EMM_TRUSTED_PROXIES": '["127.0.0.1"]'}
     service = component.name.split("-")[0].upper()
     if component.name.endswith("-worker"):
         env[f"{service}_METRICS_PORT"] = str(component.port)

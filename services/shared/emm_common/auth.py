@@ -5,6 +5,12 @@ key; only the issuers (registration, and notification for the links in its email
 provider in production) hold the private key. Local keys are generated on first start into the
 cache folder and never committed.
 
+Every token names its signing key in its `kid` header (the key's RFC 7638 thumbprint). The
+public key file every service reads may be a PEM key or a JWKS (a JSON key set): during a key
+rotation it holds the old key and the new one, so tokens of both verify; services re-read the
+file when it changes, without a restart (docs/authorization.md, "Rotating the signing key").
+Each API publishes the keys it accepts at `/.well-known/jwks.json`.
+
 Two kinds of token, told apart by their audience, so that neither is accepted in place of the other:
 
 - API tokens (aud `emm-api`), sent as `Authorization: Bearer`. Participant tokens are scoped to
@@ -13,6 +19,7 @@ Two kinds of token, told apart by their audience, so that neither is accepted in
   accepts one as a bearer token: registration's `POST /sign-in` exchanges it for an API token.
 
     python -m emm_common.auth keys                                   # create the local key pair if missing
+    python -m emm_common.auth jwks PUBLIC.pem [PUBLIC2.pem ...]      # a JWKS of these public keys
     python -m emm_common.auth token organizer NAME                   # an API token (local development only)
     python -m emm_common.auth link staff-sign-in STAFF_ID            # a link token (local development only)
     python -m emm_common.auth link participant-sign-in PID --session-id S
@@ -21,19 +28,20 @@ Two kinds of token, told apart by their audience, so that neither is accepted in
 from __future__ import annotations
 
 import argparse
+import base64
+import hashlib
+import json
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Annotated, Callable, Iterable, Literal
+from typing import Any, Iterable, Literal
 from urllib.parse import urlencode
 
 import jwt
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from fastapi import Depends, HTTPException, Request, status
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 Role = Literal["organizer", "facilitator", "participant", "service"]
 ROLES: tuple[str, ...] = ("organizer", "facilitator", "participant", "service")
@@ -61,6 +69,8 @@ class Principal:
     name: str | None = None
     offices: tuple[str, ...] = ()
     regional: bool = False
+    token_id: str | None = field(default=None, compare=False)  # the jti, by which sign-out revokes it
+    expires_at: datetime | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
@@ -97,11 +107,44 @@ def ensure_key_pair(private_file: Path, public_file: Path) -> None:
                                                           serialization.PublicFormat.SubjectPublicKeyInfo))
 
 
+def _b64(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+
+def jwk_of(public_key: Ed25519PublicKey) -> dict[str, str]:
+    """The public key as a JWK, with its RFC 7638 thumbprint as `kid`."""
+    x = _b64(public_key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw))
+    thumbprint = _b64(hashlib.sha256(json.dumps({"crv": "Ed25519", "kty": "OKP", "x": x}, separators=(",", ":"),
+                                                sort_keys=True).encode()).digest())
+    return {"kty": "OKP", "crv": "Ed25519", "x": x, "kid": thumbprint, "alg": "EdDSA", "use": "sig"}
+
+
+def public_keys(data: bytes) -> dict[str, Ed25519PublicKey]:
+    """The keys of a PEM public key or of a JWKS document, by key id."""
+    text = data.strip()
+    if text.startswith(b"{"):
+        keys = {}
+        for jwk in json.loads(text)["keys"]:
+            if jwk.get("kty") == "OKP" and jwk.get("crv") == "Ed25519":
+                raw = base64.urlsafe_b64decode(jwk["x"] + "=" * (-len(jwk["x"]) % 4))
+                key = Ed25519PublicKey.from_public_bytes(raw)
+                keys[jwk.get("kid") or jwk_of(key)["kid"]] = key
+        return keys
+    key = serialization.load_pem_public_key(data)
+    return {jwk_of(key)["kid"]: key}
+
+
+def jwks(keys: Iterable[Ed25519PublicKey]) -> dict[str, Any]:
+    """A JWKS document of these public keys."""
+    return {"keys": [jwk_of(key) for key in keys]}
+
+
 class TokenIssuer:
-    """Signs tokens. Only the issuing service has one."""
+    """Signs tokens, naming the key in the `kid` header. Only the issuing service has one."""
 
     def __init__(self, private_key_pem: bytes) -> None:
         self._key = serialization.load_pem_private_key(private_key_pem, password=None)
+        self.key_id = jwk_of(self._key.public_key())["kid"]
 
     def issue(self, subject: str, role: Role, *, enrollment_id: str | None = None, session_id: str | None = None,
               name: str | None = None, offices: Iterable[str] | None = None, regional: bool | None = None,
@@ -137,69 +180,70 @@ class TokenIssuer:
     def _sign(self, claims: dict, ttl_seconds: int) -> str:
         now = int(time.time())
         claims = {"iss": ISSUER, **claims, "iat": now, "exp": now + ttl_seconds, "jti": str(uuid.uuid4())}
-        return jwt.encode(claims, self._key, algorithm="EdDSA")
+        return jwt.encode(claims, self._key, algorithm="EdDSA", headers={"kid": self.key_id})
 
 
 class TokenVerifier:
-    """Checks signature, issuer, audience and expiry; returns the Principal."""
+    """Checks signature (with the key the `kid` header names), issuer, audience and expiry;
+    returns the Principal. Built from a PEM key or a JWKS; `from_file` re-reads its file when it
+    changes (checked at most every `reload_seconds`), so a rotation needs no restart."""
 
-    def __init__(self, public_key_pem: bytes) -> None:
-        self._key = serialization.load_pem_public_key(public_key_pem)
+    def __init__(self, public_keys_data: bytes, *, source: Path | None = None, reload_seconds: float = 5.0) -> None:
+        self.keys = public_keys(public_keys_data)
+        self._source = source
+        self._reload_seconds = reload_seconds
+        self._checked_at = time.monotonic()
+        self._mtime = source.stat().st_mtime_ns if source else None
+
+    @classmethod
+    def from_file(cls, path: Path, reload_seconds: float = 5.0) -> "TokenVerifier":
+        return cls(path.read_bytes(), source=path, reload_seconds=reload_seconds)
+
+    def _refresh(self) -> None:
+        if self._source is None or time.monotonic() - self._checked_at < self._reload_seconds:
+            return
+        self._checked_at = time.monotonic()
+        try:
+            mtime = self._source.stat().st_mtime_ns
+            if mtime != self._mtime:
+                self.keys, self._mtime = public_keys(self._source.read_bytes()), mtime
+        except (OSError, ValueError, KeyError):  # a file being rewritten: keep the keys we have
+            pass
+
+    def _decode(self, token: str, audience: str, required: list[str]) -> dict[str, Any]:
+        self._refresh()
+        kid = jwt.get_unverified_header(token).get("kid")
+        if kid is not None and kid not in self.keys:
+            raise jwt.InvalidSignatureError(f"signed with a key this service does not accept (kid {kid})")
+        candidates = [self.keys[kid]] if kid is not None else list(self.keys.values())
+        error: jwt.PyJWTError = jwt.InvalidSignatureError("no key")
+        for key in candidates:
+            try:
+                return jwt.decode(token, key, algorithms=["EdDSA"], audience=audience, issuer=ISSUER,
+                                  options={"require": required})
+            except jwt.InvalidSignatureError as exc:
+                error = exc
+        raise error
 
     def verify(self, token: str) -> Principal:
         """The caller of an API token; a link token is refused (its audience is not `emm-api`)."""
-        claims = jwt.decode(token, self._key, algorithms=["EdDSA"], audience=AUDIENCE, issuer=ISSUER,
-                            options={"require": ["exp", "sub", "role"]})
+        claims = self._decode(token, AUDIENCE, ["exp", "sub", "role"])
         if claims["role"] not in ROLES:
             raise jwt.InvalidTokenError("unknown role")
         return Principal(subject=claims["sub"], role=claims["role"], enrollment_id=claims.get("enrollment_id"),
                          session_id=claims.get("session_id"), name=claims.get("name"),
-                         offices=tuple(claims.get("offices", ())), regional=bool(claims.get("regional", False)))
+                         offices=tuple(claims.get("offices", ())), regional=bool(claims.get("regional", False)),
+                         token_id=claims.get("jti"), expires_at=datetime.fromtimestamp(claims["exp"], timezone.utc))
 
     def verify_link(self, token: str) -> Link:
         """The sign-in link a link token stands for; an API token is refused (wrong audience)."""
-        claims = jwt.decode(token, self._key, algorithms=["EdDSA"], audience=LINK_AUDIENCE, issuer=ISSUER,
-                            options={"require": ["exp", "sub", "purpose", "jti"]})
+        claims = self._decode(token, LINK_AUDIENCE, ["exp", "sub", "purpose", "jti"])
         if claims["purpose"] not in LINK_PURPOSES:
             raise jwt.InvalidTokenError("unknown link purpose")
         if claims["purpose"] == "participant-sign-in" and not claims.get("session_id"):
             raise jwt.InvalidTokenError("a participant link names its session")
         return Link(purpose=claims["purpose"], subject=claims["sub"], session_id=claims.get("session_id"),
                     jti=claims["jti"], expires_at=datetime.fromtimestamp(claims["exp"], timezone.utc))
-
-
-_bearer = HTTPBearer(auto_error=False)
-
-
-def current_principal(request: Request,
-                      credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> Principal:
-    """FastAPI dependency: the verified caller, or 401. The app sets `app.state.token_verifier`."""
-    if credentials is None:
-        raise HTTPException(status.HTTP_401_UNAUTHORIZED, "missing bearer token",
-                            headers={"WWW-Authenticate": "Bearer"})
-    try:
-        return request.app.state.token_verifier.verify(credentials.credentials)
-    except jwt.PyJWTError as exc:
-        raise HTTPException(status.HTTP_401_UNAUTHORIZED, f"invalid token: {exc}",
-                            headers={"WWW-Authenticate": "Bearer"}) from exc
-
-
-def require_role(*roles: Role) -> Callable[..., Principal]:
-    """FastAPI dependency factory: the caller must have one of `roles`, else 403."""
-
-    def dependency(principal: Annotated[Principal, Depends(current_principal)]) -> Principal:
-        if principal.role not in roles:
-            raise HTTPException(status.HTTP_403_FORBIDDEN, f"role '{principal.role}' may not do this; "
-                                                           f"needs one of: {', '.join(roles)}")
-        return principal
-
-    return dependency
-
-
-# The role checks every API uses; services add their own combinations next to their routes.
-Organizer = Annotated[Principal, Depends(require_role("organizer"))]
-Staff = Annotated[Principal, Depends(require_role("organizer", "facilitator"))]
-Anyone = Annotated[Principal, Depends(require_role("organizer", "facilitator", "participant", "service"))]
 
 
 LOCAL_ONLY = ("A LOCAL DEVELOPMENT TOOL ONLY: it signs with the private key in the local cache folder. "
@@ -214,6 +258,9 @@ def main(argv: list[str] | None = None) -> None:
                                                  + LOCAL_ONLY)
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("keys", help="create the local key pair if it is missing")
+    key_set = sub.add_parser("jwks", help="print a JWKS of public keys (the file every service reads during a "
+                                          "rotation holds the old and the new key)")
+    key_set.add_argument("public_key_files", nargs="+", type=Path)
     token = sub.add_parser("token", help="print an API bearer token (local development tool only)",
                            description="Print an API bearer token. " + LOCAL_ONLY)
     token.add_argument("role", choices=ROLES)
@@ -232,6 +279,10 @@ def main(argv: list[str] | None = None) -> None:
     link.add_argument("--ttl-seconds", type=int, help=f"default: {STAFF_LINK_SECONDS} for staff, "
                                                       f"{PARTICIPANT_LINK_DAYS} days for participants")
     args = parser.parse_args(argv)
+    if args.command == "jwks":
+        keys = {kid: key for path in args.public_key_files for kid, key in public_keys(path.read_bytes()).items()}
+        print(json.dumps(jwks(keys.values()), indent=2))
+        return
     if args.command == "link" and args.purpose == "participant-sign-in" and not args.session_id:
         parser.error("participant-sign-in needs --session-id")
     private_file = CACHE_DIR / "keys" / "jwt-ed25519.pem"

@@ -1,5 +1,6 @@
 """What every service's FastAPI app shares: lifecycle of its connections, /healthz, /readyz,
-/metrics, bearer-token verification, errors that name the field at fault, the
+/metrics, bearer-token verification (the keys it accepts published at /.well-known/jwks.json,
+`POST /sign-out` revoking the caller's token), errors that name the field at fault, the
 `EMM-Event-Ids` header listing the events a successful request committed, and /docs and /redoc
 served with their own copy of Swagger UI and ReDoc."""
 
@@ -10,16 +11,23 @@ import logging
 from contextlib import asynccontextmanager
 from typing import Any, Awaitable, Callable
 
-from fastapi import FastAPI, Request
+from datetime import datetime, timezone
+from typing import Annotated
+
+from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from fastapi_offline import FastAPIOffline
 from prometheus_fastapi_instrumentator import Instrumentator
 from pymongo.errors import ConnectionFailure
 
 from emm_common import live_database, metrics, mongo, outbox
 from emm_common.errors import DomainError
-from emm_common.auth import TokenIssuer, TokenVerifier, ensure_key_pair
+from emm_common.auth import TokenIssuer, TokenVerifier, ensure_key_pair, jwks
+from emm_common.authorization import ALL, ANY, OWN_RECORD, Allow, Caller
+from emm_common.rate_limits import RateLimited, RateLimiter
+from emm_common.revocations import Revocations
+from emm_common.store.mongo import MongoDocumentStore
 from emm_common.outbox import OutboxRelay
 from emm_common.publisher import EventPublisher
 from emm_common.settings import ServiceSettings
@@ -104,9 +112,12 @@ def error_location(request: Request, exc: DomainError) -> list[str | int]:
     """Where the field a DomainError names is in the request, as FastAPI's own 422 says it:
     ["path", name] for a path parameter of the route, ["query", name] for a query parameter it
     declares and was given, else ["body", *item, name] (item: the list and index `DomainError.at`
-    recorded). The domain only knows field names; this is the one place that knows the request."""
+    recorded), ["header", "authorization"] for the token itself. The domain only knows field names;
+    this is the one place that knows the request."""
     if exc.field in request.path_params:
         return ["path", exc.field]
+    if exc.field == "authorization":  # the token itself: its role or kind
+        return ["header", "authorization"]
     route = request.scope.get("route")
     declared = {param.alias for param in route.dependant.query_params} if hasattr(route, "dependant") else set()
     if not exc.within and exc.field in declared and exc.field in request.query_params:
@@ -144,7 +155,11 @@ def load_keys(settings: ServiceSettings) -> tuple[TokenVerifier, TokenIssuer | N
     if settings.jwt_private_key_file:
         ensure_key_pair(settings.jwt_private_key_file, settings.jwt_public_key_file)
         issuer = TokenIssuer(settings.jwt_private_key_file.read_bytes())
-    return TokenVerifier(settings.jwt_public_key_file.read_bytes()), issuer
+    return TokenVerifier.from_file(settings.jwt_public_key_file), issuer
+
+
+SignedIn = Annotated[Caller, Depends(Allow(participant=OWN_RECORD, facilitator=ANY, organizer=ANY, regional=ALL))]
+Public = Annotated[None, Depends(Allow(public=True))]
 
 
 def create_service_app(settings: ServiceSettings, *, title: str, description: str, version: str = "1.0.0",
@@ -165,6 +180,9 @@ def create_service_app(settings: ServiceSettings, *, title: str, description: st
         if settings.follow_live_database:  # which database is live is known only once MongoDB answers
             await retry_until_reachable("MongoDB", settings.mongodb_uri, runtime.open_live_database)
         app.state.token_verifier, app.state.token_issuer = load_keys(settings)
+        app.state.revocations = Revocations(MongoDocumentStore(runtime.database))
+        app.state.rate_limiter = RateLimiter(MongoDocumentStore(runtime.database))
+        app.state.trusted_proxies = frozenset(settings.trusted_proxies)
         runtime.start(outbox_collections(runtime.database))
         if on_start:
             await on_start(runtime)
@@ -179,12 +197,26 @@ def create_service_app(settings: ServiceSettings, *, title: str, description: st
         return {"status": "alive"}
 
     @app.get("/readyz", tags=["operations"], summary="Readiness: Kafka and MongoDB reachable, else 503 with the reason",
+             response_model=dict[str, str | dict[str, str]],
              responses={503: {"description": "A dependency is unreachable"}})
     async def readyz(request: Request):
         checks = await request.app.state.runtime.readiness()
         ready = all(state == "ok" for state in checks.values())
         return JSONResponse(status_code=200 if ready else 503,
                             content={"status": "ready" if ready else "not ready", "checks": checks})
+
+    @app.get("/.well-known/jwks.json", tags=["signing in"], response_model=dict[str, list[dict[str, str]]],
+             summary="The public keys this service accepts tokens of (JWKS; two during a key rotation)")
+    async def key_set(request: Request, _: Public):
+        return jwks(request.app.state.token_verifier.keys.values())
+
+    @app.post("/sign-out", status_code=204, tags=["signing in"], response_class=Response,
+              summary="Sign the caller's token out: this service refuses it from now on (the portal calls "
+                      "every API when a person signs out)")
+    async def sign_out(request: Request, who: SignedIn):
+        await request.app.state.revocations.revoke(who.principal.token_id or "", who.subject,
+                                                   who.principal.expires_at, datetime.now(timezone.utc))
+        return Response(status_code=204)
 
     @app.exception_handler(ConnectionFailure)
     async def database_unavailable(request: Request, exc: ConnectionFailure):
@@ -197,6 +229,13 @@ def create_service_app(settings: ServiceSettings, *, title: str, description: st
         errors = [{"loc": list(e.get("loc", [])), "msg": e.get("msg", ""), "type": e.get("type", "")}
                   for e in exc.errors()]
         return JSONResponse(status_code=422, content={"detail": errors})
+
+    @app.exception_handler(RateLimited)
+    async def too_many(request: Request, exc: RateLimited):
+        response = problem(429, [exc.limit.per.split(":")[0]], f"too many requests: {exc}; try again in "
+                                                               f"{exc.retry_after} s", "RateLimited")
+        response.headers["Retry-After"] = str(exc.retry_after)
+        return response
 
     @app.exception_handler(DomainError)
     async def refused(request: Request, exc: DomainError):

@@ -52,6 +52,10 @@ class ServiceSettings(BaseSettings):
     participant_link_days: int = Field(
         PARTICIPANT_LINK_DAYS, ge=1, validation_alias=AliasChoices("EMM_PARTICIPANT_LINK_DAYS", "participant_link_days"),
         description="How long the personal sign-in link in a participant's email stays valid.")
+    trusted_proxies: list[str] = Field(
+        [], validation_alias=AliasChoices("EMM_TRUSTED_PROXIES", "trusted_proxies"),
+        description="Peers (the portal, an ingress) whose X-Forwarded-For names the caller's IP for the rate "
+                    "limits; JSON list of addresses. Without, the limits count per peer.")
     outbox_poll_seconds: float = Field(1.0, description="First retry delay of the outbox relay after a failure.")
     outbox_sweep_seconds: float = Field(
         10.0, description="How often the relay scans for events a crashed process left in an outbox.")

@@ -37,7 +37,7 @@ class UnknownUntilFixed(Mailbox):
 def tokens(tmp_path):
     ensure_key_pair(tmp_path / "k.pem", tmp_path / "k.pub.pem")
     issuer = TokenIssuer((tmp_path / "k.pem").read_bytes())
-    return tmp_path / "k.pub.pem", {role: {"Authorization": f"Bearer {issuer.issue('usr-' + role, role)}"}
+    return tmp_path / "k.pub.pem", {role: {"Authorization": f"Bearer {issuer.issue('usr-' + role, role, regional=role == 'organizer' or None)}"}
                                     for role in ("organizer", "service", "participant")}
 
 

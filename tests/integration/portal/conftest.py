@@ -37,7 +37,7 @@ class Stack:
     unique: str
 
     def organizer(self) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.issuer.issue('stf-organizer', 'organizer')}"}
+        return {"Authorization": f"Bearer {self.issuer.issue('stf-organizer', 'organizer', regional=True)}"}
 
 
 @pytest.fixture(scope="module")

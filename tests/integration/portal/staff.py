@@ -24,7 +24,7 @@ def staff_browser(portal: ServiceProcess, stack: Stack, role: str = "organizer",
     a staff sign-in link, made with the test's keys)."""
     staff_id = staff_id or (ORGANIZER if role == "organizer" else FACILITATOR)
     client = browser(portal, **{"accept-language": language})
-    token = stack.issuer.issue(staff_id, role, ttl_seconds=3600)
+    token = stack.issuer.issue(staff_id, role, ttl_seconds=3600, regional=True if role == "organizer" else None)
     visitor = Visitor(language=language).signed_in_as(token, role, staff_id, time.time() + 3600, name=staff_id)
     client.cookies.set(COOKIE, CookieCodec(PORTAL_COOKIE_SECRET.encode()).encode(visitor))
     return client

@@ -5,7 +5,10 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from tests.integration.portal.conftest import CSRF, browser, enrol_by_api, person, schedule, submit
+from emm_portal.adapters.session_cookie import CookieCodec
+from tests.integration.portal.conftest import (COOKIE, CSRF, browser, enrol_by_api, person, schedule, sign_in_as,
+                                               submit)
+from tests.processes import PORTAL_COOKIE_SECRET
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(300)]
 
@@ -77,3 +80,21 @@ def test_asking_for_a_link_says_the_same_whether_the_address_is_known_or_not(sta
     assert [a.status_code for a in answers] == [303, 303] and headers[0] == headers[1]
     assert shown[0] == shown[1]
     assert wrong.status_code == 422 and 'value="not an address"' in wrong.text
+
+
+def test_signing_out_revokes_the_token_at_the_apis(stack):
+    session_id = schedule(stack)
+    enrollment = enrol_by_api(stack, session_id, person(stack, "Kofi Mensah"))
+    with browser(stack.portal) as client:
+        sign_in_as(client, stack, enrollment)
+        page = client.get(f"/trainings/{session_id}")
+        token = CookieCodec(PORTAL_COOKIE_SECRET.encode()).decode(client.cookies[COOKIE]).token
+        history = f"{stack.registration.url}/participants/{enrollment['participant_id']}/history"
+        assert httpx.get(history, headers={"Authorization": f"Bearer {token}"}).status_code == 200
+        out = submit(client, "/signout", {}, page)
+        assert out.status_code == 303
+    refused = httpx.get(history, headers={"Authorization": f"Bearer {token}"})
+    assert refused.status_code == 401 and "signed out" in refused.json()["detail"]
+    questionnaire = httpx.get(f"{stack.evaluation.url}/sessions/{session_id}/questionnaire",
+                              headers={"Authorization": f"Bearer {token}"})
+    assert questionnaire.status_code == 401

@@ -41,7 +41,7 @@ async def schedule(client, issue, **overrides) -> str:
 
 async def test_scheduling_stores_the_session_and_publishes_it(client, issue, topic_prefix):
     session_id = await schedule(client, issue)
-    detail = (await client.get(f"/sessions/{session_id}", headers=issue("facilitator"))).json()
+    detail = (await client.get(f"/sessions/{session_id}", headers=issue("organizer", offices=["RO Dakar"]))).json()
     assert (detail["seats_taken"], detail["seats_left"], detail["waitlist_length"]) == (0, 12, 0)
     assert detail["session"]["days"] == ["2026-05-19", "2026-05-20"]
     [event] = await read_events(topic_name("emm.sessions", topic_prefix), 1)

@@ -250,6 +250,6 @@ async def test_a_session_downloads_as_the_calendar_event_of_its_invitations(clie
     await client.post(f"/sessions/{session_id}/status", json={"status": "cancelled", "reason": "venue"},
                       headers=issue("organizer"))
     cancelled = icalendar.Calendar.from_ical((await client.get(f"/sessions/{session_id}/calendar.ics",
-                                                               headers=issue("facilitator"))).content)
+                                                               headers=issue("organizer"))).content)
     assert str(cancelled.walk("VEVENT")[0]["STATUS"]) == "CANCELLED"
     assert (await client.get(f"/sessions/{session_id}/calendar.ics")).status_code == 401

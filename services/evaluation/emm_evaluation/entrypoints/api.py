@@ -9,29 +9,48 @@ can act on; the document states those ranges too (`minimum`, `maximum`, `enum`).
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, FastAPI, Path, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat, StrictInt, StrictStr, create_model
 
-from emm_common.auth import Anyone, Organizer, Principal, Staff, require_role
+from emm_common.authorization import (ALL, ANY, FILTERED, OWN_ENROLLMENT, OWN_OFFICE, OWN_RECORD, OWN_SESSION, YES,
+                                     Allow, Caller)
 from emm_common.http import create_service_app
 from emm_common.paging import Paging
+from emm_common.rate_limits import Limit, RateLimit
 from emm_common.identifiers import ID_MAX_LENGTH
 from emm_evaluation import bootstrap
 from emm_evaluation.config import Settings
-from emm_evaluation.domain.errors import Forbidden
 from emm_evaluation.domain.peer_feedback import COMMENT_MAX_LENGTH
 from emm_evaluation.domain.questionnaire import (FREE_TEXT_MAX_LENGTH, ITEM_TYPES, LANGUAGES,
                                                  default_tot_questionnaire, questionnaire_to_dict)
 from emm_evaluation.domain.report import build_aggregate_report, build_session_report
 from emm_evaluation.domain.report_export import report_to_csv, report_to_dict
 from emm_evaluation.service_layer.commands import Evaluation, Outcome
+from emm_evaluation.service_layer.scopes import EvaluationScopes
+from emm_evaluation.entrypoints import views as v
 
-Reader = Annotated[Principal, Depends(require_role("organizer", "facilitator", "service"))]
-Participant = Annotated[Principal, Depends(require_role("participant"))]
-Rater = Annotated[Principal, Depends(require_role("facilitator", "participant"))]
+# Who may call each route (docs/authorization.md is generated from these; see emm_common.authorization).
+QuestionnaireReader = Annotated[Caller, Depends(Allow(participant=ANY, facilitator=ANY, organizer=ANY, regional=ALL))]
+QuestionnaireAuthor = Annotated[Caller, Depends(Allow(organizer=ANY, regional=ALL))]
+OfficeOfSession = Annotated[Caller, Depends(Allow(organizer=OWN_OFFICE, regional=ALL))]
+OfSession = Annotated[Caller, Depends(Allow(participant=OWN_ENROLLMENT, facilitator=OWN_SESSION, organizer=OWN_OFFICE,
+                                            regional=ALL))]
+Respondent = Annotated[Caller, Depends(Allow(participant=OWN_ENROLLMENT))]
+Rater = Annotated[Caller, Depends(Allow(participant=OWN_ENROLLMENT, facilitator=OWN_SESSION))]
+Scorer = Annotated[Caller, Depends(Allow(facilitator=OWN_SESSION, organizer=OWN_OFFICE, regional=ALL))]
+SessionReportReader = Annotated[Caller, Depends(Allow(facilitator=OWN_SESSION, organizer=OWN_OFFICE, regional=ALL,
+                                                      service=YES))]
+ReportsReader = Annotated[Caller, Depends(Allow(organizer=FILTERED, regional=ALL, service=YES))]
+PoolReader = Annotated[Caller, Depends(Allow(organizer=ANY, regional=ALL, service=YES))]
+CertificateReader = Annotated[Caller, Depends(Allow(participant=OWN_RECORD, organizer=ANY, regional=ALL, service=YES))]
+Revoker = Annotated[Caller, Depends(Allow(organizer=OWN_OFFICE, regional=ALL, target="trainer_id"))]
+Public = Annotated[None, Depends(Allow(public=True))]
+# The public certificate check, per IP and per reference (emm_common.rate_limits): a 429 with Retry-After.
+CheckLimit = Annotated[None, Depends(RateLimit(Limit("certificate-checks-by-ip", "ip", 60, 3600),
+                                               Limit("certificate-checks", "path:certificate_reference", 30, 3600)))]
 Language = Annotated[Literal["fr", "en", "pt"], Query(description="Language of item texts and headlines")]
 
 # How long and how many at most: far above any real ToT questionnaire or rating, low enough that
@@ -163,36 +182,41 @@ class RevocationBody(Body):
 
 # -- questionnaires -----------------------------------------------------------------------------
 
-@router.get("/questionnaires/default", tags=["questionnaires"], summary="The default ToT evaluation (fr, en, pt)")
-async def default_questionnaire(who: Anyone):
+@router.get("/questionnaires/default", response_model=v.QuestionnaireView,
+            tags=["questionnaires"], summary="The default ToT evaluation (fr, en, pt)")
+async def default_questionnaire(who: QuestionnaireReader):
     return questionnaire_to_dict(default_tot_questionnaire())
 
 
-@router.get("/questionnaires/{questionnaire_id}", tags=["questionnaires"], summary="A questionnaire (newest version)")
-async def get_questionnaire(questionnaire_id: str, who: Anyone, service: Service, version: int | None = None):
+@router.get("/questionnaires/{questionnaire_id}", response_model=v.QuestionnaireView,
+            tags=["questionnaires"], summary="A questionnaire (newest version)")
+async def get_questionnaire(questionnaire_id: str, who: QuestionnaireReader, service: Service,
+                            version: int | None = None):
     return questionnaire_to_dict(await service.reader.questionnaire(questionnaire_id, version))
 
 
-@router.post("/questionnaires", status_code=201, tags=["questionnaires"], summary="Define a questionnaire")
-async def create_questionnaire(body: QuestionnaireBody, who: Organizer, service: Service):
+@router.post("/questionnaires", status_code=201, response_model=v.QuestionnaireView,
+             tags=["questionnaires"], summary="Define a questionnaire")
+async def create_questionnaire(body: QuestionnaireBody, who: QuestionnaireAuthor, service: Service):
     return await service.create_questionnaire(body.model_dump(exclude_none=True))
 
 
-@router.put("/questionnaires/{questionnaire_id}", tags=["questionnaires"],
+@router.put("/questionnaires/{questionnaire_id}", response_model=v.QuestionnaireView, tags=["questionnaires"],
             summary="Revise a questionnaire: a new version; answers to earlier versions keep theirs")
-async def revise_questionnaire(questionnaire_id: str, body: QuestionnaireChanges, who: Organizer, service: Service):
+async def revise_questionnaire(questionnaire_id: str, body: QuestionnaireChanges, who: QuestionnaireAuthor,
+                               service: Service):
     return await service.revise_questionnaire(questionnaire_id, body.model_dump(exclude_none=True))
 
 
-@router.put("/sessions/{session_id}/questionnaire", tags=["questionnaires"],
+@router.put("/sessions/{session_id}/questionnaire", response_model=v.AttachmentView, tags=["questionnaires"],
             summary="Attach a questionnaire version to a session")
-async def attach_questionnaire(session_id: str, body: Attachment, who: Organizer, service: Service):
+async def attach_questionnaire(session_id: str, body: Attachment, who: OfficeOfSession, service: Service):
     return await service.attach_questionnaire(session_id, body.questionnaire_id, body.version)
 
 
-@router.get("/sessions/{session_id}/questionnaire", tags=["questionnaires"],
+@router.get("/sessions/{session_id}/questionnaire", response_model=v.QuestionnaireView, tags=["questionnaires"],
             summary="The questionnaire participants of this session answer")
-async def session_questionnaire(session_id: str, who: Anyone, service: Service):
+async def session_questionnaire(session_id: str, who: OfSession, service: Service):
     await service.reader.session_doc(session_id)
     return questionnaire_to_dict(await service.reader.questionnaire_of(session_id))
 
@@ -204,60 +228,65 @@ def created_or_replaced(outcome: Outcome) -> int:
 
 # -- feedback -----------------------------------------------------------------------------------
 
-@router.post("/sessions/{session_id}/feedback", status_code=201, tags=["feedback"],
+@router.post("/sessions/{session_id}/feedback", status_code=201, response_model=v.FeedbackReceipt, tags=["feedback"],
              summary="Submit the end-of-training evaluation (201 new; 200 when it replaced an earlier one)")
-async def submit_feedback(session_id: str, body: FeedbackBody, who: Participant, service: Service,
+async def submit_feedback(session_id: str, body: FeedbackBody, who: Respondent, service: Service,
                           response: Response):
-    outcome = await service.submit_feedback(who, session_id, body.model_dump())
+    outcome = await service.submit_feedback(who.principal, session_id, body.model_dump())
     response.status_code = created_or_replaced(outcome)
     return {"submission_id": outcome.record["submission_id"], "replaced": outcome.replaced is not None,
             "replaced_submission_id": outcome.replaced, "duplicate": outcome.duplicate,
             "anonymous": outcome.record["anonymous"]}
 
 
-@router.post("/sessions/{session_id}/peer-feedback", status_code=201, tags=["feedback"],
+@router.post("/sessions/{session_id}/peer-feedback", status_code=201, response_model=v.PeerFeedbackReceipt,
+             tags=["feedback"],
              summary="Rate a trainee's practice delivery (rater = the caller)")
 async def submit_peer_feedback(session_id: str, body: PeerFeedbackBody, who: Rater, service: Service,
                                response: Response):
-    outcome = await service.submit_peer_feedback(who, session_id, body.model_dump())
+    outcome = await service.submit_peer_feedback(who.principal, session_id, body.model_dump())
     response.status_code = created_or_replaced(outcome)
     return {**outcome.record, "replaced": outcome.replaced is not None, "replaced_peer_feedback_id": outcome.replaced}
 
 
-@router.post("/sessions/{session_id}/scores", tags=["feedback"], summary="Record a pre- or post-test score (0-100)")
-async def record_score(session_id: str, body: ScoreBody, who: Staff, service: Service):
+@router.post("/sessions/{session_id}/scores", response_model=v.ScoresView,
+             tags=["feedback"], summary="Record a pre- or post-test score (0-100)")
+async def record_score(session_id: str, body: ScoreBody, who: Scorer, service: Service):
     scores = await service.record_score(session_id, body.participant_id, body.phase, body.score)
     return {"participant_id": scores.participant_id, "pre": scores.pre, "post": scores.post, "gain": scores.gain}
 
 
 # -- reports ------------------------------------------------------------------------------------
 
-@router.get("/sessions/{session_id}/report", tags=["reports"], summary="The evaluation report of a session (JSON)")
-async def session_report(session_id: str, who: Reader, service: Service, language: Language = "en"):
+@router.get("/sessions/{session_id}/report", response_model=v.ReportView,
+            tags=["reports"], summary="The evaluation report of a session (JSON)")
+async def session_report(session_id: str, who: SessionReportReader, service: Service, language: Language = "en"):
     return report_to_dict(build_session_report(await service.reader.session_facts(session_id), language))
 
 
-@router.get("/sessions/{session_id}/report.csv", tags=["reports"], summary="The report's numbers as CSV")
-async def session_report_csv(session_id: str, who: Reader, service: Service, language: Language = "en"):
+@router.get("/sessions/{session_id}/report.csv", tags=["reports"], summary="The report's numbers as CSV",
+            response_class=Response, responses={200: {"content": {"text/csv": {}}}})
+async def session_report_csv(session_id: str, who: SessionReportReader, service: Service, language: Language = "en"):
     report = build_session_report(await service.reader.session_facts(session_id), language)
     return Response(report_to_csv(report), media_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="report-{session_id}.csv"'})
 
 
-@router.get("/reports", tags=["reports"],
+@router.get("/reports", response_model=v.ReportView, tags=["reports"],
             summary="Across sessions: filter by session country, office and period, respondents' sex")
-async def aggregate_report(who: Reader, service: Service, language: Language = "en", country: CodeFilter = None,
+async def aggregate_report(who: ReportsReader, service: Service, language: Language = "en", country: CodeFilter = None,
                            office: Annotated[str | None, Query(max_length=TITLE_LENGTH)] = None, sex: CodeFilter = None,
                            period_from: date | None = None, period_to: date | None = None):
-    session_ids = await service.reader.matching_sessions(country, office, period_from, period_to)
+    session_ids = await service.reader.matching_sessions(country, office, period_from, period_to, visible=who.sees)
     facts = [await service.reader.session_facts(session_id, sex) for session_id in session_ids]
     return report_to_dict(build_aggregate_report(facts, language))
 
 
 # -- trainer pool -------------------------------------------------------------------------------
 
-@router.get("/trainers", tags=["trainers"], summary="Search the pool of certified EMM2.0 trainers (paged, by name)")
-async def trainer_pool(who: Reader, service: Service, page: Paging, language: CodeFilter = None,
+@router.get("/trainers", response_model=list[v.TrainerView],
+            tags=["trainers"], summary="Search the pool of certified EMM2.0 trainers (paged, by name)")
+async def trainer_pool(who: PoolReader, service: Service, page: Paging, language: CodeFilter = None,
                        country: CodeFilter = None, module: Annotated[str | None, Query(max_length=MODULE_LENGTH)] = None,
                        certified_from: date | None = None,
                        certified_to: date | None = None, include_revoked: bool = False):
@@ -266,16 +295,37 @@ async def trainer_pool(who: Reader, service: Service, page: Paging, language: Co
                                               certified_to=certified_to, include_revoked=include_revoked))
 
 
-@router.get("/participants/{participant_id}/certificate", tags=["trainers"],
+@router.get("/participants/{participant_id}/certificate", response_model=v.TrainerView, tags=["trainers"],
             summary="A participant's own certificate as an EMM2.0 trainer (404 until certified)")
-async def certificate(participant_id: Annotated[str, Path(max_length=ID_MAX_LENGTH)], who: Anyone, service: Service):
-    if who.role == "participant" and who.subject != participant_id:
-        raise Forbidden("participant_id", "a participant may read only their own certificate")
+async def certificate(participant_id: Annotated[str, Path(max_length=ID_MAX_LENGTH)], who: CertificateReader,
+                      service: Service):
     return await service.certificate(participant_id)
 
 
-@router.post("/trainers/{trainer_id}/revoke", tags=["trainers"], summary="Revoke a certification (trainer.revoked)")
-async def revoke(trainer_id: str, body: RevocationBody, who: Organizer, service: Service):
+class CertificateCheck(BaseModel):
+    """What anyone may learn of a certificate from its reference: whose it is and whether it holds."""
+
+    certificate_reference: str
+    full_name: str
+    status: Literal["active", "revoked"]
+    certified_at: datetime
+    modules: list[str]
+    revoked_at: datetime | None = None
+
+
+@router.get("/certificates/{certificate_reference}", response_model=CertificateCheck, tags=["trainers"],
+            summary="Check a trainer's certificate by the reference printed on it (public, no token)",
+            responses={404: {"description": "No certificate has this reference"},
+                       429: {"description": "Too many checks from this IP or of this reference; see Retry-After"}})
+async def check_certificate(certificate_reference: Annotated[str, Path(max_length=ID_MAX_LENGTH)], _: Public,
+                            __: CheckLimit, service: Service):
+    found = await service.certificate_by_reference(certificate_reference)
+    return CertificateCheck(**{name: found.get(name) for name in CertificateCheck.model_fields})
+
+
+@router.post("/trainers/{trainer_id}/revoke", response_model=v.RevocationView,
+             tags=["trainers"], summary="Revoke a certification (trainer.revoked)")
+async def revoke(trainer_id: str, body: RevocationBody, who: Revoker, service: Service):
     return await service.revoke(trainer_id, body.reason, who.subject)
 
 
@@ -289,6 +339,7 @@ def create_app() -> FastAPI:
 
     async def on_start(runtime) -> None:
         app.state.evaluation = holder["evaluation"]
+        app.state.scopes = EvaluationScopes(holder["evaluation"].store)
 
     app = create_service_app(settings, title="EMM2.0 evaluation service",
                              description="Questionnaires, evaluations, peer feedback, pre/post tests, reports "

@@ -228,6 +228,16 @@ class Evaluation:
         trainer = trainer_from_doc(found.document)
         return {**cert.trainer_certified_payload(trainer), "status": trainer.status}
 
+    async def certificate_by_reference(self, reference: str) -> dict[str, Any]:
+        """The certificate with this reference (revoked ones included), or NotFound. The pool is read
+        whole: a reference is not an _id, and the pool holds hundreds of trainers, not millions."""
+        for doc in await self.store.all("trainers"):
+            if doc.document.get("certified_at") and doc.document.get("certificate_reference") == reference:
+                trainer = trainer_from_doc(doc.document)
+                return {**cert.trainer_certified_payload(trainer), "status": trainer.status,
+                        "revoked_at": trainer.revoked_at}
+        raise NotFound("certificate_reference", f"no certificate {reference}")
+
     async def trainer_pool(self, offset: int = 0, limit: int | None = None, **filters: Any) -> list[dict[str, Any]]:
         """The trainers matching `filters`, by name: `limit` of them from `offset` (all by default)."""
         trainers = [trainer_from_doc(doc.document) for doc in await self.store.all("trainers")

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from datetime import date, datetime
 from dataclasses import dataclass
+from typing import Callable
 
 from emm_common.documents import AggregateStore
 from emm_common.store import DocumentStore
@@ -111,15 +112,19 @@ class ReportReader:
             pass_mark=self.pass_mark)
 
     async def matching_sessions(self, country: str | None = None, office: str | None = None,
-                                period_from: date | None = None, period_to: date | None = None) -> list[str]:
-        """Ids of the sessions matching the filters (an aggregate report reads every session)."""
+                                period_from: date | None = None, period_to: date | None = None,
+                                visible: Callable[[str, list[str]], bool] = lambda office, facilitators: True
+                                ) -> list[str]:
+        """Ids of the sessions matching the filters that the caller may see (`visible(office,
+        facilitator_ids)`); an aggregate report reads every session."""
         found = []
         for doc in (s.document for s in await self.store.all("sessions", fields=["session"])):
             session = doc.get("session")
             if session is None:
                 continue
             start = date.fromisoformat(session["start_date"])
-            if ((country is None or session["country"] == country)
+            if (visible(session["organizing_office"], session.get("facilitator_ids") or [])
+                    and (country is None or session["country"] == country)
                     and (office is None or session["organizing_office"] == office)
                     and (period_from is None or start >= period_from)
                     and (period_to is None or start <= period_to)):

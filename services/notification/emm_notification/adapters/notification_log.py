@@ -83,9 +83,15 @@ class MongoNotificationLog:
         return await self.entries.find_one({"_id": notification_id})
 
     async def find(self, *, participant_id: str | None = None, session_id: str | None = None,
-                   status: str | None = None, limit: int = 100, offset: int = 0) -> list[dict[str, Any]]:
-        query = {key: value for key, value in (("recipient_participant_id", participant_id),
-                                               ("session_id", session_id), ("status", status)) if value}
+                   status: str | None = None, limit: int = 100, offset: int = 0,
+                   within_sessions: list[str] | None = None) -> list[dict[str, Any]]:
+        """Entries newest first; `within_sessions`, if given, keeps only those of these sessions."""
+        query: dict[str, Any] = {key: value for key, value in (("recipient_participant_id", participant_id),
+                                                               ("session_id", session_id), ("status", status)) if value}
+        if within_sessions is not None and session_id is None:
+            query["session_id"] = {"$in": within_sessions}
+        elif within_sessions is not None and session_id not in within_sessions:
+            return []  # a session the caller may not see
         # _id breaks ties of created_at, so that pages neither repeat nor skip an entry.
         cursor = self.entries.find(query).sort([("created_at", DESCENDING), ("_id", DESCENDING)])
         return await cursor.skip(offset).limit(limit).to_list(limit)

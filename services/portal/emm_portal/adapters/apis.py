@@ -61,10 +61,13 @@ class Api:
     client: httpx.AsyncClient
     base_url: str
     token: str | None = None
+    for_address: str | None = None  # the visitor's IP, for the APIs' rate limits (X-Forwarded-For)
 
     async def call(self, method: str, path: str, *, json: Any = None, params: dict[str, Any] | None = None,
                    raw: bool = False) -> Any:
         headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
+        if self.for_address:
+            headers["X-Forwarded-For"] = self.for_address
         try:
             response = await self.client.request(method, self.base_url + path, json=json, params=params,
                                                  headers=headers)
@@ -105,8 +108,9 @@ class Apis:
     evaluation: Api
     notification: Api
 
-    def as_(self, token: str | None) -> "Apis":
-        return Apis(*(Api(api.service, api.client, api.base_url, token)
+    def as_(self, token: str | None, for_address: str | None = None) -> "Apis":
+        """The APIs called with `token`, on behalf of the visitor at `for_address` (their IP)."""
+        return Apis(*(Api(api.service, api.client, api.base_url, token, for_address)
                       for api in (self.registration, self.evaluation, self.notification)))
 
 

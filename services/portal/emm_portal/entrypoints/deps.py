@@ -25,7 +25,7 @@ def current_visitor(request: Request) -> Visitor:
 
 def apis(request: Request) -> Apis:
     """The three APIs called with this visitor's token (none if nobody is signed in)."""
-    return request.app.state.apis.as_(visitor_of(request).token)
+    return request.app.state.apis.as_(visitor_of(request).token, request.client.host if request.client else None)
 
 
 async def form(request: Request) -> FormData:

@@ -8,6 +8,7 @@ from datetime import datetime
 
 from emm_portal.adapters.apis import Apis
 from emm_portal.adapters.tokens import unverified_claims
+from emm_portal.domain import outcomes
 from emm_portal.domain.visitor import Visitor
 
 STAFF_LINK = "staff-sign-in"
@@ -28,6 +29,16 @@ async def exchange_link(apis: Apis, visitor: Visitor, link: str) -> Visitor:
                                 name=answer.get("name"), session_id=answer.get("session_id"),
                                 enrollment_id=answer.get("enrollment_id"),
                                 language=answer.get("preferred_language"))
+
+
+async def sign_out(apis: Apis) -> None:
+    """Revoke the visitor's token at every API (each refuses it from now on). An API that does not
+    answer still refuses it when it expires; the portal forgets it either way."""
+    for api in (apis.registration, apis.evaluation, apis.notification):
+        try:
+            await api.call("POST", "/sign-out")
+        except outcomes.ApiOutcome:  # unavailable, or the token was refused already
+            pass
 
 
 async def send_links(apis: Apis, email: str) -> None:

@@ -7,21 +7,57 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, FastAPI, Query, Request, Response
 
-from emm_common.auth import Anyone, Organizer, Principal, Staff, require_role
+from emm_common.authorization import (ALL, ANY, FILTERED, INVITATION, OWN_OFFICE, OWN_OR_INVITED,
+                                     OWN_RECORD, OWN_SESSION, YES, Allow, Caller)
 from emm_common.calendar import session_calendar
 from emm_common.http import Runtime, create_service_app
 from emm_common.identifiers import ID_MAX_LENGTH
 from emm_common.paging import Paging
+from emm_common.rate_limits import Limit, RateLimit
 from emm_registration import bootstrap
 from emm_registration.adapters.used_links import MongoUsedLinks
 from emm_registration.config import Settings
-from emm_registration.domain.errors import Forbidden, InvalidInput
+from emm_registration.domain.errors import InvalidInput
 from emm_registration.entrypoints import models as m
 from emm_registration.service_layer.commands import EnrollmentResult, Registration
+from emm_registration.service_layer.scopes import RegistrationScopes
 from emm_registration.service_layer.sign_in import LinkSignIn, SignIn
 
-OrganizerOrParticipant = Annotated[Principal, Depends(require_role("organizer", "participant"))]
-StaffOrParticipant = Annotated[Principal, Depends(require_role("organizer", "facilitator", "participant"))]
+# Who may call each route (docs/authorization.md is generated from these; see emm_common.authorization).
+OfficeOfSession = Annotated[Caller, Depends(Allow(organizer=OWN_OFFICE, regional=ALL))]
+NewSessionOfOffice = Annotated[Caller, Depends(Allow(organizer=OWN_OFFICE, regional=ALL, target="body",
+                                                     body_offices=("organizing_office",)))]
+SessionChangeOfOffice = Annotated[Caller, Depends(Allow(organizer=OWN_OFFICE, regional=ALL,
+                                                        body_offices=("organizing_office",)))]
+SessionList = Annotated[Caller, Depends(Allow(facilitator=FILTERED, organizer=FILTERED, regional=ALL, service=YES))]
+SessionReader = Annotated[Caller, Depends(Allow(participant=OWN_OR_INVITED, facilitator=OWN_SESSION,
+                                                organizer=OWN_OFFICE, regional=ALL, service=YES))]
+Enroller = Annotated[Caller, Depends(Allow(participant=INVITATION, organizer=OWN_OFFICE, regional=ALL))]
+# A cancelled enrollment's token may cancel it again (a form sent twice): that changes nothing.
+Canceller = Annotated[Caller, Depends(Allow(participant=OWN_RECORD, organizer=OWN_OFFICE, regional=ALL))]
+StaffOfSession = Annotated[Caller, Depends(Allow(facilitator=OWN_SESSION, organizer=OWN_OFFICE, regional=ALL))]
+HistoryReader = Annotated[Caller, Depends(Allow(participant=OWN_RECORD, organizer=FILTERED, regional=ALL))]
+DirectoryReader = Annotated[Caller, Depends(Allow(organizer=ANY, regional=ALL))]
+NewStaffOfOffice = Annotated[Caller, Depends(Allow(organizer=OWN_OFFICE, regional=ALL, target="body",
+                                                   body_offices=("offices", "regional")))]
+StaffOfOffice = Annotated[Caller, Depends(Allow(organizer=OWN_OFFICE, regional=ALL, target="staff_id",
+                                                body_offices=("offices", "regional")))]
+Public = Annotated[None, Depends(Allow(public=True))]
+
+# Rate limits at the edges, per address and per IP (emm_common.rate_limits); a 429 with Retry-After.
+HOUR = 3600
+LinkRequestLimit = Annotated[None, Depends(RateLimit(Limit("sign-in-links", "body:email", 10, HOUR),
+                                                     Limit("sign-in-links-by-ip", "ip", 30, HOUR)))]
+
+
+def by_invitation(request: Request) -> bool:
+    caller = getattr(request.state, "caller", None)
+    return caller is not None and caller.role == "participant"
+
+
+InvitationLimit = Annotated[None, Depends(RateLimit(Limit("invitation-enrollments", "body:email", 5, HOUR),
+                                                    Limit("invitation-enrollments-by-ip", "ip", 30, HOUR),
+                                                    only_if=by_invitation))]
 
 ERRORS = {401: {"description": "Missing or invalid bearer token"},
           403: {"description": "The token's role or scope does not allow this"},
@@ -51,7 +87,7 @@ LINKS_ON_THEIR_WAY = "If this address is known, a sign-in link is on its way."
 
 @router.post("/sessions", status_code=201, response_model=m.SessionView, tags=["sessions"],
              summary="Schedule a session")
-async def schedule_session(body: m.SessionDetails, who: Organizer, service: Service, response: Response):
+async def schedule_session(body: m.SessionDetails, who: NewSessionOfOffice, service: Service, response: Response):
     details = body.model_dump(exclude={"session_id"}, exclude_none=True)
     session, created = await service.schedule_session(details, who.subject, body.session_id)
     if not created:
@@ -61,24 +97,26 @@ async def schedule_session(body: m.SessionDetails, who: Organizer, service: Serv
 
 @router.get("/sessions", response_model=list[m.SessionView], tags=["sessions"],
             summary="List sessions by start date, a page at a time")
-async def list_sessions(who: Anyone, service: Service, page: Paging,
+async def list_sessions(who: SessionList, service: Service, page: Paging,
                         status_: Annotated[str | None, Query(alias="status", max_length=m.CODE_LENGTH)] = None,
                         country: Annotated[str | None, Query(max_length=m.CODE_LENGTH)] = None,
                         facilitator: Annotated[str | None, Query(
                             max_length=ID_MAX_LENGTH, description="Only sessions this staff id facilitates")] = None):
-    return [m.SessionView.of(s) for s in page.of(page.window(await service.sessions(status_, country, facilitator)))]
+    visible = [s for s in await service.sessions(status_, country, facilitator)
+               if who.sees(s.organizing_office, s.facilitator_ids)]
+    return [m.SessionView.of(s) for s in page.of(page.window(visible))]
 
 
 @router.get("/sessions/{session_id}", response_model=m.SessionView, tags=["sessions"],
             summary="A session with seats taken and left and the waitlist length")
-async def get_session(session_id: str, who: Anyone, service: Service):
+async def get_session(session_id: str, who: SessionReader, service: Service):
     return m.SessionView.of(await service.session(session_id))
 
 
 @router.get("/sessions/{session_id}/calendar.ics", tags=["sessions"],
             summary="The session as an iCalendar file to download (the same event as the emailed invitations)",
             response_class=Response, responses={200: {"content": {"text/calendar": {}}}})
-async def session_calendar_file(session_id: str, who: Anyone, service: Service,
+async def session_calendar_file(session_id: str, who: SessionReader, service: Service,
                                 language: Annotated[m.Language, Query(description="Of the place's country name")] = "en"):
     session = await service.session(session_id)
     ics = session_calendar(session.snapshot(), "PUBLISH", language=language)
@@ -88,7 +126,7 @@ async def session_calendar_file(session_id: str, who: Anyone, service: Service,
 
 @router.patch("/sessions/{session_id}", response_model=m.SessionView, tags=["sessions"],
               summary="Change a session's details (dates, place, capacity, ...)")
-async def update_session(session_id: str, body: m.SessionChanges, who: Organizer, service: Service):
+async def update_session(session_id: str, body: m.SessionChanges, who: SessionChangeOfOffice, service: Service):
     changes = body.model_dump(exclude_unset=True)
     return m.SessionView.of(await service.update_session(session_id, changes))
 
@@ -96,7 +134,7 @@ async def update_session(session_id: str, body: m.SessionChanges, who: Organizer
 @router.post("/sessions/{session_id}/status", response_model=m.SessionView, tags=["sessions"],
              summary="Move a session through its lifecycle: open, in_progress, completed, or cancelled "
                      "(with a reason)")
-async def change_status(session_id: str, body: m.StatusChange, who: Organizer, service: Service):
+async def change_status(session_id: str, body: m.StatusChange, who: OfficeOfSession, service: Service):
     if body.status == "cancelled" and not body.reason:
         raise InvalidInput("reason", "is required to cancel a session")
     action = {"open": "open", "in_progress": "start", "completed": "complete", "cancelled": "cancel"}[body.status]
@@ -107,7 +145,7 @@ async def change_status(session_id: str, body: m.StatusChange, who: Organizer, s
              summary="Close a completed session's evaluation now (the lifecycle clock closes it when its window "
                      "ends); its report goes to the session's staff",
              description="Closing a closed evaluation changes nothing. 409 before the session is completed.")
-async def close_evaluation(session_id: str, who: Organizer, service: Service):
+async def close_evaluation(session_id: str, who: OfficeOfSession, service: Service):
     return m.SessionView.of(await service.change_status(session_id, "close_evaluation"))
 
 
@@ -115,7 +153,7 @@ async def close_evaluation(session_id: str, who: Organizer, service: Service):
 
 @router.post("/sessions/{session_id}/invitations", status_code=201, response_model=m.InvitationToken,
              tags=["enrollment"], summary="An invitation token with which a person enrolls themselves")
-async def invite(session_id: str, body: m.Invitation, who: Organizer, service: Service, request: Request):
+async def invite(session_id: str, body: m.Invitation, who: OfficeOfSession, service: Service, request: Request):
     await service.session(session_id)
     expires = datetime.now(timezone.utc) + timedelta(days=body.valid_days)
     token = request.app.state.token_issuer.issue("invitee", "participant", session_id=session_id,
@@ -137,11 +175,11 @@ def enrollment_created(result: EnrollmentResult) -> m.EnrollmentCreated:
              tags=["enrollment"],
              summary="Enroll a person: registered, or waitlisted when the session is full",
              description="By an organizer, or by the person with an invitation token for this session. "
-                         "Enrolling the same person again returns their enrollment with 200.")
-async def enroll(session_id: str, body: m.Person, who: OrganizerOrParticipant, service: Service,
+                         "Enrolling the same person again returns their enrollment with 200. With an invitation: "
+                         "429 (with Retry-After) beyond 5 per address or 30 per IP in an hour.",
+             responses={429: {"description": "Too many enrollments by invitation from this address or IP"}})
+async def enroll(session_id: str, body: m.Person, who: Enroller, _: InvitationLimit, service: Service,
                  response: Response):
-    if who.role == "participant" and (who.session_id != session_id or who.enrollment_id):
-        raise Forbidden("session_id", "this token is not an invitation to this session")
     created = await enroll_one(service, session_id, body, who.role)
     if not created.created:
         response.status_code = 200
@@ -150,7 +188,7 @@ async def enroll(session_id: str, body: m.Person, who: OrganizerOrParticipant, s
 
 @router.post("/sessions/{session_id}/enrollments/bulk", response_model=list[m.EnrollmentCreated],
              tags=["enrollment"], summary="Enroll invited staff in bulk, in the order given")
-async def enroll_bulk(session_id: str, body: m.BulkEnrollment, who: Organizer, service: Service):
+async def enroll_bulk(session_id: str, body: m.BulkEnrollment, who: OfficeOfSession, service: Service):
     people = [person.model_dump(exclude_none=True) for person in body.participants]
     return [enrollment_created(result) for result in await service.enroll_all(session_id, people, "organizer")]
 
@@ -158,16 +196,14 @@ async def enroll_bulk(session_id: str, body: m.BulkEnrollment, who: Organizer, s
 @router.post("/sessions/{session_id}/enrollments/{enrollment_id}/cancellation", response_model=m.EnrollmentView,
              tags=["enrollment"], summary="Cancel a seat or waitlist place; the first waitlisted person is promoted")
 async def cancel_enrollment(session_id: str, enrollment_id: str, body: m.EnrollmentCancellation,
-                            who: OrganizerOrParticipant, service: Service):
-    if who.role == "participant" and who.enrollment_id != enrollment_id:
-        raise Forbidden("enrollment_id", "a participant may cancel only their own enrollment")
+                            who: Canceller, service: Service):
     session = await service.cancel_enrollment(session_id, enrollment_id, body.reason)
     return m.EnrollmentView.of(session, session.enrollments[enrollment_id])
 
 
 @router.get("/sessions/{session_id}/roster", response_model=m.Roster, tags=["enrollment"],
             summary="Registered participants in seat order, and the waitlist in promotion order")
-async def roster(session_id: str, who: Staff, service: Service):
+async def roster(session_id: str, who: StaffOfSession, service: Service):
     session = await service.session(session_id)
     return m.Roster(session_id=session_id, registered=[m.EnrollmentView.of(session, e) for e in session.roster()],
                     waitlist=[m.EnrollmentView.of(session, e) for e in session.waitlist()])
@@ -175,27 +211,24 @@ async def roster(session_id: str, who: Staff, service: Service):
 
 @router.get("/participants/{participant_id}/history", response_model=list[m.HistoryEntry], tags=["enrollment"],
             summary="A participant's own training history, oldest first, a page at a time")
-async def history(participant_id: str, who: StaffOrParticipant, service: Service, page: Paging):
-    if who.role == "participant" and who.subject != participant_id:
-        raise Forbidden("participant_id", "a participant may read only their own history")
+async def history(participant_id: str, who: HistoryReader, service: Service, page: Paging):
+    visible = [(s, e) for s, e in await service.history(participant_id) if who.sees(s.organizing_office)]
     return [m.HistoryEntry(session=s.snapshot(), enrollment=m.EnrollmentView.of(s, e))
-            for s, e in page.of(page.window(await service.history(participant_id)))]
+            for s, e in page.of(page.window(visible))]
 
 
 # -- attendance -----------------------------------------------------------------------------
 
 @router.put("/sessions/{session_id}/attendance/{day}", response_model=m.AttendanceView, tags=["attendance"],
             summary="Mark attendance for one day (bulk); a later mark for the same person and day wins")
-async def record_attendance(session_id: str, day: date, body: m.DayMarks, who: Staff, service: Service):
-    if who.role == "facilitator" and who.subject not in (await service.session(session_id)).facilitator_ids:
-        raise Forbidden("session_id", "only a facilitator of this session may take its attendance")
+async def record_attendance(session_id: str, day: date, body: m.DayMarks, who: StaffOfSession, service: Service):
     await service.record_attendance(session_id, day, [mark.model_dump() for mark in body.marks], who.subject)
     return await attendance_view(service, session_id)
 
 
 @router.get("/sessions/{session_id}/attendance", response_model=m.AttendanceView, tags=["attendance"],
             summary="Attendance sheet per day, rate per participant and for the session")
-async def get_attendance(session_id: str, who: Staff, service: Service):
+async def get_attendance(session_id: str, who: StaffOfSession, service: Service):
     return await attendance_view(service, session_id)
 
 
@@ -220,7 +253,7 @@ async def attendance_view(service: Registration, session_id: str) -> m.Attendanc
                          "(a cancelled one too, to see their history). 401 for a link that is forged, expired, "
                          "used already, or whose person is unknown or no longer active.",
              responses={401: {"description": "The link is not valid, has expired or has been used"}})
-async def sign_in(body: m.SignInLink, signing_in: SignInService):
+async def sign_in(body: m.SignInLink, signing_in: SignInService, _: Public):
     return m.SignedInView(**vars(await signing_in.sign_in(body.link)))
 
 
@@ -228,8 +261,10 @@ async def sign_in(body: m.SignInLink, signing_in: SignInService):
              summary="Email the sign-in links of an address (the same answer whether it is known or not)",
              description="No bearer token. A staff member gets a staff sign-in link; a participant one link per "
                          "session they enrolled in (the latest five). At most 3 requests per address and hour are "
-                         "acted on; the answer is the same 202 either way. 422 only for what is not an email address.")
-async def request_sign_in_links(body: m.LinkRequest, service: Service):
+                         "acted on; the answer is the same 202 either way. 422 only for what is not an email address; "
+                         "429 (with Retry-After) beyond 10 requests per address or 30 per IP in an hour.",
+             responses={429: {"description": "Too many requests from this address or IP; see Retry-After"}})
+async def request_sign_in_links(body: m.LinkRequest, service: Service, _: Public, __: LinkRequestLimit):
     await service.request_sign_in_links(body.email)
     return m.LinkRequestAccepted(detail=LINKS_ON_THEIR_WAY)
 
@@ -239,7 +274,7 @@ async def request_sign_in_links(body: m.LinkRequest, service: Service):
 @router.post("/staff", status_code=201, response_model=m.StaffView, tags=["staff"],
              summary="Add an organizer or facilitator to the staff directory",
              description="The same email again returns the existing record, unchanged, with 200.")
-async def add_staff(body: m.StaffDetails, who: Organizer, service: Service, response: Response):
+async def add_staff(body: m.StaffDetails, who: NewStaffOfOffice, service: Service, response: Response):
     member, created = await service.add_staff(body.model_dump())
     if not created:
         response.status_code = 200
@@ -248,19 +283,19 @@ async def add_staff(body: m.StaffDetails, who: Organizer, service: Service, resp
 
 @router.get("/staff", response_model=list[m.StaffView], tags=["staff"],
             summary="The staff directory by name, a page at a time")
-async def list_staff(who: Organizer, service: Service, page: Paging,
+async def list_staff(who: DirectoryReader, service: Service, page: Paging,
                      role: Annotated[m.StaffRole | None, Query()] = None):
     return [m.StaffView.of(member) for member in page.of(page.window(await service.staff_members(role)))]
 
 
 @router.get("/staff/{staff_id}", response_model=m.StaffView, tags=["staff"], summary="One staff member")
-async def get_staff(staff_id: str, who: Organizer, service: Service):
+async def get_staff(staff_id: str, who: DirectoryReader, service: Service):
     return m.StaffView.of(await service.staff_member(staff_id))
 
 
 @router.patch("/staff/{staff_id}", response_model=m.StaffView, tags=["staff"],
               summary="Change a staff member's name, language, role, offices, or deactivate them")
-async def update_staff(staff_id: str, body: m.StaffChanges, who: Organizer, service: Service):
+async def update_staff(staff_id: str, body: m.StaffChanges, who: StaffOfOffice, service: Service):
     return m.StaffView.of(await service.update_staff(staff_id, body.model_dump(exclude_unset=True)))
 
 
@@ -271,6 +306,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     async def on_start(runtime: Runtime) -> None:
         app.state.registration = bootstrap.registration(settings, runtime.database)
+        app.state.scopes = RegistrationScopes(app.state.registration)
         app.state.sign_in = LinkSignIn(app.state.registration, app.state.token_verifier, app.state.token_issuer,
                                        MongoUsedLinks(runtime.database.used_links))
 

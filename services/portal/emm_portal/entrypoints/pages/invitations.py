@@ -27,7 +27,7 @@ def invited(request: Request, token: str) -> tuple[Apis, str]:
     session_id = unverified_claims(token).get("session_id")
     if not isinstance(session_id, str) or unverified_claims(token).get("enrollment_id"):
         raise outcomes.NotFound("portal", "not an invitation")
-    return request.app.state.apis.as_(token), session_id
+    return request.app.state.apis.as_(token, request.client.host if request.client else None), session_id
 
 
 async def invitation_session(request: Request, page: Pages, token: str, *,

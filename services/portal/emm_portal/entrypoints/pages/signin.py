@@ -65,6 +65,8 @@ async def send_link(request: Request, page: Page, apis: AsVisitor, form: Form):
 
 
 @router.post("/signout")
-async def sign_out(request: Request, visitor: CurrentVisitor):
+async def sign_out(request: Request, visitor: CurrentVisitor, apis: AsVisitor):
+    if visitor.token:
+        await signin.sign_out(apis)
     request.state.visitor = visitor.signed_out()
     return redirect("/")
