@@ -25,6 +25,8 @@ ROOT = Path(__file__).parents[2]
 sys.path.insert(0, str(ROOT / "deploy"))
 from go_tools import TOOLS, build  # noqa: E402  (deploy/ is scripts, not a package)
 
+from tests.processes import stop as stop_process  # noqa: E402
+
 PRODUCTION_LOCK = ROOT / "requirements-production.lock"
 # The PATH of the python base image, after which the Dockerfile puts /opt/venv/bin first.
 BASE_IMAGE_PATH = "/usr/local/bin:/usr/local/sbin:/usr/sbin:/usr/bin:/sbin:/bin"
@@ -194,7 +196,6 @@ class Container:
     venv: Path
     rewrites: dict[str, str]
     http_port: int
-    metrics_port: int | None = None
     process: subprocess.Popen | None = None
     log: Path = field(init=False)
 
@@ -265,15 +266,8 @@ class Container:
         return "\n".join(self.log.read_text(errors="replace").splitlines()[-15:]) if self.log.exists() else ""
 
     def stop(self) -> None:
-        import signal
-
-        if self.process and self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(15)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait()
+        if self.process:
+            stop_process(self.process)
 
 
 def wait_for(check, what: str, timeout: float, containers: list[Container]) -> None:
