@@ -42,7 +42,7 @@ test-faults: bootstrap
 token: bootstrap
 	@$(PY) -m emm_common.auth token $(or $(ROLE),organizer) $(or $(SUBJECT),me)
 
-# A benchmark against the running local stack: make bench BENCH=combined|enrollment|evaluation_rebuild|notification_delivery|page_weight [ARGS=...]
+# A benchmark against the running local stack: make bench BENCH=combined|enrollment|evaluation_rebuild|notification_delivery|page_weight|round_trips|ferretdb_backends [ARGS=...]
 # (page_weight measures the portal's pages, so it wants `make run` first)
 bench: stack
 	@command -v wrk >/dev/null || { apt-get install -y -qq wrk || { apt-get update -qq && apt-get install -y -qq wrk; }; }

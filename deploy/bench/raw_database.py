@@ -38,10 +38,10 @@ class DatabaseRate:
 
 
 async def _client_run(operation: str, database: str, process: int, tasks: int, seconds: float,
-                      documents: int) -> int:
+                      documents: int, uri: str) -> int:
     from pymongo import AsyncMongoClient
 
-    client = AsyncMongoClient(MONGODB_URI)
+    client = AsyncMongoClient(uri)
     collection = client[database].raw
     done = 0
     deadline = time.perf_counter() + seconds
@@ -71,17 +71,19 @@ async def _client_run(operation: str, database: str, process: int, tasks: int, s
     return done
 
 
-def _client_process(operation: str, database: str, process: int, tasks: int, seconds: float, documents: int) -> int:
-    return asyncio.run(_client_run(operation, database, process, tasks, seconds, documents))
+def _client_process(operation: str, database: str, process: int, tasks: int, seconds: float, documents: int,
+                    uri: str) -> int:
+    return asyncio.run(_client_run(operation, database, process, tasks, seconds, documents, uri))
 
 
 def database_rates(concurrency: int = 20, processes: int = 2, seconds: float = 8,
-                   documents: int = 2000) -> list[DatabaseRate]:
-    """insert_one, find_one by _id and conditional replace_one at `concurrency`, in a database of their own."""
+                   documents: int = 2000, uri: str = MONGODB_URI) -> list[DatabaseRate]:
+    """insert_one, find_one by _id and conditional replace_one at `concurrency`, in a database of
+    their own, on the server at `uri`."""
     from pymongo import MongoClient
 
     database = f"bench_raw_{uuid.uuid4().hex[:8]}"
-    sync = MongoClient(MONGODB_URI)
+    sync = MongoClient(uri)
     sync[database].raw.insert_many([{"_id": f"doc-{i}", "version": 0, "payload": PAYLOAD} for i in range(documents)])
     rates = []
     try:
@@ -92,7 +94,7 @@ def database_rates(concurrency: int = 20, processes: int = 2, seconds: float = 8
             with ProcessPoolExecutor(processes) as pool:
                 counts = list(pool.map(_client_process, [operation] * processes, [database] * processes,
                                        range(processes), [tasks] * processes, [seconds] * processes,
-                                       [documents] * processes))
+                                       [documents] * processes, [uri] * processes))
             wall = time.perf_counter() - started
             after = resource.getrusage(resource.RUSAGE_CHILDREN)
             cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)

