@@ -127,8 +127,7 @@ def image_venv() -> Path:
     with open(base / ".image-venv.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)  # one build at a time on a machine
         if not (venv / ".complete").exists():
-            for old in base.glob("image-venv-*"):  # earlier locks'
-                shutil.rmtree(old, ignore_errors=True)
+            shutil.rmtree(venv, ignore_errors=True)  # a build that was cut short
             subprocess.run([image_python(), "-m", "venv", str(venv)], check=True)
             pip = str(venv / "bin" / "pip")
             subprocess.run([pip, "install", "-q", "--disable-pip-version-check", "--no-deps", "-r",
