@@ -11,6 +11,7 @@ import stat
 import httpx
 import pytest
 
+from tests import conftest
 from tests.conftest import KAFKA, MONGODB_URI
 from tests.deploy.containers import Container, FileSystem, compose_config, image, image_venv, uid_gid, wait_for
 from tests.processes import free_port
@@ -62,6 +63,12 @@ def test_every_container_of_our_image_starts_and_becomes_ready(filesystem, topic
                     f"{service.upper()}_MONGODB_DATABASE": f"test_{unique}_{service}"})
         if env.get("NOTIFICATION_SMTP_HOST") == "mailpit":
             env["NOTIFICATION_SMTP_HOST"] = "127.0.0.1"
+        if env.get("KAFKA_SASL_USERNAME"):  # compose's principal, with the shared broker's password for it
+            passwords = getattr(conftest, "kafka_passwords", dict)()
+            if passwords:
+                env["KAFKA_SASL_PASSWORD"] = passwords[env["KAFKA_SASL_USERNAME"]]
+            else:  # a broker without SASL
+                env = {k: v for k, v in env.items() if not k.startswith("KAFKA_SASL_")}
         return Container(name, {**spec, "environment": env}, image(service), filesystem, venv, rewrites,
                          http_port=ports[name])
 
@@ -74,6 +81,8 @@ def test_every_container_of_our_image_starts_and_becomes_ready(filesystem, topic
     assert (private.st_uid, stat.S_IMODE(private.st_mode)) == (image_uid, 0o600)
     assert stat.S_IMODE(public.st_mode) == 0o644
 
+    if hasattr(conftest, "grant_topics"):  # the broker's ACLs for this test's prefix, as production's
+        conftest.grant_topics(topic_prefix)
     started = [container(name).start() for name in LONG_RUNNING]
     try:
         apis = [c for c in started if c.command[-1] == "api"]
