@@ -211,3 +211,17 @@ def test_private_signing_key_only_where_tokens_are_issued():
         assert ("jwt-ed25519.pem" in files) == issues == ("EMM_JWT_PRIVATE_KEY_FILE" in env(obj)), name
         if keys:
             assert keys["secret"]["defaultMode"] == 0o440, name
+
+
+def test_production_kafka_clients_speak_tls_to_a_tls_listener_and_trust_its_ca():
+    listener = of_kind("production", "Kafka")["emm-kafka"]["spec"]["kafka"]["listeners"][0]
+    assert listener["tls"] is True
+    ca_file = Path(settings("production")["KAFKA_SSL_CAFILE"])
+    for name, obj in {**of_kind("production", "Deployment"), **of_kind("production", "Job")}.items():
+        if "KAFKA_SASL_USERNAME" not in env(obj):
+            continue
+        mounts = {m["mountPath"]: m["name"] for m in container(obj)["volumeMounts"]}
+        volume = next(v for v in obj["spec"]["template"]["spec"]["volumes"] if v["name"] == mounts[str(ca_file.parent)])
+        assert volume["secret"]["secretName"] == "emm-kafka-cluster-ca-cert", name
+        assert {"key": "ca.crt", "path": ca_file.name} in volume["secret"]["items"], name
+    assert "KAFKA_SSL_CAFILE" not in settings("local")  # the local cluster's listener is plain SCRAM
