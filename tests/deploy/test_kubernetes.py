@@ -225,3 +225,14 @@ def test_production_kafka_clients_speak_tls_to_a_tls_listener_and_trust_its_ca()
         assert volume["secret"]["secretName"] == "emm-kafka-cluster-ca-cert", name
         assert {"key": "ca.crt", "path": ca_file.name} in volume["secret"]["items"], name
     assert "KAFKA_SSL_CAFILE" not in settings("local")  # the local cluster's listener is plain SCRAM
+
+
+def test_in_production_the_portal_is_the_one_public_entry_on_the_public_address():
+    from urllib.parse import urlsplit
+
+    ingresses = of_kind("production", "Ingress")
+    assert list(ingresses) == ["portal"]
+    rule = ingresses["portal"]["spec"]["rules"][0]
+    assert rule["host"] == urlsplit(settings("production")["EMM_PUBLIC_BASE_URL"]).hostname
+    assert rule["http"]["paths"][0]["backend"]["service"]["name"] == "portal"
+    assert ingresses["portal"]["spec"]["tls"][0]["hosts"] == [rule["host"]]
