@@ -48,7 +48,7 @@ ENV PATH=/opt/venv/bin:$PATH \
     PORTAL_VENDOR_DIR=/app/vendor/htmx
 WORKDIR /app
 USER 10001:10001
-# The API's liveness (a worker's container overrides it with its metrics port: docker-compose.yml).
+# An API's /healthz, or a worker's /metrics when its <SERVICE>_METRICS_PORT is set (deploy/container/emm-run).
 HEALTHCHECK --interval=10s --timeout=5s --start-period=30s --retries=6 CMD ["emm-run", "probe"]
 ENTRYPOINT ["emm-run"]
 CMD ["api"]
