@@ -114,7 +114,8 @@ def image_python() -> str:
 def image_venv() -> Path:
     """The image's /opt/venv: the production lock installed (and `pip check`ed, as the Dockerfile
     does) into a venv the image's user can read. Built once per lock; under /var/cache when the
-    cache folder is not readable by others (a home folder of mode 0700)."""
+    cache folder is not readable by others (a home folder of mode 0700). Our own packages are not in it:
+    FileSystem installs them per test."""
     import fcntl
 
     from emm_common.settings import CACHE_DIR
@@ -132,6 +133,9 @@ def image_venv() -> Path:
             pip = str(venv / "bin" / "pip")
             subprocess.run([pip, "install", "-q", "--disable-pip-version-check", "--no-deps", "-r",
                             str(PRODUCTION_LOCK)], check=True)
+            # What the image's build stage builds our packages with (pip's isolated build, unpinned there too).
+            subprocess.run([pip, "install", "-q", "--disable-pip-version-check", "setuptools>=68", "wheel"],
+                           check=True)
             subprocess.run([pip, "check"], check=True, capture_output=True)
             (venv / ".complete").write_text(digest)
     return venv
@@ -152,13 +156,20 @@ class FileSystem:
     image_user: tuple[int, int]
 
     @classmethod
-    def create(cls, image_user: tuple[int, int]) -> "FileSystem":
+    def create(cls, image_user: tuple[int, int], venv: Path) -> "FileSystem":
         root = Path(tempfile.mkdtemp(prefix="emm-containers-"))
         root.chmod(0o755)
         fs = cls(root, image_user)
-        for package in ROOT.glob("services/*/emm_*"):
-            shutil.copytree(package, root / "opt/site" / package.name,
-                            ignore=shutil.ignore_patterns("__pycache__"))
+        # Our five packages installed (not copied) as the image installs them, so that what their
+        # pyproject.toml leaves out (templates, catalogs, static files) is missing here too.
+        sources = root / "src"
+        shutil.copytree(ROOT / "services", sources, ignore=shutil.ignore_patterns(
+            "__pycache__", "*.egg-info", "build"))
+        subprocess.run([str(venv / "bin" / "pip"), "install", "-q", "--disable-pip-version-check", "--no-deps",
+                        "--no-build-isolation", "--target", str(root / "opt/site"),
+                        *(str(p.parent) for p in sorted(sources.glob("*/pyproject.toml")))],
+                       check=True, capture_output=True)
+        shutil.rmtree(sources)
         shutil.copytree(ROOT / "schemas", root / "app/schemas")
         (root / "app/vendor/htmx").mkdir(parents=True)
         (root / "usr/local/bin").mkdir(parents=True)
@@ -227,7 +238,7 @@ class Container:
             env[name] = value
         env = {name: self.fs.host_path(value, self.mounts) if value.startswith("/") else value
                for name, value in env.items() if name != "PATH"} | {"PATH": self.path(env["PATH"])}
-        env["PYTHONPATH"] = str(self.fs.root / "opt/site")  # where the image has installed our packages
+        env["PYTHONPATH"] = str(self.fs.root / "opt/site")  # our packages, installed (the image: into /opt/venv)
         env["EMM_HTTP_PORT"] = str(self.http_port)
         return env
 

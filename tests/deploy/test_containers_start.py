@@ -29,7 +29,9 @@ def service_of(spec: dict) -> str:
 
 @pytest.fixture
 def filesystem():
-    fs = FileSystem.create(uid_gid(image("registration").user))
+    if os.geteuid() != 0:
+        pytest.skip("starting processes as the image's user 10001 needs root (CI runs as root)")
+    fs = FileSystem.create(uid_gid(image("registration").user), image_venv())
     yield fs
     fs.remove()
 
@@ -41,8 +43,6 @@ def test_the_image_runs_as_a_numeric_non_root_user():
 
 
 def test_every_container_of_our_image_starts_and_becomes_ready(filesystem, topic_prefix, unique):
-    if os.geteuid() != 0:
-        pytest.skip("starting processes as the image's user 10001 needs root (CI runs as root)")
     venv = image_venv()
     ports = {name: free_port() for name in OURS}
     metrics = {name: free_port() for name in OURS}
@@ -98,6 +98,9 @@ def test_every_container_of_our_image_starts_and_becomes_ready(filesystem, topic
 
         wait_for(apis_ready, "every API and the portal ready (/readyz)", 90, started)
         wait_for(lambda: all(c.healthcheck() for c in started), "every compose healthcheck passing", 60, started)
+        portal = next(c for c in started if c.spec["build"]["args"]["SERVICE"] == "portal")
+        home = httpx.get(f"http://127.0.0.1:{portal.http_port}/", timeout=10)  # a page from its installed templates
+        assert home.status_code == 200 and "<html" in home.text, home.text[:300]
         for c in started:
             if c.command[-1] == "worker":  # faust's data folder: in the worker's volume, not under HOME
                 assert any((filesystem.volume(v["source"]) / "faust").is_dir()
