@@ -9,7 +9,7 @@ export EMM_CACHE_DIR := $(CACHE)
 # This checkout's own packages, ahead of anything installed in the shared venv.
 export PYTHONPATH := $(CURDIR)/services/shared:$(CURDIR)/services/registration:$(CURDIR)/services/evaluation:$(CURDIR)/services/notification:$(CURDIR)/services/portal:$(CURDIR)
 
-.PHONY: run stop status test test-slow test-faults bootstrap stack token bench
+.PHONY: run stop status test test-slow test-faults bootstrap stack token bench switch-over republish
 
 bootstrap:
 	@deploy/local/bootstrap.sh
@@ -47,3 +47,14 @@ token: bootstrap
 bench: stack
 	@command -v wrk >/dev/null || { apt-get install -y -qq wrk || { apt-get update -qq && apt-get install -y -qq wrk; }; }
 	@$(PY) deploy/bench/$(BENCH).py $(ARGS)
+
+# Rebuild a service's projections into a new database and switch the local service over to it
+# (docs/operations.md): make switch-over SERVICE=evaluation|notification [ARGS="--database NAME"]
+switch-over: bootstrap
+	@$(PY) -m emm_$(SERVICE).entrypoints.switch_over --stop "$(PY) deploy/local/services.py stop $(SERVICE)" \
+		--start "$(PY) deploy/local/services.py start $(SERVICE)" $(ARGS)
+
+# Send chosen dead letters back to their topics after a fix (docs/operations.md):
+# make republish SERVICE=evaluation|notification ARGS='--reason "unknown event type" [--dry-run]'
+republish: bootstrap
+	@$(PY) -m emm_common.dead_letters --service $(SERVICE) $(ARGS)

@@ -37,6 +37,7 @@ npm_package() {  # name version why
   fi
 }
 npm_package @asyncapi/parser 3.6.6 "the contract tests"
+npm_package @asyncapi/modelina 5.10.1 "the contract tests' models generated from the AsyncAPI document"
 # Served by the portal itself (PORTAL_VENDOR_DIR), never from a CDN; every page works without it.
 npm_package htmx.org 2.0.11 "the portal's progressive enhancement"
 npm_package axe-core 4.14.1 "the browser tests' accessibility checks"

@@ -12,6 +12,11 @@ One copy for two users: `deploy/local/demo.py` runs it against the services of `
 the fixed ids below; `tests/e2e/test_dakar_scenario.py` runs it against its own processes with a
 `suffix` on every session id and email address, so that its emails on the shared
 SMTP capture and its events are its own. Synchronous (httpx) so that the demo stays a plain script.
+
+`clocked`: nobody moves the sessions; registration's lifecycle clock does, on a programme time
+that starts before 17 May and runs fast (EMM_CLOCK_*). The scenario then waits for each session
+to start, takes each day's attendance once that day has come where the session takes place, and
+waits for the clock to complete the session. Without it, the organizer moves them, as by hand.
 """
 
 from __future__ import annotations
@@ -114,7 +119,8 @@ class DakarScenario:
     tokens from `issuer` (signed with the key the APIs trust)."""
 
     def __init__(self, registration_url: str, evaluation_url: str, issuer: Issuer, *, suffix: str = "",
-                 say: Callable[[str], None] = print, timeout: float = 120.0) -> None:
+                 say: Callable[[str], None] = print, timeout: float = 120.0, clocked: bool = False) -> None:
+        self.clocked = clocked
         self.registration_url = registration_url
         self.evaluation_url = evaluation_url
         self.suffix = suffix
@@ -223,7 +229,7 @@ class DakarScenario:
         """The session from start to completion: attendance, practice and peer feedback,
         evaluations. Returns the participant ids who attended every day."""
         sid = session["session_id"]
-        call(registration, "POST", f"/sessions/{sid}/status", json={"status": "in_progress"})
+        self.move(registration, sid, "in_progress")
         roster = call(registration, "GET", f"/sessions/{sid}/roster")["registered"]
         missing = outcome.people[MISSES_DAY_2]
         absent = {missing.participant_id} if missing.session_id == sid else set()
@@ -231,8 +237,7 @@ class DakarScenario:
             marks = [{"participant_id": e["participant_id"],
                       "status": "absent" if day_index == 1 and e["participant_id"] in absent else "present"}
                      for e in roster]
-            call(registration, "PUT", f"/sessions/{sid}/attendance/{day}", json={"marks": marks},
-                 headers=self.facilitator)
+            self.take_attendance(registration, sid, day, marks)
         self.say(f"{sid}: {len(roster)} registered, attendance taken for 2 days")
         self.wait_until_evaluation_knows(evaluation, sid, len(roster))
         by_id = {p.participant_id: p for p in outcome.people.values()}
@@ -247,9 +252,36 @@ class DakarScenario:
                      headers={"Authorization": f"Bearer {trainee.token}"},
                      json={"submission_id": f"sub-{sid}-{trainee.participant_id}", "language": trainee.language,
                            "anonymous": position == 0, "answers": answers_of(position)})
-        call(registration, "POST", f"/sessions/{sid}/status", json={"status": "completed"})
+        self.move(registration, sid, "completed")
+        if not self.clocked:  # everyone answered: the organizer closes the evaluation, and the digest goes
+            call(registration, "POST", f"/sessions/{sid}/evaluation/closure")
         self.say(f"{sid}: peer feedback and evaluations in, session completed")
         return {e["participant_id"] for e in roster} - absent
+
+    def move(self, registration: httpx.Client, session_id: str, status: str) -> None:
+        """The session to `status`: by the organizer's call, or, clocked, by waiting for the clock."""
+        if not self.clocked:
+            call(registration, "POST", f"/sessions/{session_id}/status", json={"status": status})
+            return
+
+        def moved() -> bool:
+            return call(registration, "GET", f"/sessions/{session_id}")["session"]["status"] == status
+
+        self.wait(moved, f"the lifecycle clock to make {session_id} {status}")
+
+    def take_attendance(self, registration: httpx.Client, session_id: str, day: str, marks: list[dict]) -> None:
+        """The facilitator's marks for `day`, once it has come where the session takes place (the
+        programme's time may be behind the dates when clocked)."""
+        responses: list[httpx.Response] = []
+
+        def taken() -> bool:
+            responses[:] = [registration.put(f"/sessions/{session_id}/attendance/{day}", json={"marks": marks},
+                                             headers=self.facilitator)]
+            return not (responses[0].status_code == 422 and "has not come yet" in responses[0].text)
+
+        self.wait(taken, f"{day} to come for {session_id}")
+        if responses[0].status_code >= 400:
+            raise ScenarioError(f"attendance of {day} failed: {responses[0].status_code} {responses[0].text[:300]}")
 
     def wait_until_evaluation_knows(self, evaluation: httpx.Client, session_id: str, registered: int) -> None:
         """The evaluation service learns the roster from events: wait until its report counts it

@@ -3,6 +3,7 @@
     python deploy/local/services.py start    # after stack.py start; waits for /readyz
     python deploy/local/services.py stop
     python deploy/local/services.py status
+    python deploy/local/services.py stop evaluation    # one service's processes (its API and worker)
 """
 
 from __future__ import annotations
@@ -36,7 +37,8 @@ def portal(port: int) -> tuple[Component, list[str]]:
                        "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning", "--no-access-log"]
 
 
-SERVICES = [api("registration", 8001), api("evaluation", 8002), worker("evaluation", 9102),
+SERVICES = [api("registration", 8001), worker("registration", 9101),
+            api("evaluation", 8002), worker("evaluation", 9102),
             api("notification", 8003), worker("notification", 9103), portal(8004)]
 
 
@@ -59,18 +61,22 @@ def answers(component: Component) -> bool:
         return False
 
 
-def start() -> int:
+def chosen(only: str | None) -> list[tuple[Component, list[str]]]:
+    return [(c, command) for c, command in SERVICES if only is None or c.name.split("-")[0] == only]
+
+
+def start(only: str | None = None) -> int:
     from emm_common.auth import ensure_key_pair
 
     ensure_key_pair(KEYS / "jwt-ed25519.pem", KEYS / "jwt-ed25519.pub.pem")
-    for component, command in SERVICES:
+    for component, command in chosen(only):
         if pid_of(component) is None:
             if port_open(component.host, component.port):
                 print(f"[services] error: port {component.port} for {component.name} is in use by another program",
                       file=sys.stderr)
                 return 2
             spawn(component, command, environment(component))
-    for component, _ in SERVICES:
+    for component, _ in chosen(only):
         started = time.monotonic()
         while not answers(component):
             if pid_of(component) is None:
@@ -85,8 +91,8 @@ def start() -> int:
     return 0
 
 
-def stop() -> int:
-    for component, _ in reversed(SERVICES):
+def stop(only: str | None = None) -> int:
+    for component, _ in reversed(chosen(only)):
         if terminate(component):
             print(f"[services] {component.name} stopped")
     return 0
@@ -104,7 +110,12 @@ def status() -> int:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("command", choices=["start", "stop", "status"])
-    return {"start": start, "stop": stop, "status": status}[parser.parse_args().command]()
+    parser.add_argument("service", nargs="?", choices=sorted({c.name.split("-")[0] for c, _ in SERVICES}),
+                        help="start or stop only this service's processes (a switch-over does)")
+    args = parser.parse_args()
+    if args.command == "status":
+        return status()
+    return {"start": start, "stop": stop}[args.command](args.service)
 
 
 if __name__ == "__main__":

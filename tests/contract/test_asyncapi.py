@@ -37,7 +37,7 @@ def test_asyncapi_document_is_valid_and_lists_every_event_type():
 def test_a_broken_reference_fails_the_check(tmp_path):
     shutil.copytree(SCHEMAS, tmp_path / "schemas")
     document = yaml.safe_load((tmp_path / "schemas" / "asyncapi.yaml").read_text())
-    document["components"]["messages"]["sessionScheduledV1"]["payload"]["schema"]["$ref"] = "./events/missing.json"
+    document["components"]["schemas"]["SessionScheduledV1"]["allOf"][0]["$ref"] = "./events/missing.json"
     broken = tmp_path / "schemas" / "asyncapi.yaml"
     broken.write_text(yaml.safe_dump(document))
     code, summary = parse(broken)
@@ -49,3 +49,22 @@ def test_the_internal_topic_is_marked_as_internal():
     document = yaml.safe_load((SCHEMAS / "asyncapi.yaml").read_text())
     assert "INTERNAL" in document["channels"]["contactsInternal"]["description"]
     assert "never" in document["info"]["description"]
+
+
+def test_every_payload_is_a_named_schema_of_its_draft_07_file():
+    """The AsyncAPI Schema Object (the payloads' default format) extends JSON Schema draft-07, the
+    dialect of the event files; each payload is a component schema named for generated models."""
+    document = yaml.safe_load((SCHEMAS / "asyncapi.yaml").read_text())
+    schemas = document["components"]["schemas"]
+    by_type = {}
+    for message in document["components"]["messages"].values():
+        if "$ref" not in message["payload"]:
+            continue  # the dead letter's payload is the original bytes
+        assert "schemaFormat" not in message["payload"]
+        name = message["payload"]["$ref"].removeprefix("#/components/schemas/")
+        assert schemas[name]["title"] == name
+        (wrapped,) = schemas[name]["allOf"]
+        file = json.loads((SCHEMAS / wrapped["$ref"]).read_text())
+        assert file["$schema"] == "http://json-schema.org/draft-07/schema#"
+        by_type[message["name"]] = file["title"]
+    assert by_type == {t: t for t in contract.catalog()}

@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 
 import pytest
-from jsonschema import Draft202012Validator, FormatChecker
+from jsonschema import Draft7Validator, FormatChecker
 
 from emm_common import contract
 
@@ -77,10 +77,10 @@ def test_the_design_s_event_types_are_all_in_the_contract():
 
 
 @pytest.mark.parametrize("path", SCHEMA_FILES, ids=lambda p: p.stem)
-def test_schema_is_valid_draft_2020_12_and_named_after_its_type(path):
+def test_schema_is_valid_draft_07_and_named_after_its_type(path):
     schema = load(path)
-    Draft202012Validator.check_schema(schema)
-    assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
+    Draft7Validator.check_schema(schema)
+    assert schema["$schema"] == "http://json-schema.org/draft-07/schema#"
     assert TYPE_NAME.match(schema["title"]), schema["title"]
     assert path.stem == schema["title"]
     assert schema["$id"].endswith(f"/{schema['title']}.json")
@@ -90,7 +90,7 @@ def test_schema_is_valid_draft_2020_12_and_named_after_its_type(path):
 def test_every_example_validates(path):
     schema = load(path)
     assert schema.get("examples"), "each schema documents at least one example"
-    validator = Draft202012Validator(schema, format_checker=FormatChecker())
+    validator = Draft7Validator(schema, format_checker=FormatChecker())
     for example in schema["examples"]:
         assert not list(validator.iter_errors(example))
 
@@ -112,6 +112,16 @@ def test_contact_details_only_on_internal_topics(path):
     else:
         assert not exposed, f"{schema['title']} is public but has {exposed}"
         assert not schema["x-topic"].endswith(".internal")
+
+
+def test_every_event_keyed_by_session_has_a_top_level_session_id():
+    """Consumers key every event the same way: by `session_id` at the top level (the session events
+    nest the whole session and got the top-level field in 1.1, optional since older events lack it)."""
+    for spec in contract.catalog().values():
+        if spec.key_field.endswith("session_id"):
+            assert "session_id" in spec.schema["properties"], spec.type
+            for example in spec.schema["examples"]:
+                assert example["session_id"] == spec.key_of(example), spec.type
 
 
 def test_a_payload_missing_a_required_field_is_refused_naming_it():

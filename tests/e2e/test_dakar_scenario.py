@@ -1,7 +1,13 @@
 """The seed's Dakar Training-of-Trainers end to end: the demo's scenario (deploy/local/dakar_scenario.py)
-through the HTTP APIs of all five processes (registration API, evaluation API and worker,
+through the HTTP APIs of all six processes (registration API and worker, evaluation API and worker,
 notification API and worker) on the real broker, database and SMTP capture, then every
 projection, every report figure and every email checked against values worked out by hand.
+
+Nobody calls a status endpoint: registration's lifecycle clock moves both sessions, on a
+programme time that starts on 14 May 2026 at noon and runs 2,400 times faster than real time (a
+day lasts 36 s): each session starts at 08:00 on its first day and completes at 18:00 on its last
+(Dakar time), and its evaluation closes two days later. The scenario waits for each move, and
+takes each day's attendance once that day has come.
 
 Who gets which email is derived from the notification service's planning rules
 (emm_notification/domain/messages.py), not from what it happened to send:
@@ -12,11 +18,18 @@ Who gets which email is derived from the notification service's planning rules
 - enrollment.cancelled of a seat -> enrollment_cancelled, calendar CANCEL
 - session.completed -> evaluation_invitation to everyone registered at that moment
 - trainer.certified -> trainer_certified to the new trainer
-- feedback.submitted completing a session's evaluations -> report_ready to the session's
-  facilitator, who is in the staff directory (her staff.updated made her a contact)
-- session.updated of the status only, session.scheduled, attendance, peer feedback -> nothing
-- reminders: the Dakar sessions are in the past (no day-before reminder), the Abidjan one months
-  ahead, and the evaluation reminder is 72 h after completion: none is due during the test.
+- evaluation.closed (after the clock's session.evaluation_closed) -> report_ready to the
+  session's facilitator, who is in the staff directory (her staff.updated made her a contact), in
+  French, with the response rate and the headlines; the organizer's token is nobody in the
+  directory, so nothing is planned (or left waiting) for it
+- attendance.recorded absent (Awa Sow, 20 May) -> certification.out_of_reach from evaluation ->
+  certification_out_of_reach to her (1 of 2 days; the rule needs 80%); and, once 20 May is over,
+  one absence_digest to the facilitator listing her
+- session.updated of the status only, session.scheduled, peer feedback -> nothing
+- reminders, on the programme's time: the day-before session reminder (from 08:00 the day
+  before) to everyone registered then, with the calendar REQUEST: all enrollments and the
+  cancellation are done two programme days before; the evaluation reminder (12 h before the
+  evaluation closes) goes to nobody, since everyone answered; the Abidjan training is months ahead.
 
 Every email to a participant carries their own portal link (a participant-sign-in link for that
 session; the evaluation invitation's leads to the evaluation page), and a participant signs in
@@ -33,6 +46,7 @@ import logging
 import re
 from collections import Counter
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from urllib.parse import parse_qs, urlsplit
@@ -56,6 +70,16 @@ log = logging.getLogger(__name__)
 
 # Generous: a slow shared 2-core machine where FerretDB is the bottleneck.
 WAIT = 600
+
+CLOCK_SPEED = 2400  # a programme day lasts 36 s
+PROGRAMME_START = "2026-05-14T12:00:00+00:00"
+
+
+def clock_env(origin_at: datetime) -> dict[str, str]:
+    """The programme's time for every process of the test (the same mapping in each)."""
+    return {"EMM_CLOCK_SPEED": str(CLOCK_SPEED), "EMM_CLOCK_ORIGIN": PROGRAMME_START,
+            "EMM_CLOCK_ORIGIN_AT": origin_at.isoformat(), "REGISTRATION_CLOCK_POLL_SECONDS": "0.5",
+            "REGISTRATION_EVALUATION_DAYS": "2", "NOTIFICATION_EVALUATION_REMINDER_LEAD_HOURS": "12"}
 
 PORTAL = "https://emm.example.org"
 NOTIFICATION_ENV = {
@@ -116,6 +140,9 @@ SUBJECTS = {
     "enrollment_cancelled": {"en": "Your enrollment is cancelled: {title}",
                              "fr": "Votre inscription est annulée : {title}"},
     "evaluation_invitation": {"en": "Your feedback on {title}", "fr": "Votre avis sur {title}"},
+    "session_reminder": {"en": "Reminder: {title} starts on {start_en}", "fr": "Rappel : {title} commence le {start_fr}"},
+    "certification_out_of_reach": {"en": "Your attendance and your certification: {title}",
+                                   "fr": "Votre présence et votre certification : {title}"},
     "trainer_certified": {"en": "Congratulations, you are now a certified EMM2.0 trainer",
                           "fr": "Félicitations, vous êtes désormais formateur·rice EMM2.0 certifié·e"},
 }
@@ -130,10 +157,12 @@ def expected_emails() -> dict[tuple[str, str], str | None]:
         expected["enrollment_waitlisted", name] = None
     expected["enrollment_cancelled", CANCELLED] = "CANCEL"
     expected["enrollment_promoted", PROMOTED] = "REQUEST"
-    for name in ROSTER_1 + ROSTER_2:  # registered when the session completed
+    for name in ROSTER_1 + ROSTER_2:  # registered the day before, and when the session completed
+        expected["session_reminder", name] = "REQUEST"
         expected["evaluation_invitation", name] = None
     for name in CERTIFIED:
         expected["trainer_certified", name] = None
+    expected["certification_out_of_reach", ABSENT_ON_DAY_2] = None
     return expected
 
 
@@ -142,6 +171,7 @@ def expected_emails() -> dict[tuple[str, str], str | None]:
 @dataclass
 class Services:
     registration: ServiceProcess
+    registration_worker: ServiceProcess
     evaluation: ServiceProcess
     evaluation_worker: ServiceProcess
     notification: ServiceProcess
@@ -153,13 +183,16 @@ async def services(topic_prefix, unique, keys):
     """All five processes on this test's topics, with their own databases (dropped afterwards)."""
     await ensure_topics(KAFKA, {topic_name(t, topic_prefix) for t in all_topics()}, partitions=3)
     databases = {name: f"test_{unique}_{name}" for name in ("registration", "evaluation", "notification")}
+    clock = clock_env(datetime.now(timezone.utc))
     running = Services(
-        registration=ServiceProcess("registration", "api", topic_prefix, databases["registration"], keys),
+        registration=ServiceProcess("registration", "api", topic_prefix, databases["registration"], keys, env=clock),
+        registration_worker=ServiceProcess("registration", "worker", topic_prefix, databases["registration"], keys,
+                                           env=clock),
         evaluation=ServiceProcess("evaluation", "api", topic_prefix, databases["evaluation"], keys),
         evaluation_worker=ServiceProcess("evaluation", "worker", topic_prefix, databases["evaluation"], keys),
         notification=ServiceProcess("notification", "api", topic_prefix, databases["notification"], keys),
         notification_worker=ServiceProcess("notification", "worker", topic_prefix, databases["notification"], keys,
-                                           env=NOTIFICATION_ENV))
+                                           env={**NOTIFICATION_ENV, **clock}))
     processes = list(vars(running).values())
     try:
         for process in processes:
@@ -182,7 +215,7 @@ async def test_the_dakar_tot_from_scheduling_to_a_government_training_by_two_new
                                                                                          issue, topic_prefix):
     scenario = DakarScenario(services.registration.url, services.evaluation.url,
                              TokenIssuer((keys / "jwt.pem").read_bytes()), suffix=f"-{unique}", say=log.info,
-                             timeout=WAIT)
+                             timeout=WAIT, clocked=True)
     outcome = await asyncio.to_thread(scenario.run)
     assert outcome is not None
     assert set(outcome.people) == set(SENIOR + IBM)
@@ -492,6 +525,11 @@ async def check_notification(client: httpx.AsyncClient, ids: Ids, pool: list[dic
                              verifier: TokenVerifier) -> list[Captured]:
     """The log (by session and by participant) and every captured email of this run (returned)."""
     expected = expected_emails()
+
+    def subject(kind: str, language: str, session_id: str) -> str:
+        start = ids.sessions[session_id]["start_date"]
+        return SUBJECTS[kind][language].format(title=ids.titles[session_id], start_en=f"May {int(start[-2:])}, 2026",
+                                               start_fr=f"{int(start[-2:])} mai 2026")
     certificates = {t["full_name"]: t["certificate_reference"] for t in pool}
     name_of_email = {email: name for name, email in ids.email.items()}
 
@@ -506,8 +544,9 @@ async def check_notification(client: httpx.AsyncClient, ids: Ids, pool: list[dic
 
     async def everything_delivered():
         entries = [e for sid in (ids.session_1, ids.session_2) for e in await log(session_id=sid)]
-        final = all(e["status"] in ("sent", "awaiting_contact") for e in entries)
-        return entries if final and sum(e["status"] == "sent" for e in entries) >= len(expected) else None
+        final = all(e["status"] == "sent" for e in entries)  # nothing waits for a contact, staff's included
+        digests = sum(e["kind"] == "report_ready" for e in entries)  # the last: two programme days after completion
+        return entries if final and digests == 2 and len(entries) >= len(expected) + 3 else None
 
     await eventually(everything_delivered, timeout=WAIT, interval=2)
     await asyncio.sleep(5)  # anything sent twice, or sent that should not be, would show by now
@@ -516,6 +555,7 @@ async def check_notification(client: httpx.AsyncClient, ids: Ids, pool: list[dic
     # The log: one entry per planned message, all sent, the digests to the facilitator (in French) too.
     expected_log = Counter((kind, ids.pid[name], "sent", LANGUAGE[name]) for kind, name in expected)
     expected_log[("report_ready", ids.facilitator, "sent", "fr")] = 2
+    expected_log[("absence_digest", ids.facilitator, "sent", "fr")] = 1  # 20 May, session 2
     assert Counter((e["kind"], e["recipient_participant_id"], e["status"], e["language"]) for e in entries) == \
         expected_log
     assert not any(e["possible_duplicate"] for e in entries)
@@ -526,16 +566,23 @@ async def check_notification(client: httpx.AsyncClient, ids: Ids, pool: list[dic
     sent = {(e["kind"], ids.name_of[e["recipient_participant_id"]]): e for e in entries
             if e["status"] == "sent" and e["recipient_participant_id"] != ids.facilitator}
     # The facilitator, a contact because she is in the staff directory, has one digest per session.
-    digests = await captured_for([ids.facilitator_email])
+    to_facilitator = await captured_for([ids.facilitator_email])
+    [absences] = [m for m in to_facilitator if m.subject.startswith("Absences")]
+    assert absences.subject == f"Absences du 20 mai 2026 : {ids.titles[ids.session_2]}"
+    assert f"- {ABSENT_ON_DAY_2}" in absences.text.splitlines()
+    digests = [m for m in to_facilitator if m is not absences]
     assert sorted(m.subject for m in digests) == sorted(f"Rapport d'évaluation disponible : {title}"
                                                         for title in ids.titles.values())
     assert {m.language for m in digests} == {"fr"}
+    for digest in digests:  # final figures: everyone answered; the report's French headlines
+        assert "L'évaluation de cette session est close" in digest.text
+        assert "Taux de réponse : 100 % des participant(e)s inscrit(e)s ont répondu." in digest.text
+        assert "- " + HEADLINES["fr"][0] in digest.text
 
     # The emails: exactly the expected (kind, recipient) pairs, each once, in the recipient's language.
     messages = await captured_for(sorted(ids.email.values()))
-    kinds_by_subject = {(template.format(title=title), language): kind
-                        for kind, by_language in SUBJECTS.items() for language, template in by_language.items()
-                        for title in ids.titles.values()}
+    kinds_by_subject = {(subject(kind, language, sid), language): kind
+                        for kind, by_language in SUBJECTS.items() for language in by_language for sid in ids.titles}
     received = []
     for message in messages:
         name = name_of_email[message.to]
@@ -543,9 +590,8 @@ async def check_notification(client: httpx.AsyncClient, ids: Ids, pool: list[dic
         assert kind is not None, f"unexpected subject {message.subject!r} to {name} ({LANGUAGE[name]})"
         received.append((kind, name))
         assert message.language == LANGUAGE[name]
-        title = ids.titles.get(ids.session_of[name])
         if kind != "trainer_certified":
-            assert message.subject == SUBJECTS[kind][LANGUAGE[name]].format(title=title)
+            assert message.subject == subject(kind, LANGUAGE[name], ids.session_of[name])
         entry = sent[kind, name]
         assert message.message_id == f"<{entry['notification_id']}@emm.iom.int>"
         method = expected[kind, name]
@@ -571,7 +617,7 @@ async def check_notification(client: httpx.AsyncClient, ids: Ids, pool: list[dic
     counts = Counter(received)
     assert [pair for pair, n in counts.items() if n > 1] == []
     assert set(counts) == set(expected)
-    assert len(messages) == len(expected) == 63
+    assert len(messages) == len(expected) == 84
     return messages
 
 

@@ -12,8 +12,10 @@ from emm_common.store.applier import Applier
 from emm_common.worker import WorkerParts
 from emm_evaluation.adapters import mongo
 from emm_evaluation.config import Settings
+from emm_evaluation.service_layer.closures import EvaluationClosures
 from emm_evaluation.service_layer.commands import Evaluation
 from emm_evaluation.service_layer.handlers import SCORES, EvaluationTransitions
+from emm_evaluation.service_layer.projections import SESSION_EVALUATION_CLOSED
 from emm_evaluation.service_layer.reports import ReportReader
 
 
@@ -44,8 +46,17 @@ def worker_parts(settings: Settings):
         def on_relay(relay: OutboxRelay) -> None:
             store.on_commit = relay.nudge
 
-        return WorkerParts(applier(settings, store).handlers(), mongo.worker_outbox_collections(database),
-                           locks=store.locks, on_relay=on_relay)
+        handlers = applier(settings, store).handlers()
+        if settings.publish_decisions:  # a rebuild worker publishes no closure twice either
+            closures = EvaluationClosures(store, report_reader(database, settings))
+            project_closing = handlers[SESSION_EVALUATION_CLOSED]
+
+            async def evaluation_closed(event):
+                await project_closing(event)
+                await closures.close(event)
+
+            handlers[SESSION_EVALUATION_CLOSED] = evaluation_closed
+        return WorkerParts(handlers, mongo.worker_outbox_collections(database), locks=store.locks, on_relay=on_relay)
 
     return make
 

@@ -12,6 +12,8 @@ class Settings(ServiceSettings):
 
     service_name: str = "evaluation"
     http_port: int = 8002
+    # Its projections are rebuilt and switched over (entrypoints/switch_over.py): read the pointer at start.
+    follow_live_database: bool = True
 
     # Certification rules (domain/certification.py, where their defaults are set): the worker decides
     # with them, and reports count a post-test as passed at the same mark.

@@ -48,7 +48,10 @@ def build(settings: Settings, database: Any, channel: Any = None) -> tuple[Notif
                                 batch=settings.delivery_batch, concurrency=settings.delivery_concurrency),
         worker_id=f"{socket.gethostname()}:{os.getpid()}")
     handlers = NotificationHandlers(projections, log, on_planned=delivery.nudge)
-    scheduler = Scheduler(projections, log, on_planned=delivery.nudge, times=ReminderTimes(
-        session_reminder_lead=timedelta(hours=settings.session_reminder_lead_hours),
-        evaluation_reminder_delay=timedelta(hours=settings.evaluation_reminder_delay_hours)))
+    # Reminders fall due in the programme's time, the lifecycle clock's (fast-forwarded in tests).
+    scheduler = Scheduler(projections, log, on_planned=delivery.nudge, clock=settings.programme_clock().now,
+                          times=ReminderTimes(
+                              session_reminder_lead=timedelta(hours=settings.session_reminder_lead_hours),
+                              evaluation_reminder_delay=timedelta(hours=settings.evaluation_reminder_delay_hours),
+                              evaluation_reminder_lead=timedelta(hours=settings.evaluation_reminder_lead_hours)))
     return handlers, delivery, scheduler

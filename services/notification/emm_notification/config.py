@@ -14,6 +14,8 @@ class Settings(ServiceSettings):
 
     service_name: str = "notification"
     http_port: int = 8003
+    # Its projections are rebuilt and switched over (entrypoints/switch_over.py): read the pointer at start.
+    follow_live_database: bool = True
 
     smtp_host: str = "127.0.0.1"
     smtp_port: int = 1025
@@ -45,7 +47,11 @@ class Settings(ServiceSettings):
         16.0, description="The day-before reminder is due this long before the first day starts (00:00 in the "
                           "session's time zone): 16 h means 08:00 the day before.")
     evaluation_reminder_delay_hours: float = Field(
-        72.0, description="The evaluation reminder goes this long after the session was completed.")
+        72.0, description="The evaluation reminder goes this long after the session was completed, for a "
+                          "session whose completion did not say when its evaluation closes.")
+    evaluation_reminder_lead_hours: float = Field(
+        48.0, description="The evaluation reminder goes this long before the evaluation closes (programme time: "
+                          "EMM_CLOCK_SPEED shortens it), once, to those who have not answered.")
 
     test_exit_after_send: int = Field(
         0, description="TEST HOOK, never set in production: the worker exits (os._exit(9)) right after the "

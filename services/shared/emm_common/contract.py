@@ -2,7 +2,8 @@
 
 Each schema names its event type (`title`), its `$id` (the event's `dataschema`), its topic
 (`x-topic`), the payload field used as the record key (`x-key`, a dotted path) and whether the topic is
-internal (`x-internal`: never for outside consumers).
+internal (`x-internal`: never for outside consumers). They are JSON Schema draft-07, the dialect
+AsyncAPI 3.0 and its code generators read (README.md, "The event contract").
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 import jsonschema_rs
-from jsonschema import Draft202012Validator, FormatChecker
+from jsonschema import Draft7Validator, FormatChecker
 
 
 class ContractViolation(ValueError):
@@ -36,7 +37,7 @@ class EventSpec:
     key_field: str
     internal: bool
     schema: dict[str, Any]
-    validator: Draft202012Validator
+    validator: Draft7Validator
     accepts: Callable[[Any], bool]
 
     def key_of(self, data: dict[str, Any]) -> str:
@@ -77,11 +78,11 @@ def catalog() -> dict[str, EventSpec]:
     specs = {}
     for path in sorted((schemas_dir() / "events").glob("*.json")):
         schema = json.loads(path.read_text())
-        Draft202012Validator.check_schema(schema)
+        Draft7Validator.check_schema(schema)
         specs[schema["title"]] = EventSpec(
             type=schema["title"], dataschema=schema["$id"], topic=schema["x-topic"], key_field=schema["x-key"],
             internal=schema.get("x-internal", False), schema=schema,
-            validator=Draft202012Validator(schema, format_checker=FormatChecker()),
+            validator=Draft7Validator(schema, format_checker=FormatChecker()),
             accepts=jsonschema_rs.validator_for(schema, validate_formats=True).is_valid)
     return specs
 

@@ -17,7 +17,7 @@ from fastapi_offline import FastAPIOffline
 from prometheus_fastapi_instrumentator import Instrumentator
 from pymongo.errors import ConnectionFailure
 
-from emm_common import metrics, mongo, outbox
+from emm_common import live_database, metrics, mongo, outbox
 from emm_common.errors import DomainError
 from emm_common.auth import TokenIssuer, TokenVerifier, ensure_key_pair
 from emm_common.outbox import OutboxRelay
@@ -40,6 +40,10 @@ class Runtime:
         self.kafka_connected = False
         self.relay: OutboxRelay | None = None
         self._connect_task: asyncio.Task | None = None
+
+    async def open_live_database(self) -> None:
+        """Use the database the live-database pointer names (emm_common.live_database)."""
+        self.database = await live_database.resolve(self.settings, self.database)
 
     def start(self, outbox_collections: list[Any]) -> None:
         self.relay = OutboxRelay(self.publisher, outbox_collections, self.settings.outbox_poll_seconds,
@@ -158,6 +162,8 @@ def create_service_app(settings: ServiceSettings, *, title: str, description: st
     async def lifespan(app: FastAPI):
         runtime = Runtime(settings)
         app.state.runtime = runtime
+        if settings.follow_live_database:  # which database is live is known only once MongoDB answers
+            await retry_until_reachable("MongoDB", settings.mongodb_uri, runtime.open_live_database)
         app.state.token_verifier, app.state.token_issuer = load_keys(settings)
         runtime.start(outbox_collections(runtime.database))
         if on_start:

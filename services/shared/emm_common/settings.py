@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from datetime import datetime
 from typing import Literal
 
 from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from emm_common.auth import PARTICIPANT_LINK_DAYS
+from emm_common.clock import ProgrammeClock
 
 CACHE_DIR = Path(os.environ.get("EMM_CACHE_DIR", Path.home() / ".cache" / "emm-tot"))
 
@@ -62,6 +64,23 @@ class ServiceSettings(BaseSettings):
     consumer_group: str = Field(
         "", description="Kafka consumer group of the worker (after the topic prefix); empty means the service "
                         "name. A rebuild runs a second worker with its own group so it reads every topic from the start.")
+
+    follow_live_database: bool = Field(
+        False, description="Use the database the live-database pointer in the home database names, read at start "
+                           "(services whose projections a switch-over rebuilds: emm_common.live_database).")
+    clock_speed: float = Field(
+        1.0, gt=0, validation_alias=AliasChoices("EMM_CLOCK_SPEED", "clock_speed"),
+        description="How many times faster than real time the programme's time runs (tests and demos: "
+                    "2880 makes a day last 30 s). Every duration of the lifecycle clock and the reminders shrinks.")
+    clock_origin: datetime | None = Field(
+        None, validation_alias=AliasChoices("EMM_CLOCK_ORIGIN", "clock_origin"),
+        description="The programme time at the real instant EMM_CLOCK_ORIGIN_AT (ISO 8601); both or neither.")
+    clock_origin_at: datetime | None = Field(
+        None, validation_alias=AliasChoices("EMM_CLOCK_ORIGIN_AT", "clock_origin_at"))
+
+    def programme_clock(self) -> ProgrammeClock:
+        """The programme's time as these settings define it (emm_common.clock)."""
+        return ProgrammeClock(self.clock_speed, self.clock_origin, self.clock_origin_at)
 
     @property
     def database_name(self) -> str:

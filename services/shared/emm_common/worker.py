@@ -16,7 +16,7 @@ import faust
 import mode
 from prometheus_client import start_http_server
 
-from emm_common import mongo
+from emm_common import live_database, mongo
 from emm_common.consumer import ConsumedRecord, EventProcessor, Handler
 from emm_common.locks import KeyedLocks
 from emm_common.outbox import OutboxRelay
@@ -82,6 +82,7 @@ def build_app(settings: ServiceSettings, base_topics: list[str], make_handlers: 
             await retry_until_reachable("Kafka", settings.kafka_bootstrap_servers, publisher.start)
             database = mongo.database_for(settings)
             await retry_until_reachable("MongoDB", settings.mongodb_uri, lambda: mongo.ping(database))
+            database = await live_database.resolve(settings, database)
             parts = await make_handlers(database, publisher)
             if not isinstance(parts, WorkerParts):
                 parts = WorkerParts(*parts)

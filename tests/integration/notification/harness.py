@@ -50,6 +50,21 @@ def contact(pid: str, email: str, language: str = "fr", consent: bool = True) ->
                                         "updated_at": "2026-04-02T10:00:00Z"})
 
 
+def staff(staff_id: str, email: str, language: str = "fr", role: str = "facilitator") -> Event:
+    """A staff member of the directory (the session's staff get its digests)."""
+    return event("staff.updated.v1", {"staff_id": staff_id, "full_name": f"Staff {staff_id}", "email": email,
+                                      "preferred_language": language, "role": role, "offices": ["RO Dakar"],
+                                      "regional": False, "active": True, "updated_at": "2026-04-01T09:00:00Z"})
+
+
+def evaluation_closed(session_id: str, registered: int, responses: int) -> Event:
+    """The evaluation's closing figures, after which the staff digest goes."""
+    return event("evaluation.closed.v1", {"session_id": session_id, "closed_at": "2026-06-01T18:00:00Z",
+                                          "registered": registered, "responses": responses,
+                                          "response_rate": responses / registered,
+                                          "headlines": {"fr": ["Une phrase."], "en": ["A sentence."], "pt": []}})
+
+
 def mailbox(address: str) -> list[dict]:
     """What the shared SMTP capture server received for `address` (oldest first)."""
     with urllib.request.urlopen(f"{MAIL_READER}/messages?to={address}", timeout=5) as response:

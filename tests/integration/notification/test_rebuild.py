@@ -17,7 +17,7 @@ from emm_notification.config import Settings
 from emm_notification.entrypoints.rebuild import PROJECTIONS, rebuild
 from emm_notification.entrypoints.worker import TOPICS
 from tests.conftest import KAFKA, MONGODB_URI, eventually
-from tests.integration.notification.harness import contact, event, mailbox, start_worker
+from tests.integration.notification.harness import contact, evaluation_closed, event, mailbox, staff, start_worker
 from tests.processes import stop
 from tests.unit.notification import examples as ex
 
@@ -62,7 +62,8 @@ async def test_a_rebuild_plans_what_the_live_worker_planned_and_sends_nothing(pu
         people = {"aminata": ("fr", True), "john": ("en", True), "joao": ("pt", True), "moussa": ("fr", False),
                   "fatou": ("fr", True)}
         await publish(event("session.scheduled.v1", {"session": p.session()}),
-                      *(contact(p.pid(n), p.address(n), lang, consent) for n, (lang, consent) in people.items()),
+                      *(contact(p.pid(n), p.address(n), lang, consent) for n, (lang, consent) in people.items()
+                        if n != "fatou"), staff(p.pid("fatou"), p.address("fatou")),
                       until=lambda: _count(live.contacts, 5))
         # awa has no contact yet: her messages wait for it.
         await publish(*(event("enrollment.registered.v1", p.about(n, ex.enrollment_registered(p.pid(n))))
@@ -85,6 +86,7 @@ async def test_a_rebuild_plans_what_the_live_worker_planned_and_sends_nothing(pu
         await publish(*(event("feedback.submitted.v1", p.about(n, ex.feedback_submitted(f"sub-{n}-{unique}",
                                                                                          p.pid(n))))
                         for n in ("aminata", "joao", "moussa", "awa")),
+                      evaluation_closed(p.session_id, 4, 4),
                       until=lambda: live.notifications.find_one({"kind": "report_ready"}))
         await publisher.send_raw(topic_name("emm.enrollments", topic_prefix), b"not a cloud event",
                                  p.session_id.encode(), [])

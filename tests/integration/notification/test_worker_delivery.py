@@ -26,7 +26,8 @@ from emm_common.envelope import to_record
 from emm_common.publisher import EventPublisher
 from emm_common.topics import all_topics, ensure_topics, topic_name
 from tests.conftest import KAFKA, MONGODB_URI, eventually
-from tests.integration.notification.harness import calendar_of, contact, event, mailbox, raw_message, start_worker
+from tests.integration.notification.harness import (calendar_of, contact, evaluation_closed, event, mailbox,
+                                                   raw_message, staff, start_worker)
 from tests.processes import stop
 from tests.faults.observe import consumer_lag
 from tests.topics import read_topic
@@ -279,7 +280,8 @@ async def test_an_old_session_update_delivered_again_sends_nothing_to_people_enr
     assert [e["caused_by_event_id"] for e in updates] == [newer.id]
 
 
-CONSUMED_TOPICS = ("emm.sessions", "emm.enrollments", "emm.feedback", "emm.trainers", "emm.contacts.internal")
+CONSUMED_TOPICS = ("emm.sessions", "emm.enrollments", "emm.attendance", "emm.feedback", "emm.trainers",
+                   "emm.contacts.internal")
 
 
 async def test_every_consumed_event_delivered_again_changes_no_mail_no_log_entry_and_no_topic(
@@ -290,7 +292,8 @@ async def test_every_consumed_event_delivered_again_changes_no_mail_no_log_entry
     people = {"aminata": "fr", "john": "en", "joao": "pt", "fatou": "fr"}
     other = f"{cast.session_id}-b"
     await publish(publisher, event("session.scheduled.v1", {"session": cast.session(capacity=2, sequence=1)}),
-                  *(contact(cast.pid(n), cast.address(n), lang) for n, lang in people.items()),
+                  *(contact(cast.pid(n), cast.address(n), lang) for n, lang in people.items() if n != "fatou"),
+                  staff(cast.pid("fatou"), cast.address("fatou")),
                   event("session.updated.v1", {"session": cast.session(capacity=2, venue="Radisson Blu", sequence=2),
                                                "changed_fields": ["venue"]}),
                   cast.registered("aminata", "fr"), cast.registered("john", "en"),
@@ -310,6 +313,7 @@ async def test_every_consumed_event_delivered_again_changes_no_mail_no_log_entry
     await arrived(cast.address("aminata"), 6)  # two confirmations, invitation, reminder, the cancellation, her link
     await publish(publisher, *(event("feedback.submitted.v1", ex.feedback_submitted(f"sub-{n}-{cast.unique}", cast.pid(n))
                                      | {"session_id": cast.session_id}) for n in ("aminata", "joao")),
+                  evaluation_closed(cast.session_id, 2, 2),
                   event("trainer.certified.v1", ex.trainer_certified(cast.pid("aminata")) | {
                       "session_id": cast.session_id}))
     await arrived(cast.address("aminata"), 7)
@@ -345,7 +349,8 @@ async def test_whole_programme_sends_exactly_the_expected_messages_in_each_langu
     """Enroll, waitlist, cancel and promote, move the venue, complete, evaluate, certify."""
     people = {"aminata": "fr", "john": "en", "joao": "pt", "fatou": "fr"}
     await publish(publisher, event("session.scheduled.v1", {"session": cast.session(capacity=2, sequence=1)}),
-                  *(contact(cast.pid(n), cast.address(n), lang) for n, lang in people.items()))
+                  *(contact(cast.pid(n), cast.address(n), lang) for n, lang in people.items() if n != "fatou"),
+                  staff(cast.pid("fatou"), cast.address("fatou")))
     await publish(publisher, cast.registered("aminata", "fr"), cast.registered("john", "en"))
     await arrived(cast.address("aminata"), 1)
     await arrived(cast.address("john"), 1)
@@ -367,7 +372,8 @@ async def test_whole_programme_sends_exactly_the_expected_messages_in_each_langu
     await arrived(cast.address("aminata"), 4)  # the invitation, and the reminder 2 s later
     await arrived(cast.address("joao"), 5)
     await publish(publisher, *(event("feedback.submitted.v1", ex.feedback_submitted(f"sub-{n}-{cast.unique}", cast.pid(n))
-                                     | {"session_id": cast.session_id}) for n in ("aminata", "joao")))
+                                     | {"session_id": cast.session_id}) for n in ("aminata", "joao")),
+                  evaluation_closed(cast.session_id, 2, 2))
     await arrived(cast.address("fatou"), 1)
     await publish(publisher, event("trainer.certified.v1", ex.trainer_certified(cast.pid("aminata")) | {
         "session_id": cast.session_id}))

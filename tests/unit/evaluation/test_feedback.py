@@ -52,6 +52,14 @@ def test_evaluation_before_the_session_starts_is_a_conflict():
     assert error.value.field == "session_start_date"
 
 
+def test_evaluation_after_it_closed_is_a_conflict_that_says_when_it_closed():
+    with pytest.raises(Conflict) as error:
+        check_can_submit("registered", "completed", START, today=date(2026, 6, 2),
+                         evaluation_closed_at="2026-06-01T18:00:00Z")
+    assert error.value.field == "evaluation_closed_at"
+    assert "closed at 2026-06-01T18:00:00Z" in error.value.message
+
+
 def test_evaluation_of_a_cancelled_session_is_a_conflict():
     with pytest.raises(Conflict) as error:
         check_can_submit("registered", "cancelled", START, today=date(2026, 5, 20))

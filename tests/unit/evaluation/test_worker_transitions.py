@@ -143,7 +143,8 @@ async def test_a_rebuild_decides_nothing_and_takes_the_trainer_from_the_record()
     live, rebuilt = Worker(), Worker(decide=False)
     facts = [*session_of_two(), ev.completed("ses-a")]
     await live.feed(*facts)
-    record = [Event.from_document(entry) for entry in live.published]
+    # The record the rebuild reads back: emm.trainers' trainer events (the worker ignores the rest).
+    record = [Event.from_document(entry) for entry in live.published if entry["type"].startswith("org.iom.emm.trainer.")]
     await rebuilt.feed(*facts)
     assert rebuilt.published == [] and await rebuilt.doc("trainers", "trn-par-1") is None
     await rebuilt.feed(*record)
@@ -283,3 +284,35 @@ async def test_a_report_reads_the_sessions_trainees_and_responses_in_one_call_ea
     assert facts.registered == 5 and len(facts.responses) == 5
     assert dict(worker.store.round_trips.calls) == {("get", "sessions"): 1, ("get_many", "trainees"): 1,
                                                     ("get_many", "responses"): 1}
+
+
+def out_of_reach(worker: Worker) -> list[dict]:
+    return [entry["data"] for entry in worker.published if entry["type"] == "org.iom.emm.certification.out_of_reach.v1"]
+
+
+async def test_an_absence_that_makes_the_attendance_rule_unreachable_tells_the_trainee_once():
+    worker = Worker()
+    await worker.feed(ev.scheduled(ev.session("ses-w")), ev.registered("ses-w", 1),
+                      ev.attended("ses-w", 1, "2026-05-19"))
+    assert out_of_reach(worker) == []  # 1 of 2 days so far, the second still open
+    absent = ev.attended("ses-w", 1, "2026-05-20", "absent", at="2026-05-20T09:05:00Z")
+    await worker.feed(absent, absent, ev.attended("ses-w", 1, "2026-05-20", "absent", at="2026-05-20T10:00:00Z"))
+    assert out_of_reach(worker) == [{"participant_id": "par-1", "session_id": "ses-w", "days_attended": 1,
+                                     "session_days": 2, "min_attendance_ratio": 0.8,
+                                     "decided_at": "2026-05-20T09:05:00Z"}]
+
+
+async def test_an_excused_day_counts_against_the_rule_but_a_government_delivery_tells_nobody():
+    worker = Worker()
+    await worker.feed(ev.scheduled(ev.session("ses-x")), ev.registered("ses-x", 1),
+                      ev.attended("ses-x", 1, "2026-05-19", "excused"),
+                      ev.scheduled(ev.session("ses-g", kind="government_delivery")), ev.registered("ses-g", 2),
+                      ev.attended("ses-g", 2, "2026-05-19", "absent"))
+    assert [d["participant_id"] for d in out_of_reach(worker)] == ["par-1"]
+
+
+async def test_a_rebuild_tells_nobody_that_their_attendance_is_out_of_reach():
+    worker = Worker(decide=False)
+    await worker.feed(ev.scheduled(ev.session("ses-w")), ev.registered("ses-w", 1),
+                      ev.attended("ses-w", 1, "2026-05-19", "absent"))
+    assert out_of_reach(worker) == []

@@ -136,6 +136,14 @@ def feedback_submitted(submission_id: str, pid: str | None = None, replaces: str
     return valid("feedback.submitted.v1", payload)
 
 
+def evaluation_closed(registered: int = 3, responses: int = 2) -> dict[str, Any]:
+    return valid("evaluation.closed.v1", {
+        "session_id": SESSION_ID, "closed_at": "2026-06-01T18:00:00Z", "registered": registered,
+        "responses": responses, "response_rate": responses / registered,
+        "headlines": {"en": ["All 2 respondents (67% of participants) strongly agreed or agreed."],
+                      "fr": ["Les 2 répondants (67 % des participants) étaient d'accord."], "pt": []}})
+
+
 STAFF_ORGANIZER = Contact("stf-fatou", "Fatou Ndiaye", "fatou.ndiaye@iom.example.org", "fr", True, staff_role="organizer")
 
 

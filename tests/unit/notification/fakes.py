@@ -10,7 +10,8 @@ from emm_common.outbox import outbox_fields
 from emm_notification.domain.channel import OutgoingMessage
 from emm_notification.domain.read_model import Contact
 from emm_notification.service_layer.log_entries import DELIVERABLE
-from emm_notification.service_layer.projections import (SessionRecord, roster_after, session_fields,
+from emm_notification.service_layer.projections import (REGIONAL, SessionRecord, absences_after, absent_by_day,
+                                                        organizer_offices, roster_after, session_fields,
                                                         submissions_after)
 
 
@@ -95,6 +96,8 @@ class FakeProjections:
         self.rosters: dict[str, tuple[list[str], list[str]]] = {}
         self.feedback: dict[str, list[dict]] = {}
         self.applied: set[str] = set()
+        self.staff_docs: dict[str, dict[str, Any]] = {}
+        self.attendance: dict[str, dict[str, str]] = {}
 
     def _once(self, event) -> bool:
         if event.id in self.applied:
@@ -109,6 +112,11 @@ class FakeProjections:
     async def apply_staff(self, event):
         if self._once(event):
             self.contact_docs[event.data["staff_id"]] = Contact.from_staff(event.data)
+            self.staff_docs[event.data["staff_id"]] = dict(event.data)
+
+    async def organizers_of(self, office):
+        return sorted(sid for sid, doc in self.staff_docs.items()
+                      if organizer_offices(doc) & {office, REGIONAL})
 
     async def apply_session(self, event, session_id):
         if self._once(event):
@@ -118,6 +126,10 @@ class FakeProjections:
         if self._once(event):
             registered, waitlisted = self.rosters.get(session_id, ([], []))
             self.rosters[session_id] = roster_after(registered, waitlisted, event.type, event.data)
+
+    async def apply_attendance(self, event, session_id):
+        if self._once(event):
+            self.attendance[session_id] = absences_after(self.attendance.get(session_id, {}), event.data)
 
     async def apply_feedback(self, event, session_id):
         if self._once(event):
@@ -133,10 +145,13 @@ class FakeProjections:
         registered, waitlisted = self.rosters.get(session_id, ([], []))
         submissions = self.feedback.get(session_id, [])
         return SessionRecord(session_id, snapshot=doc.get("snapshot"), status=doc.get("status"),
-                             completed_at=doc.get("completed_at"), registered_ids=tuple(registered),
+                             completed_at=doc.get("completed_at"), evaluation_closes_at=doc.get("evaluation_closes_at"),
+                             evaluation_closed_at=doc.get("evaluation_closed_at"),
+                             scheduled_by=doc.get("scheduled_by"), registered_ids=tuple(registered),
                              waitlisted_ids=tuple(waitlisted),
                              evaluated_ids=frozenset(s["participant_id"] for s in submissions if s["participant_id"]),
-                             submission_ids=frozenset(s["submission_id"] for s in submissions))
+                             submission_ids=frozenset(s["submission_id"] for s in submissions),
+                             absences=absent_by_day(self.attendance.get(session_id, {})))
 
     async def sessions(self):
         return [await self.session(sid) for sid in self.session_docs]

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from emm_notification.domain.messages import (NO_CONSENT, NO_CONTACT, CalendarAction, MessageKind, PlanStatus,
@@ -194,31 +196,47 @@ def test_certification_congratulates_the_new_trainer():
     assert message.facts["certificate_reference"] == "EMM2-TOT-2026-000001"
 
 
-def test_last_expected_evaluation_sends_the_organizer_digest():
-    state = ex.state(submissions={"sub-1", "sub-2"})
-    [message] = plan("feedback.submitted.v1", ex.feedback_submitted("sub-3"), state)
-    assert message.kind is MessageKind.REPORT_READY
-    assert message.recipient_id == "par-facilitator-1"
-    assert message.facts == {"submissions": 3, "registered": 3}
+FACILITATOR = Contact("par-facilitator-1", "Fatou Sow", "fatou@iom.example.org", "fr", True, staff_role="facilitator")
 
 
-def test_digest_waits_for_every_registered_participant():
-    state = ex.state(submissions={"sub-1"})
-    assert plan("feedback.submitted.v1", ex.feedback_submitted("sub-2", "par-john"), state) == []
+def test_evaluations_alone_send_no_digest_even_when_everyone_answered():
+    state = ex.state(submissions={"sub-1", "sub-2"}, contacts={**ex.CONTACTS, "par-facilitator-1": FACILITATOR})
+    assert plan("feedback.submitted.v1", ex.feedback_submitted("sub-3"), state) == []
 
 
-def test_a_replacement_submission_does_not_count_twice():
-    state = ex.state(submissions={"sub-1", "sub-2"})
-    assert plan("feedback.submitted.v1", ex.feedback_submitted("sub-2b", "par-john", replaces="sub-2"), state) == []
+def test_the_closed_evaluation_sends_the_digest_with_its_figures_and_headlines_in_the_staff_member_s_language():
+    state = ex.state(submissions={"sub-1", "sub-2"}, contacts={**ex.CONTACTS, "par-facilitator-1": FACILITATOR})
+    [message] = plan("evaluation.closed.v1", ex.evaluation_closed(registered=3, responses=2), state)
+    assert (message.kind, message.recipient_id, message.status, message.language) == (
+        MessageKind.REPORT_READY, "par-facilitator-1", PlanStatus.TO_SEND, "fr")
+    assert message.facts == {"submissions": 2, "responses": 2, "registered": 3, "closed_at": "2026-06-01T18:00:00Z",
+                             "response_percent": 67,
+                             "headlines": ["Les 2 répondants (67 % des participants) étaient d'accord."]}
 
 
-def test_organizer_digest_is_sent_once_per_session_whatever_triggers_it():
-    state = ex.state(submissions={"sub-1", "sub-2", "sub-3"})
-    late = plan("feedback.submitted.v1", ex.feedback_submitted("sub-4"), state, event_id="evt-late")
-    first = plan("feedback.submitted.v1", ex.feedback_submitted("sub-3"), state, event_id="evt-3")
-    scheduled = plan_scheduled(MessageKind.REPORT_READY, ex.SESSION_ID, state, occasion_id="window-closed")
-    assert late[0].notification_id == first[0].notification_id == scheduled[0].notification_id
-    assert late[0].caused_by_event_id == "evt-late"
+def test_the_digest_goes_to_the_facilitators_and_organizers_once_each():
+    organizer = Contact("stf-fatou", "Fatou Ndiaye", "f@iom.example.org", "en", True, staff_role="organizer")
+    state = ex.state(contacts={**ex.CONTACTS, "par-facilitator-1": FACILITATOR, "stf-fatou": organizer})
+    view = replace(state.sessions[ex.SESSION_ID], organizer_ids=("stf-fatou", "par-facilitator-1"))
+    state = replace(state, sessions={ex.SESSION_ID: view})
+    messages = plan("evaluation.closed.v1", ex.evaluation_closed(), state)
+    assert [(m.recipient_id, m.language, m.facts["headlines"][:1]) for m in messages] == [
+        ("par-facilitator-1", "fr", ["Les 2 répondants (67 % des participants) étaient d'accord."]),
+        ("stf-fatou", "en", ["All 2 respondents (67% of participants) strongly agreed or agreed."])]
+
+
+def test_nobody_outside_the_staff_directory_is_planned_a_digest_so_nothing_waits_for_a_contact():
+    # par-facilitator-1 is known only as a participant here, and usr-emm-team not at all.
+    state = ex.state()
+    view = replace(state.sessions[ex.SESSION_ID], organizer_ids=("usr-emm-team",))
+    assert plan("evaluation.closed.v1", ex.evaluation_closed(), replace(state, sessions={ex.SESSION_ID: view})) == []
+
+
+def test_the_digest_is_planned_once_per_session_whatever_event_asks():
+    state = ex.state(contacts={**ex.CONTACTS, "par-facilitator-1": FACILITATOR})
+    first = plan("evaluation.closed.v1", ex.evaluation_closed(), state, event_id="evt-1")
+    again = plan("evaluation.closed.v1", ex.evaluation_closed(), state, event_id="evt-2")
+    assert first[0].notification_id == again[0].notification_id
 
 
 # --- scheduled messages ---------------------------------------------------------------------
@@ -233,6 +251,11 @@ def test_evaluation_reminder_skips_participants_who_already_evaluated():
     state = ex.state(evaluated={"par-aminata"})
     messages = plan_scheduled(MessageKind.EVALUATION_REMINDER, ex.SESSION_ID, state, occasion_id="eval-rem-1")
     assert {m.recipient_id for m in messages} == {"par-john", "par-moussa"}
+
+
+def test_no_evaluation_reminder_once_there_are_as_many_answers_as_seats_anonymous_ones_included():
+    state = ex.state(evaluated={"par-aminata"}, submissions={"sub-1", "sub-2", "sub-3"})
+    assert plan_scheduled(MessageKind.EVALUATION_REMINDER, ex.SESSION_ID, state, occasion_id="eval-rem-1") == []
 
 
 def test_running_a_schedule_twice_plans_the_same_ids():
@@ -261,13 +284,3 @@ def test_a_staff_member_no_longer_active_is_written_to_no_more():
     [message] = plan_messages(ex.T + "sign_in.requested.v1", ex.sign_in_requested("stf-fatou", session_id=None),
                               ex.state(contacts={"stf-fatou": inactive}), event_id="evt-1")
     assert (message.status, message.reason) == (PlanStatus.SKIPPED, "no longer an active staff member")
-
-
-def test_a_facilitator_in_the_staff_directory_gets_the_digest():
-    facilitator = Contact("par-facilitator-1", "Fatou Sow", "fatou@iom.example.org", "en", True,
-                          staff_role="facilitator")
-    messages = plan_messages(ex.T + "feedback.submitted.v1", ex.feedback_submitted("sub-3", "par-moussa"),
-                             ex.state(submissions={"sub-1", "sub-2"}, contacts={"par-facilitator-1": facilitator}),
-                             event_id="evt-1")
-    assert [(m.kind, m.recipient_id, m.status, m.language) for m in messages] == [
-        (MessageKind.REPORT_READY, "par-facilitator-1", PlanStatus.TO_SEND, "en")]

@@ -3,7 +3,7 @@ take-over of an interrupted attempt, reminders and resend."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 
 import pytest
 
@@ -235,6 +235,35 @@ async def test_evaluation_reminder_goes_only_to_those_who_have_not_answered(worl
     assert reminder["recipient_participant_id"] == "par-john"
 
 
+async def test_evaluation_reminder_goes_a_lead_time_before_the_evaluation_closes_once_and_not_after_it_closed(world):
+    completed = {**ex.session_completed(), "evaluation_closes_at": "2026-06-01T18:00:00Z"}
+    await world.consume(event("enrollment.registered.v1", ex.enrollment_registered("par-aminata")),
+                        event("enrollment.registered.v1", ex.enrollment_registered("par-john", "en")),
+                        event("session.completed.v1", completed),
+                        event("feedback.submitted.v1", ex.feedback_submitted("sub-1", pid="par-aminata")))
+    scheduler = Scheduler(world.projections, world.log, clock=world.clock,
+                          times=ReminderTimes(evaluation_reminder_lead=timedelta(hours=48)))
+    world.clock.now = datetime(2026, 5, 30, 17, 59, tzinfo=timezone.utc)
+    assert await scheduler.plan_due() == 0  # the 72 h after completion do not count when the closing is known
+    world.clock.now = datetime(2026, 5, 30, 18, tzinfo=timezone.utc)
+    assert await scheduler.plan_due() == 1
+    world.clock.advance(hours=1)
+    assert await scheduler.plan_due() == 0  # once
+    [reminder] = [e for e in world.log.entries.values() if e["kind"] == "evaluation_reminder"]
+    assert reminder["recipient_participant_id"] == "par-john"
+
+
+async def test_no_evaluation_reminder_once_the_evaluation_closed(world):
+    completed = {**ex.session_completed(), "evaluation_closes_at": "2026-06-01T18:00:00Z"}
+    await world.consume(event("enrollment.registered.v1", ex.enrollment_registered("par-john", "en")),
+                        event("session.completed.v1", completed),
+                        event("session.evaluation_closed.v1", {"session_id": ex.SESSION_ID,
+                                                               "closed_at": "2026-05-20T09:00:00Z"}))
+    scheduler = Scheduler(world.projections, world.log, clock=world.clock, times=ReminderTimes())
+    world.clock.now = datetime(2026, 5, 31, tzinfo=timezone.utc)
+    assert await scheduler.plan_due() == 0
+
+
 async def test_a_sign_in_link_requested_once_is_sent_once_however_often_the_request_comes(world):
     requested = event("sign_in.requested.v1", ex.sign_in_requested("par-john"))
     await world.consume(requested, requested)
@@ -258,14 +287,20 @@ async def test_a_staff_member_s_link_waits_for_their_contact_then_goes_in_their_
     assert message.language == "pt" and message.to_address == "stf-fatou@iom.example.org"
 
 
-async def test_a_digest_waiting_for_a_facilitator_goes_once_they_are_in_the_staff_directory(world):
-    await world.consume(event("enrollment.registered.v1", ex.enrollment_registered("par-john", "en")),
-                        event("feedback.submitted.v1", ex.feedback_submitted("sub-1", "par-john")))
+async def test_the_closed_evaluation_s_digest_goes_to_the_facilitator_and_the_office_s_organizers(world):
+    elsewhere = {**ex.staff_updated("stf-abidjan", role="organizer"), "offices": ["CO Abidjan"]}
+    await world.consume(event("staff.updated.v1", ex.staff_updated("par-facilitator-1", role="facilitator")),
+                        event("staff.updated.v1", ex.staff_updated("stf-fatou", role="organizer", language="en")),
+                        event("staff.updated.v1", elsewhere),
+                        event("session.scheduled.v1", {"session": ex.session(), "scheduled_by": "usr-emm-team"}),
+                        event("enrollment.registered.v1", ex.enrollment_registered("par-john", "en")),
+                        event("evaluation.closed.v1", ex.evaluation_closed()))
     digest = [e for e in world.log.entries.values() if e["kind"] == "report_ready"]
-    assert [e["status"] for e in digest] == ["awaiting_contact"]
-    await world.consume(event("staff.updated.v1", ex.staff_updated("par-facilitator-1", role="facilitator")))
+    assert sorted((e["recipient_participant_id"], e["status"], e["language"]) for e in digest) == [
+        ("par-facilitator-1", "planned", "fr"), ("stf-fatou", "planned", "en")]
     await world.delivery.deliver_due()
-    assert {m.to_address for m in world.channel.sent} == {"par-john@example.org", "par-facilitator-1@iom.example.org"}
+    assert {m.to_address for m in world.channel.sent} >= {"par-facilitator-1@iom.example.org",
+                                                          "stf-fatou@iom.example.org"}
 
 
 async def test_a_deactivated_staff_member_gets_no_more_email(world):
@@ -276,3 +311,41 @@ async def test_a_deactivated_staff_member_gets_no_more_email(world):
     assert world.channel.sent == []
     [entry] = world.log.entries.values()
     assert (entry["status"], entry["reason"]) == ("skipped", "no longer an active staff member")
+
+
+def mark(pid: str, day: str, status: str, at: str) -> Event:
+    return event("attendance.recorded.v1", {
+        "attendance_id": f"att-{pid}-{day}-{at}", "session_id": ex.SESSION_ID, "participant_id": pid,
+        "enrollment_id": f"enr-{pid}", "day": day, "status": status, "recorded_by": "par-facilitator-1",
+        "recorded_at": at})
+
+
+async def test_one_absence_digest_per_day_to_the_session_s_staff_once_the_day_is_over(world):
+    await world.consume(event("staff.updated.v1", ex.staff_updated("par-facilitator-1", role="facilitator")),
+                        contact_event("par-john", "en"), contact_event("par-aminata"),
+                        event("session.scheduled.v1", {"session": ex.session()}),
+                        mark("par-john", "2026-05-17", "absent", "2026-05-17T09:00:00Z"),
+                        mark("par-aminata", "2026-05-17", "absent", "2026-05-17T09:01:00Z"),
+                        mark("par-aminata", "2026-05-17", "excused", "2026-05-17T09:30:00Z"),
+                        mark("par-aminata", "2026-05-18", "present", "2026-05-18T09:00:00Z"))
+    scheduler = Scheduler(world.projections, world.log, clock=world.clock, times=ReminderTimes())
+    world.clock.now = datetime(2026, 5, 17, 23, 59, tzinfo=timezone.utc)  # Dakar is on UTC
+    await scheduler.plan_due()
+    assert [e for e in world.log.entries.values() if e["kind"] == "absence_digest"] == []
+    world.clock.now = datetime(2026, 5, 18, 0, 0, tzinfo=timezone.utc)
+    await scheduler.plan_due()
+    await scheduler.plan_due()
+    [digest] = [e for e in world.log.entries.values() if e["kind"] == "absence_digest"]
+    assert (digest["recipient_participant_id"], digest["facts"]["day"]) == ("par-facilitator-1", "2026-05-17")
+    assert digest["facts"]["absent_names"] == ["Par-John"]  # excused is not listed
+
+
+async def test_a_trainee_out_of_reach_of_the_attendance_rule_is_told_in_their_language(world):
+    await world.consume(contact_event("par-john", "en"), event("session.scheduled.v1", {"session": ex.session()}),
+                        event("certification.out_of_reach.v1", {
+                            "participant_id": "par-john", "session_id": ex.SESSION_ID, "days_attended": 1,
+                            "session_days": 2, "min_attendance_ratio": 0.8, "decided_at": "2026-05-18T09:00:00Z"}))
+    await world.delivery.deliver_due()
+    [message] = [m for m in world.channel.sent if m.to_address == "par-john@example.org"]
+    assert message.subject.startswith("Your attendance and your certification")
+    assert "You attended 1 of 2 day(s)" in message.text and "at least 80%" in message.text

@@ -1,11 +1,11 @@
 """Every domain event's payload validates against its JSON Schema in schemas/events/."""
 
 import json
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from functools import cache
 from pathlib import Path
 
-from jsonschema import Draft202012Validator, FormatChecker
+from jsonschema import Draft7Validator, FormatChecker
 
 from emm_registration.domain.attendance import AttendanceMark, AttendanceSheet
 from emm_registration.domain.session import Session
@@ -17,9 +17,9 @@ SCHEMAS = Path(__file__).resolve().parents[3] / "schemas" / "events"
 
 
 @cache
-def validator_for(event_type: str) -> Draft202012Validator:
+def validator_for(event_type: str) -> Draft7Validator:
     schema = json.loads((SCHEMAS / f"{event_type}.json").read_text())
-    return Draft202012Validator(schema, format_checker=FormatChecker())
+    return Draft7Validator(schema, format_checker=FormatChecker())
 
 
 def every_kind_of_event():
@@ -38,7 +38,8 @@ def every_kind_of_event():
     moussa = session.enrollments["enr-moussa"].participant_id
     sheet.record(session, date(2026, 5, 17), [AttendanceMark(moussa, "late", "Traffic")], FACILITATOR_ID,
                  datetime(2026, 5, 17, 9, 5, tzinfo=timezone.utc))
-    session.complete(datetime(2026, 5, 18, 17, tzinfo=timezone.utc))
+    session.complete(datetime(2026, 5, 18, 17, tzinfo=timezone.utc), evaluation_period=timedelta(days=14))
+    session.close_evaluation(datetime(2026, 6, 1, 17, tzinfo=timezone.utc))
     other = Session.schedule("ses-dakar-tot-2", scheduled_by="usr-organizer", **session_details())
     other.cancel("Venue unavailable", later(20))
     organizer = staff_member("fatou")
@@ -55,7 +56,7 @@ def test_contact_updated_publishes_the_phone_in_the_schema_s_e164_form():
     e164 = schema["properties"]["phone"]["anyOf"][0]
     assert e164["title"] == "E.164"
     payload = participant("aminata", phone="(+221) 77-000-00-00").contact()
-    assert Draft202012Validator(e164).is_valid(payload["phone"]) and payload["phone"] == "+221770000000"
+    assert Draft7Validator(e164).is_valid(payload["phone"]) and payload["phone"] == "+221770000000"
 
 
 def test_every_domain_event_payload_validates_against_its_schema():
@@ -66,9 +67,18 @@ def test_every_domain_event_payload_validates_against_its_schema():
     assert {event.event_type() for event in events} == {
         "org.iom.emm.contact.updated.v1", "org.iom.emm.session.scheduled.v1", "org.iom.emm.session.updated.v1",
         "org.iom.emm.session.cancelled.v1", "org.iom.emm.session.completed.v1",
+        "org.iom.emm.session.evaluation_closed.v1",
         "org.iom.emm.enrollment.registered.v1", "org.iom.emm.enrollment.waitlisted.v1",
         "org.iom.emm.enrollment.promoted.v1", "org.iom.emm.enrollment.cancelled.v1",
         "org.iom.emm.attendance.recorded.v1", "org.iom.emm.staff.updated.v1", "org.iom.emm.sign_in.requested.v1"}
+
+
+def test_every_event_about_a_session_names_it_at_the_top_level():
+    """session.scheduled/updated nest the session, and name it at the top level too, like every other event."""
+    for event in every_kind_of_event():
+        payload = event.payload()
+        if "session" in payload:
+            assert payload["session_id"] == payload["session"]["session_id"], event.event_type()
 
 
 def test_payloads_are_plain_json():
@@ -89,7 +99,7 @@ def test_the_schemas_state_the_bounds_the_domain_and_api_keep():
     from emm_registration.domain.staff import MAX_OFFICES
 
     for event_type in ("org.iom.emm.session.scheduled.v1", "org.iom.emm.session.updated.v1"):
-        session = validator_for(event_type).schema["$defs"]["session"]["properties"]
+        session = validator_for(event_type).schema["definitions"]["session"]["properties"]
         assert (session["title"]["maxLength"], session["venue"]["maxLength"]) == (f.TITLE_LENGTH, f.TITLE_LENGTH)
         assert (session["modules"]["maxItems"], session["modules"]["items"]["maxLength"]) == (
             f.MAX_MODULES, f.NAME_LENGTH)

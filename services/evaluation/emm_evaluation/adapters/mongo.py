@@ -8,7 +8,8 @@ from typing import Any
 from emm_common.documents import AggregateStore
 from emm_common.locks import KeyedLocks
 from emm_common.store.mongo import MongoDocumentStore
-from emm_evaluation.service_layer.handlers import TRAINERS
+from emm_evaluation.service_layer.closures import CLOSURES
+from emm_evaluation.service_layer.handlers import ATTENDANCE_WARNINGS, TRAINERS
 from emm_evaluation.service_layer.reports import CommandSide
 
 
@@ -27,5 +28,6 @@ def command_side(database: Any) -> CommandSide:
 
 
 def worker_outbox_collections(database: Any) -> list[Any]:
-    """The worker writes events only into trainer documents (trainer.certified)."""
-    return [database[TRAINERS]]
+    """The worker writes events only into trainer documents (trainer.certified), evaluation
+    closures (evaluation.closed) and attendance warnings (certification.out_of_reach)."""
+    return [database[TRAINERS], database[CLOSURES], database[ATTENDANCE_WARNINGS]]

@@ -35,8 +35,9 @@ ANONYMITY_KEPT = {
 
 
 def check_can_submit(enrollment_status: str | None, session_status: str, session_start_date: date,
-                     today: date) -> None:
-    """Refuse an evaluation from someone not registered, or before the session has started.
+                     today: date, evaluation_closed_at: str | None = None) -> None:
+    """Refuse an evaluation from someone not registered, before the session has started, or
+    after its evaluation closed (`evaluation_closed_at`, as the event said it).
 
     `enrollment_status` is None when the person has no enrollment in the session; a promoted
     enrollment counts as "registered". The start date is checked as well as the status because
@@ -48,6 +49,8 @@ def check_can_submit(enrollment_status: str | None, session_status: str, session
         raise Forbidden("enrollment_status", f"a {enrollment_status} participant cannot evaluate the session")
     if session_status == "cancelled":
         raise Conflict("session_status", "the session was cancelled")
+    if evaluation_closed_at is not None:
+        raise Conflict("evaluation_closed_at", f"the evaluation of this session closed at {evaluation_closed_at}")
     if session_status in STARTED_SESSION_STATUSES or today >= session_start_date:
         return
     raise Conflict("session_start_date", f"the evaluation opens when the session starts on {session_start_date}")

@@ -124,7 +124,8 @@ class Evaluation:
         if trainee.get("enrollment_id") not in (None, who.enrollment_id):
             raise Forbidden("enrollment_id", "the token's enrollment is not this participant's in this session")
         fb.check_can_submit(trainee["status"], p.session_status(session),
-                            date.fromisoformat(session["session"]["start_date"]), self.clock().date())
+                            date.fromisoformat(session["session"]["start_date"]), self.clock().date(),
+                            session.get("evaluation_closed_at"))
         questionnaire = await self.reader.questionnaire_of(session_id)
         submission_id = body.get("submission_id") or f"fbk-{uuid.uuid4().hex[:16]}"
         key = f"{session_id}|{who.subject}|{questionnaire.questionnaire_id}"

@@ -31,7 +31,7 @@ from emm_common.envelope import Event, new_event
 from emm_common.store import BOOKKEEPING_FIELDS
 from emm_common.store.applier import Key, Loaded, Transition, Write
 from emm_evaluation.domain import certification as cert
-from emm_evaluation.domain.attendance import days_attended
+from emm_evaluation.domain.attendance import attendance_out_of_reach, days_attended
 from emm_evaluation.domain.certification import CertificationRules
 from emm_evaluation.domain.errors import DomainError
 from emm_evaluation.domain.peer_feedback import PeerRating, best_rubric_average
@@ -40,10 +40,15 @@ from emm_evaluation.service_layer import projections as p
 
 SOURCE = "/emm/evaluation"
 SESSIONS, TRAINEES, RESPONSES, FACILITATORS, TRAINERS = "sessions", "trainees", "responses", "facilitators", "trainers"
+# Trainees told that their attendance can no longer meet the rule: one insert-once document each.
+ATTENDANCE_WARNINGS = "attendance_warnings"
+ATTENDANCE = "org.iom.emm.attendance.recorded.v1"
+OUT_OF_REACH = "org.iom.emm.certification.out_of_reach.v1"
 PROJECTIONS = (SESSIONS, TRAINEES, RESPONSES, FACILITATORS, TRAINERS)
 SCORES = "knowledge_scores"  # the command side's aggregate, per session: participant -> {pre, post}
 SESSION_EVENTS = ("org.iom.emm.session.scheduled.v1", "org.iom.emm.session.updated.v1",
-                  "org.iom.emm.session.completed.v1", "org.iom.emm.session.cancelled.v1")
+                  "org.iom.emm.session.completed.v1", "org.iom.emm.session.cancelled.v1",
+                  p.SESSION_EVALUATION_CLOSED)
 # Facts about one person in one session: the payload field naming the person, and the transition.
 PERSON_FACTS = {
     **{event_type: ("participant_id", lambda doc, event: p.apply_enrollment_event(doc, event.type, event.data))
@@ -115,7 +120,11 @@ class EvaluationTransitions:
         first = [(SESSIONS, session_id), trainee_key(session_id, participant_id)]
         if not all(key in loaded for key in first):
             return first
-        return self.decision_reads(loaded, loaded.get(*first[0]), [participant_id])
+        session = loaded.get(*first[0])
+        # The warning's document is read only when this mark leaves the rule out of reach.
+        trainee = PERSON_FACTS[event.type][1](loaded.get(*first[1]), event)
+        warning = [(ATTENDANCE_WARNINGS, trainee["_id"])] if self.out_of_reach(event, session, trainee) else []
+        return [*warning, *self.decision_reads(loaded, session, [participant_id])]
 
     def on_person_fact(self, loaded: Loaded, event: Event) -> list[Write]:
         field, transition = PERSON_FACTS[event.type]
@@ -124,7 +133,31 @@ class EvaluationTransitions:
         trainee = transition(loaded.get(*key), event)
         session = p.with_participant(loaded.get(SESSIONS, session_id), session_id, participant_id)
         return [Write(TRAINEES, trainee), Write(SESSIONS, session),
+                *self.attendance_warning(loaded, session, trainee, event),
                 *self.decisions(loaded, session, [participant_id], {key: trainee})]
+
+    def attendance_warning(self, loaded: Loaded, session: dict, trainee: dict, event: Event) -> list[Write]:
+        """certification.out_of_reach, once, when an attendance mark leaves a ToT trainee unable to
+        attend the share of days the rule needs (a rebuild decides nothing, so tells nobody)."""
+        if not self.out_of_reach(event, session, trainee) or loaded.get(ATTENDANCE_WARNINGS, trainee["_id"]):
+            return []
+        days = [date.fromisoformat(day) for day in session["session"]["days"]]
+        marks = {date.fromisoformat(day): status for day, status in p.latest_marks(trainee).items()}
+        payload = {"participant_id": trainee["participant_id"], "session_id": session["_id"],
+                   "days_attended": days_attended(marks, days), "session_days": len(days),
+                   "min_attendance_ratio": self.rules.min_attendance_ratio, "decided_at": event.data["recorded_at"]}
+        return [Write(ATTENDANCE_WARNINGS, {"_id": trainee["_id"], **payload},
+                      (new_event(OUT_OF_REACH, payload, source=SOURCE),), once=True)]
+
+    def out_of_reach(self, event: Event, session: dict | None, trainee: dict) -> bool:
+        """Whether this attendance mark leaves a registered ToT trainee unable to meet the attendance rule."""
+        snapshot = (session or {}).get("session") or {}
+        if event.type != ATTENDANCE or not self.publish_decisions or snapshot.get("kind") != cert.CERTIFYING_KIND \
+                or trainee.get("status") != "registered":
+            return False
+        days = [date.fromisoformat(day) for day in snapshot.get("days", ())]
+        marks = {date.fromisoformat(day): status for day, status in p.latest_marks(trainee).items()}
+        return attendance_out_of_reach(marks, days, self.rules.min_attendance_ratio)
 
     # -- evaluations ---------------------------------------------------------------------------
 

@@ -48,6 +48,9 @@ def new_session_doc(session_id: str) -> dict[str, Any]:
             "participants": [], "respondents": []}
 
 
+SESSION_EVALUATION_CLOSED = "org.iom.emm.session.evaluation_closed.v1"
+
+
 def apply_session_event(doc: dict | None, event_type: str, data: dict) -> dict:
     """The session document after a session.* event (older sequences are ignored)."""
     session_id = data["session"]["session_id"] if "session" in data else data["session_id"]
@@ -60,6 +63,8 @@ def apply_session_event(doc: dict | None, event_type: str, data: dict) -> dict:
         doc["completed_at"] = min(filter(None, (doc.get("completed_at"), data["completed_at"])))
     elif event_type == "org.iom.emm.session.cancelled.v1":
         doc["cancelled_at"] = min(filter(None, (doc.get("cancelled_at"), data["cancelled_at"])))
+    elif event_type == SESSION_EVALUATION_CLOSED:
+        doc["evaluation_closed_at"] = min(filter(None, (doc.get("evaluation_closed_at"), data["closed_at"])))
     return doc
 
 

@@ -8,7 +8,7 @@ sends nothing twice), then renders and sends the ones that are `to_send`.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any, Callable, Iterable, Mapping
 
@@ -20,6 +20,7 @@ FALLBACK_LANGUAGE = "en"
 NO_CONSENT = "no consent to be contacted"
 NO_CONTACT = "contact details not received yet"
 NOT_ACTIVE = "no longer an active staff member"
+NOT_STAFF = "not in the staff directory"
 
 # Only these changes are worth an email; capacity, enrollment windows or status are not.
 NOTIFIABLE_SESSION_FIELDS = frozenset(
@@ -38,11 +39,14 @@ class MessageKind(StrEnum):
     EVALUATION_REMINDER = "evaluation_reminder"
     TRAINER_CERTIFIED = "trainer_certified"
     REPORT_READY = "report_ready"
+    ABSENCE_DIGEST = "absence_digest"
+    CERTIFICATION_OUT_OF_REACH = "certification_out_of_reach"
     SIGN_IN_LINK = "sign_in_link"
 
 
 # What a participant receives about their training: each carries their personal portal link.
-PARTICIPANT_KINDS = frozenset(MessageKind) - {MessageKind.REPORT_READY, MessageKind.SIGN_IN_LINK}
+STAFF_KINDS = frozenset({MessageKind.REPORT_READY, MessageKind.ABSENCE_DIGEST})
+PARTICIPANT_KINDS = frozenset(MessageKind) - STAFF_KINDS - {MessageKind.SIGN_IN_LINK}
 # Sent because the recipient asked for it (with their address), so consent to be contacted about
 # the programme does not decide it.
 REQUESTED_BY_RECIPIENT = frozenset({MessageKind.SIGN_IN_LINK})
@@ -224,21 +228,55 @@ def _trainer_certified(p: _Planning, payload: Mapping[str, Any]) -> list[Planned
                       known_language=(payload.get("languages") or [None])[0])]
 
 
-def _feedback_submitted(p: _Planning, payload: Mapping[str, Any]) -> list[PlannedMessage]:
+def _evaluation_closed(p: _Planning, payload: Mapping[str, Any]) -> list[PlannedMessage]:
+    """The staff digest, once the evaluation closed: its figures and headlines are final."""
     session = p.session
-    if session is None or not session.registered_ids:
+    if session is None:
         return []
-    submissions = set(session.submission_ids) | {payload["submission_id"]}
-    submissions.discard(payload.get("replaces_submission_id"))
-    if len(submissions) < len(session.registered_ids):
-        return []
-    return _report_ready(p, session, submissions=len(submissions))
+    rate = payload.get("response_rate")
+    facts = {"submissions": payload["responses"], "responses": payload["responses"],
+             "registered": payload["registered"], "closed_at": payload["closed_at"],
+             "response_percent": None if rate is None else round(rate * 100)}
+    return _report_ready(p, session, facts, payload.get("headlines") or {})
 
 
-def _report_ready(p: _Planning, session: SessionView, *, submissions: int) -> list[PlannedMessage]:
-    facts = {"submissions": submissions, "registered": len(session.registered_ids)}
-    return [p.message(MessageKind.REPORT_READY, rid, facts=facts, key_source=report_occasion(session.session_id))
-            for rid in session.digest_recipient_ids]
+def _report_ready(p: _Planning, session: SessionView, facts: Mapping[str, Any],
+                  headlines: Mapping[str, Any]) -> list[PlannedMessage]:
+    """One digest per staff member of the session in the directory, in their language. Staff are
+    known long before a session ends, so nobody unknown is waited for: they are left out."""
+    planned = []
+    for rid in session.digest_recipient_ids:
+        contact = p.state.contacts.get(rid)
+        if contact is None or contact.staff_role is None:
+            continue
+        message = p.message(MessageKind.REPORT_READY, rid, facts=facts, key_source=report_occasion(session.session_id))
+        planned.append(replace(message, facts={**message.facts,
+                                               "headlines": list(headlines.get(message.language) or ())}))
+    return planned
+
+
+def _certification_out_of_reach(p: _Planning, payload: Mapping[str, Any]) -> list[PlannedMessage]:
+    facts = {"days_attended": payload["days_attended"], "days_in_session": payload["session_days"],
+             "required_percent": round(payload["min_attendance_ratio"] * 100)}
+    return [p.message(MessageKind.CERTIFICATION_OUT_OF_REACH, payload["participant_id"], facts=facts)]
+
+
+def absence_occasion(session_id: str, day: str) -> str:
+    """One absence digest per session day, however many marks and passes of the scheduler."""
+    return f"absences:{session_id}:{day}"
+
+
+def plan_absences(session_id: str, day: str, absent_ids: Iterable[str], state: ReadModel) -> list[PlannedMessage]:
+    """The day's absence digest: to the session's staff in the directory (as the report's digest),
+    listing by name who was marked absent, not excused."""
+    p = _Planning(event_id=absence_occasion(session_id, day), state=state, session_id=session_id)
+    session = p.session
+    absent = sorted(state.contacts[pid].full_name if pid in state.contacts else pid for pid in absent_ids)
+    if session is None or not absent:
+        return []
+    facts = {"day": day, "absent_names": absent}
+    return [p.message(MessageKind.ABSENCE_DIGEST, rid, facts=facts) for rid in session.digest_recipient_ids
+            if (contact := state.contacts.get(rid)) is not None and contact.staff_role is not None]
 
 
 def _sign_in_requested(p: _Planning, payload: Mapping[str, Any]) -> list[PlannedMessage]:
@@ -258,7 +296,8 @@ _EVENT_PLANNERS: dict[str, tuple[_Planner, _SessionIdOf]] = {
     "org.iom.emm.session.cancelled.v1": (_session_cancelled, lambda d: d["session_id"]),
     "org.iom.emm.session.completed.v1": (_session_completed, lambda d: d["session_id"]),
     "org.iom.emm.trainer.certified.v1": (_trainer_certified, lambda d: d["session_id"]),
-    "org.iom.emm.feedback.submitted.v1": (_feedback_submitted, lambda d: d["session_id"]),
+    "org.iom.emm.certification.out_of_reach.v1": (_certification_out_of_reach, lambda d: d["session_id"]),
+    "org.iom.emm.evaluation.closed.v1": (_evaluation_closed, lambda d: d["session_id"]),
     "org.iom.emm.sign_in.requested.v1": (_sign_in_requested, lambda d: d.get("session_id")),
 }
 
@@ -267,8 +306,9 @@ def plan_messages(event_type: str, payload: Mapping[str, Any], state: ReadModel,
                   event_id: str) -> list[PlannedMessage]:
     """The messages one consumed event causes, one per recipient, in a stable order.
 
-    Events that cause no message (session.scheduled, contact.updated, staff.updated, attendance.*,
-    trainer.revoked, peer_feedback.*, notification.*) plan nothing; neither does an event about a session not yet
+    Events that cause no message (session.scheduled, session.evaluation_closed, contact.updated,
+    staff.updated, attendance.*, feedback.submitted, trainer.revoked, peer_feedback.*, notification.*)
+    plan nothing; neither does an event about a session not yet
     in `state`. A recipient without consent is planned `skipped` with the reason, so the log says
     why nothing was sent.
     """
@@ -284,8 +324,8 @@ def plan_scheduled(kind: MessageKind, session_id: str, state: ReadModel, *, occa
 
     `occasion_id` plays the part of the event id (e.g. "session-reminder:<session>:<date>"), so
     running the same schedule twice plans the same notification ids. Kinds: session_reminder (to
-    registered participants), evaluation_reminder (to registered participants with no known
-    evaluation) and report_ready (the organizer digest, at most one per session).
+    registered participants) and evaluation_reminder (to registered participants with no known
+    evaluation).
     """
     p = _Planning(event_id=occasion_id, state=state, session_id=session_id)
     session = p.session
@@ -294,7 +334,8 @@ def plan_scheduled(kind: MessageKind, session_id: str, state: ReadModel, *, occa
     if kind is MessageKind.SESSION_REMINDER:
         return p.to_registered(kind, calendar=CalendarAction.REQUEST)
     if kind is MessageKind.EVALUATION_REMINDER:
+        # Anonymous answers name nobody: when there are as many as seats, everyone has answered.
+        if len(session.submission_ids) >= len(session.registered_ids):
+            return []
         return [p.message(kind, pid) for pid in session.registered_ids if pid not in session.evaluated_ids]
-    if kind is MessageKind.REPORT_READY:
-        return _report_ready(p, session, submissions=len(session.submission_ids))
     raise ValueError(f"{kind} is caused by an event, not by a schedule")

@@ -60,8 +60,8 @@ class SessionView:
     """A session as the notification service sees it.
 
     `snapshot` is the latest `session` object of session.scheduled/updated (the contract's shape).
-    `organizer_ids` are the participant ids who receive the organizer digest; by default the
-    session's facilitators, since organizers are not in the contact projection yet.
+    The staff digest goes to the session's facilitators and `organizer_ids` (staff ids: the
+    organizer who scheduled it, and the directory's organizers acting for its office).
     """
 
     snapshot: Mapping[str, Any]
@@ -82,9 +82,8 @@ class SessionView:
 
     @property
     def digest_recipient_ids(self) -> tuple[str, ...]:
-        if self.organizer_ids is not None:
-            return self.organizer_ids
-        return tuple(self.snapshot.get("facilitator_ids", ()))
+        """The session's staff: its facilitators, then its organizers, each once."""
+        return tuple(dict.fromkeys((*self.snapshot.get("facilitator_ids", ()), *(self.organizer_ids or ()))))
 
 
 @dataclass(frozen=True)

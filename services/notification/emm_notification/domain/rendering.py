@@ -28,7 +28,8 @@ CONTEXT_KEYS = (
     "recipient_name", "session_title", "session_start", "session_end", "session_days", "city", "country",
     "venue", "organizing_office", "modules", "position", "reason", "previous_status", "certificate_reference",
     "certified_at", "submissions", "registered", "report_url", "programme_email", "portal_url", "purpose",
-    "link_minutes", "link_days",
+    "link_minutes", "link_days", "responses", "response_percent", "headlines", "closed_at",
+    "day", "absent_names", "days_attended", "days_in_session", "required_percent",
 )
 PROGRAMME_EMAIL = "EMMinfo@iom.int"
 

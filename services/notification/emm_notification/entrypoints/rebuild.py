@@ -3,12 +3,12 @@ into an empty database, offline. Nothing is sent and nothing is published.
 
     python -m emm_notification.entrypoints.rebuild --database emm_notification_v2 [--copy]
 
-Reads emm.sessions, emm.enrollments, emm.feedback, emm.trainers and emm.contacts.internal from
+Reads emm.sessions, emm.enrollments, emm.attendance, emm.feedback, emm.trainers and emm.contacts.internal from
 the earliest offset up to their end offsets at the start, merged by record timestamp, and
 applies every record in memory with the worker's own NotificationHandlers (emm_common.rebuild).
 No delivery loop, scheduler, SMTP channel or publisher is built. Written with insert_many:
 
-- the read projections `contacts`, `sessions`, `rosters`, `feedback`, exactly as the worker's
+- the read projections `contacts`, `sessions`, `rosters`, `feedback`, `organizers`, `absences`, exactly as the worker's
   (each document has one writer, the consumer of one partition, so they do not depend on the
   order of the topics; `applied` lists the event ids in that partition's order);
 - `planned_notifications`: every entry the handlers plan, under its deterministic notification
@@ -34,7 +34,7 @@ from emm_notification.config import Settings
 from emm_notification.entrypoints.worker import TOPICS
 from emm_notification.service_layer.handlers import NotificationHandlers
 
-PROJECTIONS = ("contacts", "sessions", "rosters", "feedback")
+PROJECTIONS = ("contacts", "sessions", "rosters", "feedback", "organizers", "absences")
 
 
 def handlers_for(staging: StagingStore):

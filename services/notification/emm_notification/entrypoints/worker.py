@@ -18,7 +18,8 @@ from emm_notification.domain.channel import Channel, OutgoingMessage
 
 log = logging.getLogger("emm_notification.worker")
 
-TOPICS = ["emm.sessions", "emm.enrollments", "emm.feedback", "emm.trainers", "emm.contacts.internal"]
+TOPICS = ["emm.sessions", "emm.enrollments", "emm.attendance", "emm.feedback", "emm.trainers",
+          "emm.contacts.internal"]
 _tasks: set[asyncio.Task] = set()
 
 

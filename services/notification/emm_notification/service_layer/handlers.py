@@ -15,6 +15,7 @@ projections.
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from datetime import datetime, timezone
 from typing import Callable
 
@@ -35,17 +36,23 @@ def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
-SESSION_EVENTS = ("session.scheduled.v1", "session.updated.v1", "session.cancelled.v1", "session.completed.v1")
+SESSION_EVENTS = ("session.scheduled.v1", "session.updated.v1", "session.cancelled.v1", "session.completed.v1",
+                  "session.evaluation_closed.v1")
 ENROLLMENT_EVENTS = ("enrollment.registered.v1", "enrollment.waitlisted.v1", "enrollment.promoted.v1",
                      "enrollment.cancelled.v1")
 
 
 async def read_model_for(projections: Projections, session_id: str | None, *participant_ids: str | None,
-                         whole_session: bool = True) -> ReadModel:
+                         whole_session: bool = True, office_organizers: bool = False) -> ReadModel:
     """What planning needs: the session (if known) and the contacts of everyone it may write to:
-    the given participants, plus everyone enrolled and the digest recipients if `whole_session`."""
+    the given participants, plus everyone enrolled and the digest recipients if `whole_session`.
+    With `office_organizers`, the directory's organizers acting for the session's office count
+    among its organizers (for the staff digests)."""
     record = await projections.session(session_id) if session_id else None
     view = record.view() if record else None
+    if view is not None and office_organizers:
+        office = view.snapshot.get("organizing_office")
+        view = replace(view, organizer_ids=(*(view.organizer_ids or ()), *await projections.organizers_of(office)))
     ids = {pid for pid in participant_ids if pid}
     if view is not None and whole_session:
         ids |= set(view.registered_ids) | set(view.waitlisted_ids) | set(view.digest_recipient_ids)
@@ -73,16 +80,20 @@ class NotificationHandlers:
                                      T + "staff.updated.v1": self.staff_updated,
                                      T + "sign_in.requested.v1": self.sign_in_requested,
                                      T + "feedback.submitted.v1": self.feedback_submitted,
+                                     T + "evaluation.closed.v1": self.evaluation_closed,
+                                     T + "attendance.recorded.v1": self.attendance_recorded,
+                                     T + "certification.out_of_reach.v1": self.certification_out_of_reach,
                                      T + "trainer.certified.v1": self.trainer_certified}
         table |= {T + name: self.session_event for name in SESSION_EVENTS}
         table |= {T + name: self.enrollment_event for name in ENROLLMENT_EVENTS}
         return table
 
-    async def record_plan(self, event: Event, session_id: str | None, participant_id: str | None = None) -> list[dict]:
+    async def record_plan(self, event: Event, session_id: str | None, participant_id: str | None = None,
+                          office_organizers: bool = False) -> list[dict]:
         """Plan the event's messages and insert those not in the log yet; return the inserted entries.
         An event about one participant needs only that contact, not the whole session's."""
         state = await read_model_for(self.projections, session_id, participant_id,
-                                     whole_session=participant_id is None)
+                                     whole_session=participant_id is None, office_organizers=office_organizers)
         planned = plan_messages(event.type, event.data, state, event_id=event.id)
         now = self.clock()
         # A redelivered event plans again from today's projections, but the plan kept first wins.
@@ -106,6 +117,17 @@ class NotificationHandlers:
     async def feedback_submitted(self, event: Event) -> None:
         await self.record_plan(event, event.data["session_id"])
         await self.projections.apply_feedback(event, event.data["session_id"])
+
+    async def evaluation_closed(self, event: Event) -> None:
+        await self.record_plan(event, event.data["session_id"], office_organizers=True)
+
+    async def attendance_recorded(self, event: Event) -> None:
+        # Kept for the day's absence digest, which the scheduler plans once the day is over.
+        await self.projections.apply_attendance(event, event.data["session_id"])
+
+    async def certification_out_of_reach(self, event: Event) -> None:
+        inserted = await self.record_plan(event, event.data["session_id"], event.data["participant_id"])
+        await self._release_if_contact_arrived(event.data["participant_id"], inserted)
 
     async def trainer_certified(self, event: Event) -> None:
         inserted = await self.record_plan(event, event.data["session_id"], event.data["participant_id"])

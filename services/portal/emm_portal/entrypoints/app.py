@@ -19,6 +19,7 @@ from prometheus_fastapi_instrumentator import Instrumentator
 from starlette.exceptions import HTTPException
 from starlette.middleware.gzip import GZipMiddleware
 
+from emm_common import published_schemas
 from emm_portal.adapters import apis as api_adapter
 from emm_portal.adapters.session_cookie import CookieCodec, cookie_secret
 from emm_portal.adapters.translations import load_translations
@@ -155,6 +156,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return Response(htmx, media_type="text/javascript", headers={"cache-control": LONG_CACHE})
 
     app.mount("/static", CachedStatic(directory=STATIC), name="static")
+    # The event contract: every event's dataschema URL names a path on this, the public, host.
+    app.include_router(published_schemas.router())
     include_pages(app)
     add_error_pages(app)
     Instrumentator(excluded_handlers=["/metrics"]).instrument(app).expose(app, endpoint="/metrics",

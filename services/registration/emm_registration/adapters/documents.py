@@ -21,7 +21,8 @@ from emm_registration.domain.session import Enrollment, Session
 from emm_registration.domain.sign_in import SignInRequests
 from emm_registration.domain.staff import StaffMember
 
-_SESSION_DATETIMES = ("enrollment_opens_at", "enrollment_closes_at", "cancelled_at", "completed_at")
+_SESSION_DATETIMES = ("enrollment_opens_at", "enrollment_closes_at", "cancelled_at", "completed_at",
+                      "evaluation_closes_at", "evaluation_closed_at", "scheduled_at")
 _SESSION_PLAIN = ("session_id", "title", "kind", "programme", "modules", "organizing_office", "city", "country",
                   "venue", "timezone", "languages", "capacity", "facilitator_ids", "target_audience", "status",
                   "sequence", "next_waitlist_seq", "cancellation_reason")

@@ -29,15 +29,25 @@ class DomainEvent:
                 if getattr(self, f.name) is not None}
 
 
+class WholeSessionEvent(DomainEvent):
+    """A session.* event that carries the whole session names it at the top level too, as every
+    other event does, so consumers key every event by `session_id`."""
+
+    session: dict[str, Any]
+
+    def payload(self) -> dict[str, Any]:
+        return {"session_id": self.session["session_id"], **super().payload()}
+
+
 @dataclass(frozen=True)
-class SessionScheduled(DomainEvent):
+class SessionScheduled(WholeSessionEvent):
     TYPE = "org.iom.emm.session.scheduled.v1"
     session: dict[str, Any]
     scheduled_by: str | None = None
 
 
 @dataclass(frozen=True)
-class SessionUpdated(DomainEvent):
+class SessionUpdated(WholeSessionEvent):
     TYPE = "org.iom.emm.session.updated.v1"
     session: dict[str, Any]
     changed_fields: tuple[str, ...]
@@ -57,6 +67,15 @@ class SessionCompleted(DomainEvent):
     TYPE = "org.iom.emm.session.completed.v1"
     session_id: str
     completed_at: datetime
+    evaluation_closes_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class SessionEvaluationClosed(DomainEvent):
+    TYPE = "org.iom.emm.session.evaluation_closed.v1"
+    session_id: str
+    closed_at: datetime
+    completed_at: datetime | None = None
 
 
 @dataclass(frozen=True)

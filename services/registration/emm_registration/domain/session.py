@@ -22,7 +22,7 @@ from emm_registration.domain import fields as f
 from emm_registration.domain.errors import Conflict, InvalidInput, NotFound
 from emm_registration.domain.events import (
     DomainEvent, EnrollmentCancelled, EnrollmentPromoted, EnrollmentRegistered, EnrollmentWaitlisted,
-    SessionCancelled, SessionCompleted, SessionScheduled, SessionUpdated)
+    SessionCancelled, SessionCompleted, SessionEvaluationClosed, SessionScheduled, SessionUpdated)
 from emm_registration.domain.participant import PUBLIC_PROFILE_FIELDS
 
 PROGRAMME = "EMM2.0"
@@ -98,15 +98,19 @@ class Session:
     cancelled_at: datetime | None = None
     cancellation_reason: str | None = None
     completed_at: datetime | None = None
+    scheduled_at: datetime | None = None  # None for a session stored before it was kept
+    evaluation_closes_at: datetime | None = None
+    evaluation_closed_at: datetime | None = None
     pending_events: list[DomainEvent] = field(default_factory=list, compare=False, repr=False)
 
     # -- creation and changes ---------------------------------------------------------------
 
     @classmethod
-    def schedule(cls, session_id: str, *, scheduled_by: str | None = None, **details: Any) -> "Session":
+    def schedule(cls, session_id: str, *, scheduled_by: str | None = None, now: datetime | None = None,
+                 **details: Any) -> "Session":
         """A new session in status `scheduled` from the organizer's details (the names of
-        `DETAILS`; dates and datetimes as objects or ISO strings); records `SessionScheduled`.
-        Raises InvalidInput naming the field at fault."""
+        `DETAILS`; dates and datetimes as objects or ISO strings), scheduled at `now`; records
+        `SessionScheduled`. Raises InvalidInput naming the field at fault."""
         session_id = f.identifier(session_id, "session_id")
         if scheduled_by is not None:
             scheduled_by = f.identifier(scheduled_by, "scheduled_by")
@@ -116,7 +120,8 @@ class Session:
         for name in REQUIRED_DETAILS:
             if details.get(name) is None:
                 raise InvalidInput(name, "is required")
-        session = cls(session_id=session_id, **_checked_details({**OPTIONAL_DETAILS, **details}))
+        session = cls(session_id=session_id, **_checked_details({**OPTIONAL_DETAILS, **details}),
+                      scheduled_at=f.as_datetime(now, "now") if now is not None else None)
         session._record(SessionScheduled(session=session.snapshot(), scheduled_by=scheduled_by))
         return session
 
@@ -151,7 +156,8 @@ class Session:
             self._promote_first_waitlisted(now, freed_by=None)
         return changed
 
-    # -- lifecycle: scheduled -> open -> in_progress -> completed; cancelled from any but completed
+    # -- lifecycle: scheduled -> open -> in_progress -> completed (then its evaluation closes);
+    #    cancelled from any but completed
 
     def open_enrollment(self) -> None:
         """scheduled -> open; records `SessionUpdated` with changed field `status`."""
@@ -161,12 +167,29 @@ class Session:
         """scheduled or open -> in_progress; records `SessionUpdated` with changed field `status`."""
         self._move_to(IN_PROGRESS, allowed_from=(SCHEDULED, OPEN))
 
-    def complete(self, now: datetime) -> None:
-        """in_progress -> completed; records `SessionCompleted` (evaluation starts from it)."""
+    def complete(self, now: datetime, evaluation_period: timedelta | None = None) -> None:
+        """in_progress -> completed; records `SessionCompleted` (evaluation starts from it), saying
+        when the evaluation will close if an `evaluation_period` is given."""
         now = f.as_datetime(now, "now")
         if self._move_to(COMPLETED, allowed_from=(IN_PROGRESS,), announce=False):
             self.completed_at = now
-            self._record(SessionCompleted(session_id=self.session_id, completed_at=now))
+            self.evaluation_closes_at = now + evaluation_period if evaluation_period is not None else None
+            self._record(SessionCompleted(session_id=self.session_id, completed_at=now,
+                                          evaluation_closes_at=self.evaluation_closes_at))
+
+    def close_evaluation(self, now: datetime) -> bool:
+        """Close a completed session's evaluation (no more submissions); records
+        `SessionEvaluationClosed`. False, and nothing recorded, if it is closed already; Conflict
+        before completion."""
+        now = f.as_datetime(now, "now")
+        if self.evaluation_closed_at is not None:
+            return False
+        if self.status != COMPLETED:
+            raise Conflict("status", f"a {self.status} session has no evaluation to close yet")
+        self.evaluation_closed_at = now
+        self._record(SessionEvaluationClosed(session_id=self.session_id, closed_at=now,
+                                             completed_at=self.completed_at))
+        return True
 
     def cancel(self, reason: str, now: datetime) -> None:
         """Any status but completed -> cancelled; records `SessionCancelled`.

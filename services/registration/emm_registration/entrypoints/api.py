@@ -9,15 +9,15 @@ from fastapi import APIRouter, Depends, FastAPI, Query, Request, Response
 
 from emm_common.auth import Anyone, Organizer, Principal, Staff, require_role
 from emm_common.calendar import session_calendar
-from emm_common.documents import AggregateStore
 from emm_common.http import Runtime, create_service_app
 from emm_common.identifiers import ID_MAX_LENGTH
 from emm_common.paging import Paging
+from emm_registration import bootstrap
 from emm_registration.adapters.used_links import MongoUsedLinks
 from emm_registration.config import Settings
 from emm_registration.domain.errors import Forbidden, InvalidInput
 from emm_registration.entrypoints import models as m
-from emm_registration.service_layer.commands import EnrollmentResult, Registration, Stores
+from emm_registration.service_layer.commands import EnrollmentResult, Registration
 from emm_registration.service_layer.sign_in import LinkSignIn, SignIn
 
 OrganizerOrParticipant = Annotated[Principal, Depends(require_role("organizer", "participant"))]
@@ -101,6 +101,14 @@ async def change_status(session_id: str, body: m.StatusChange, who: Organizer, s
         raise InvalidInput("reason", "is required to cancel a session")
     action = {"open": "open", "in_progress": "start", "completed": "complete", "cancelled": "cancel"}[body.status]
     return m.SessionView.of(await service.change_status(session_id, action, body.reason))
+
+
+@router.post("/sessions/{session_id}/evaluation/closure", response_model=m.SessionView, tags=["sessions"],
+             summary="Close a completed session's evaluation now (the lifecycle clock closes it when its window "
+                     "ends); its report goes to the session's staff",
+             description="Closing a closed evaluation changes nothing. 409 before the session is completed.")
+async def close_evaluation(session_id: str, who: Organizer, service: Service):
+    return m.SessionView.of(await service.change_status(session_id, "close_evaluation"))
 
 
 # -- enrollment -----------------------------------------------------------------------------
@@ -261,13 +269,8 @@ async def update_staff(staff_id: str, body: m.StaffChanges, who: Organizer, serv
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
 
-    def stores(database) -> Stores:
-        return Stores(sessions=AggregateStore(database.sessions), participants=AggregateStore(database.participants),
-                      attendance=AggregateStore(database.attendance), staff=AggregateStore(database.staff),
-                      sign_in_requests=AggregateStore(database.sign_in_requests))
-
     async def on_start(runtime: Runtime) -> None:
-        app.state.registration = Registration(stores(runtime.database))
+        app.state.registration = bootstrap.registration(settings, runtime.database)
         app.state.sign_in = LinkSignIn(app.state.registration, app.state.token_verifier, app.state.token_issuer,
                                        MongoUsedLinks(runtime.database.used_links))
 
@@ -275,7 +278,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         settings, title="EMM2.0 registration",
         description="Sessions, participants, enrollment with capacity and waitlist, daily attendance, the staff "
                     "directory and signing in. Every change is published as an event (see schemas/asyncapi.yaml).",
-        outbox_collections=lambda db: [db.sessions, db.participants, db.attendance, db.staff, db.sign_in_requests],
-        on_start=on_start)
+        outbox_collections=bootstrap.outbox_collections, on_start=on_start)
     app.include_router(router)
     return app

@@ -113,11 +113,15 @@ class SessionView(BaseModel):
     seats_taken: int
     seats_left: int
     waitlist_length: int
+    completed_at: datetime | None = None
+    evaluation_closes_at: datetime | None = Field(None, description="Set at completion: when the evaluation closes")
+    evaluation_closed_at: datetime | None = None
 
     @classmethod
     def of(cls, session: Session) -> "SessionView":
         return cls(session=session.snapshot(), seats_taken=session.seats_taken, seats_left=session.seats_left,
-                   waitlist_length=len(session.waitlist()))
+                   waitlist_length=len(session.waitlist()), completed_at=session.completed_at,
+                   evaluation_closes_at=session.evaluation_closes_at, evaluation_closed_at=session.evaluation_closed_at)
 
 
 class EnrollmentView(BaseModel):

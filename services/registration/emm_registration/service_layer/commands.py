@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from typing import Any, Callable, Mapping, TypeVar
 
 from emm_common.documents import AggregateStore, KeyedLocks, VersionConflict
@@ -17,6 +17,7 @@ from emm_common.envelope import new_event
 from emm_registration.adapters import documents as docs
 from emm_registration.domain.attendance import AttendanceSheet
 from emm_registration.domain.errors import Conflict, DomainError, NotFound
+from emm_registration.domain.lifecycle_clock import ClockTimes, step_due, step_event_id
 from emm_registration.domain.participant import Participant, check_details, normalise_email, participant_id_for
 from emm_registration.domain.session import Enrollment, Session
 from emm_registration.domain.sign_in import Recipient, SignInRequests, requests_id_for
@@ -53,25 +54,30 @@ class EnrollmentResult:
 class Registration:
     """Application service of the registration bounded context."""
 
-    def __init__(self, stores: Stores, clock: Callable[[], datetime] = utc_now) -> None:
+    def __init__(self, stores: Stores, clock: Callable[[], datetime] = utc_now,
+                 times: ClockTimes = ClockTimes()) -> None:
         self.stores = stores
         self._clock = clock
+        self.times = times  # the evaluation window a completion sets; the lifecycle clock's hours
         self._locks = KeyedLocks()
 
     # -- the one way state changes ------------------------------------------------------------
 
     async def _change(self, store: AggregateStore, aggregate_id: str, load: Callable[[dict], Aggregate],
-                      dump: Callable[[Aggregate], dict], change: Callable[[Aggregate | None], Aggregate | None]):
+                      dump: Callable[[Aggregate], dict], change: Callable[[Aggregate | None], Aggregate | None],
+                      event_id: Callable[[int], str | None] = lambda index: None):
         """Run `change` on the newest version (None if there is none) and commit what it returns
         with its pending events; retried on a concurrent commit. Returns the aggregate. Nothing
-        is committed when neither an event nor the state is new."""
+        is committed when neither an event nor the state is new. `event_id(index)` names the
+        events (None: a fresh uuid), read after `change` ran."""
         async with self._locks.hold(f"{store.collection.name}:{aggregate_id}"):
             for _ in range(MAX_CONFLICT_RETRIES):
                 current = await store.load(aggregate_id)
                 aggregate = change(load(current.state) if current else None)
                 if aggregate is None:
                     return None
-                events = [new_event(e.event_type(), e.payload(), source=SOURCE) for e in aggregate.pending_events]
+                events = [new_event(e.event_type(), e.payload(), source=SOURCE, event_id=event_id(index))
+                          for index, e in enumerate(aggregate.pending_events)]
                 state = dump(aggregate)
                 if not events and current is not None and state == current.state:
                     return aggregate
@@ -109,7 +115,7 @@ class Registration:
             if existing is not None:
                 return existing
             created["value"] = True
-            return Session.schedule(session_id, scheduled_by=scheduled_by, **details)
+            return Session.schedule(session_id, scheduled_by=scheduled_by, now=self._clock(), **details)
 
         session = await self._change(self.stores.sessions, session_id, docs.session_from_document,
                                      docs.session_to_document, schedule)
@@ -124,10 +130,39 @@ class Registration:
         transitions = {
             "open": lambda s: s.open_enrollment(),
             "start": lambda s: s.start(),
-            "complete": lambda s: s.complete(now),
+            "complete": lambda s: s.complete(now, self.times.evaluation_period),
             "cancel": lambda s: s.cancel(reason, now),
+            "close_evaluation": lambda s: s.close_evaluation(now),
         }
         return (await self._change_session(session_id, transitions[action]))[0]
+
+    async def advance(self, session_id: str) -> str | None:
+        """The lifecycle clock's one step for the session, if it is due now: decided on the newest
+        version and committed against it (a VersionConflict decides again), so of several clocks,
+        or a clock and an organizer, the first write wins and the others find nothing left to do.
+        The events' ids follow from the session, step and version. Returns the step taken."""
+        now = self._clock()
+        taken: dict[str, Any] = {}
+
+        def step(session: Session | None) -> Session | None:
+            taken.clear()
+            if session is None:
+                return None
+            due = step_due(session, now, self.times)
+            if due is None:
+                return session
+            taken.update(step=due, sequence=session.sequence)
+            {"open": session.open_enrollment, "start": session.start,
+             "complete": lambda: session.complete(now, self.times.evaluation_period),
+             "close_evaluation": lambda: session.close_evaluation(now)}[due]()
+            return session
+
+        def event_id(index: int) -> str:
+            return step_event_id(session_id, taken["step"], taken["sequence"], index)
+
+        await self._change(self.stores.sessions, session_id, docs.session_from_document, docs.session_to_document,
+                           step, event_id)
+        return taken.get("step")
 
     async def session(self, session_id: str) -> Session:
         current = await self.stores.sessions.load(session_id)
