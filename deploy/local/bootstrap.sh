@@ -21,6 +21,12 @@ if ! { [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; }; then
   echo "$want" > "$stamp"
 fi
 
+# compose v2 and kustomize from the Go module proxy, for the deployment tests (tests/deploy): built once.
+for tool in docker-compose kustomize; do
+  "$VENV/bin/python" deploy/go_tools.py "$tool" >/dev/null ||
+    echo "[bootstrap] warning: could not build $tool; tests/deploy will try again" >&2
+done
+
 # npm packages, pinned, into $CACHE/node (they run offline once installed).
 npm_package() {  # name version why
   if ! grep -qs "\"version\": \"$2\"" "$CACHE/node/node_modules/$1/package.json"; then

@@ -1,21 +1,26 @@
-"""docker-compose.yml checked offline (no Docker engine here): what can be checked without running it."""
+"""docker-compose.yml checked offline (no Docker engine here): compose v2's own `config` validates and
+resolves it, then what can be checked without running it (test_containers_start.py runs its processes)."""
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 
 import yaml
 
+from tests.deploy.containers import compose_config
+
 ROOT = Path(__file__).parents[2]
 COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
 SERVICES = COMPOSE["services"]
+RESOLVED = compose_config()["services"]
 APPS = ["registration-api", "evaluation-api", "evaluation-worker", "notification-api", "notification-worker"]
 
 
 def test_every_service_has_a_pinned_image_or_a_build_context_that_exists():
     for name, service in SERVICES.items():
         if "build" in service:
-            dockerfile = ROOT / service["build"]["context"] / service["build"]["dockerfile"]
+            dockerfile = ROOT / service["build"]["context"] / service["build"].get("dockerfile", "Dockerfile")
             assert dockerfile.is_file(), f"{name}: {dockerfile} missing"
         else:
             image = service["image"]
@@ -75,3 +80,65 @@ def test_the_portal_calls_the_three_apis_by_their_service_names():
     assert [env[f"PORTAL_{name.upper()}_URL"] for name in ("registration", "evaluation", "notification")] == [
         "http://registration-api:8001", "http://evaluation-api:8002", "http://notification-api:8003"]
     assert "healthcheck" in SERVICES["portal"] and SERVICES["portal"]["ports"] == ["8004:8004"]
+
+
+def test_compose_v2_validates_the_file():
+    from go_tools import TOOLS, build
+
+    result = subprocess.run([str(build(TOOLS["docker-compose"])), "-f", "docker-compose.yml", "config", "--quiet"],
+                            cwd=ROOT, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+
+
+def test_compose_v2_refuses_a_wrong_file(tmp_path):
+    from go_tools import TOOLS, build
+
+    (tmp_path / "docker-compose.yml").write_text("services:\n  web:\n    image: x:1\n    restart: sometimes\n"
+                                                 "    ports: 8080\n")
+    result = subprocess.run([str(build(TOOLS["docker-compose"])), "-f", str(tmp_path / "docker-compose.yml"),
+                             "config", "--quiet"], capture_output=True, text=True)
+    assert result.returncode != 0
+
+
+def test_every_service_of_ours_is_built_from_the_one_dockerfile():
+    ours = {name: s for name, s in RESOLVED.items() if "build" in s}
+    assert set(APPS) | {"portal", "keys"} <= set(ours)
+    for name, service in ours.items():
+        assert service["build"]["dockerfile"] == "Dockerfile" and service["build"]["args"]["SERVICE"], name
+
+
+def test_long_running_services_restart_and_the_keys_step_runs_once():
+    for name, service in RESOLVED.items():
+        expected = "no" if name == "keys" else "unless-stopped"
+        assert service.get("restart") == expected, name
+
+
+def test_the_keys_step_hands_the_keys_to_the_services_user():
+    keys = RESOLVED["keys"]
+    assert keys["user"] == "root" and keys["command"] == ["keys"]
+    assert keys["environment"]["EMM_KEYS_DIR"] == "/keys"
+    assert [v["target"] for v in keys["volumes"]] == ["/keys"]
+
+
+def test_workers_have_a_writable_data_folder_in_a_volume():
+    for name in [n for n in RESOLVED if n.endswith("-worker")]:
+        mounts = {v["target"]: v for v in RESOLVED[name].get("volumes", [])}
+        assert mounts["/var/lib/emm"]["type"] == "volume", name
+
+
+def test_kafka_keeps_its_topics_for_replay_and_answers_the_host():
+    env = RESOLVED["kafka"]["environment"]
+    assert env["KAFKA_LOG_RETENTION_MS"] == "-1" and env["KAFKA_LOG_RETENTION_BYTES"] == "-1"
+    advertised = dict(item.split("://") for item in env["KAFKA_ADVERTISED_LISTENERS"].split(","))
+    assert advertised["PLAINTEXT"] == "kafka:9092"  # the containers' name
+    host_listener = next(name for name, address in advertised.items() if address.startswith("localhost:"))
+    listening = dict(item.split("://") for item in env["KAFKA_LISTENERS"].split(","))
+    published = {str(p["published"]): p["target"] for p in RESOLVED["kafka"]["ports"]}
+    host_port = advertised[host_listener].split(":")[1]
+    assert published[host_port] == int(listening[host_listener].split(":")[-1])
+
+
+def test_kafka_and_mongo_keep_their_data_in_volumes():
+    for name, target in [("kafka", "/var/lib/kafka/data"), ("mongo", "/data/db")]:
+        assert any(v["type"] == "volume" and v["target"] == target for v in RESOLVED[name]["volumes"]), name
+    assert RESOLVED["kafka"]["environment"]["KAFKA_LOG_DIRS"] == "/var/lib/kafka/data"

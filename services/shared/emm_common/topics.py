@@ -27,8 +27,10 @@ def all_topics(services_with_dlq: tuple[str, ...] = ("evaluation", "notification
     return contract.topics() | {dead_letter_topic(s) for s in services_with_dlq}
 
 
-async def ensure_topics(bootstrap_servers: str, names: set[str], partitions: int = 6) -> None:
-    """Create the topics that do not exist yet (replication factor 1 locally; see deploy/ for production)."""
+async def ensure_topics(bootstrap_servers: str, names: set[str], partitions: int = 6, replication_factor: int = 1,
+                        configs: dict[str, str] | None = None) -> None:
+    """Create the topics that do not exist yet, with `configs` (topic settings); an existing topic stays
+    as it is. Replication factor 1 locally; production's comes from emm_common.provision_topics."""
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers)
     await admin.start()
     try:
@@ -37,8 +39,8 @@ async def ensure_topics(bootstrap_servers: str, names: set[str], partitions: int
         if not missing:
             return
         try:
-            await admin.create_topics([NewTopic(name, num_partitions=partitions, replication_factor=1)
-                                       for name in missing])
+            await admin.create_topics([NewTopic(name, num_partitions=partitions, replication_factor=replication_factor,
+                                                topic_configs=configs or {}) for name in missing])
         except TopicAlreadyExistsError:
             pass  # another process created them first
         log.info("created topics %s", missing)
