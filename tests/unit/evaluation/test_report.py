@@ -74,15 +74,17 @@ def test_headlines_in_portuguese():
 
 def test_headline_for_recommendation_gives_the_nps():
     responses = [response(recommend=v, minute=i) for i, v in enumerate((10, 9, 8, 6))]
-    assert build_session_report(session(responses), "en").headlines[-1] == (
+    assert build_session_report(session(responses, registered=4), "en").headlines[-1] == (
         "The ToT has a Net Promoter Score of +25: 50% of participants rated their likelihood to recommend it "
         "9 or 10 out of 10, and 25% rated it 6 or less.")
-    assert "Net Promoter Score de +25\u00a0: 50\u00a0%" in build_session_report(session(responses), "fr").headlines[-1]
-    assert "Net Promoter Score de +25: 50%" in build_session_report(session(responses), "pt").headlines[-1]
+    assert "Net Promoter Score de +25\u00a0: 50\u00a0% des participants" in \
+        build_session_report(session(responses, registered=4), "fr").headlines[-1]
+    assert "Net Promoter Score de +25: 50% dos 4 respondentes (de 6 participantes)" in \
+        build_session_report(session(responses, registered=6), "pt").headlines[-1]
 
 
 def test_nobody_agreeing_says_so():
-    report = build_session_report(session([response(level=2)]), "en")
+    report = build_session_report(session([response(level=2), response(level=1)], registered=2), "en")
     assert report.headlines[0].startswith("No participant strongly agreed or agreed")
 
 
@@ -234,3 +236,24 @@ def test_recommendation_headline_leaves_out_detractors_when_there_are_none():
     assert build_session_report(session(SIX_AGREE), "en").headlines[-1] == (
         "The ToT has a Net Promoter Score of +100: 100% of participants rated their likelihood to recommend it "
         "9 or 10 out of 10.")
+
+
+def test_headlines_count_respondents_not_participants_when_some_did_not_answer():
+    # Issue 14: 4 of 6 participants answered, all agreed, and the report said "Tous les participants".
+    four_of_six = SIX_AGREE[:4]
+    fr = build_session_report(session(four_of_six, registered=6), "fr").headlines
+    assert fr[0].startswith("Les 4 répondants (sur 6 participants) étaient tous tout à fait d'accord ou d'accord")
+    assert build_session_report(session(four_of_six, registered=6), "en").headlines[0].startswith(
+        "All 4 respondents (of 6 participants) strongly agreed or agreed that")
+    assert build_session_report(session(four_of_six, registered=6), "pt").headlines[0].startswith(
+        "Todos os 4 respondentes (de 6 participantes) concordaram totalmente ou concordaram que")
+    assert not any("Tous les participants" in sentence for sentence in fr)
+
+
+def test_partial_headlines_give_the_share_of_respondents_and_who_answered():
+    five = FIVE_OF_SIX[1:]  # 5 answered of 6 registered; 4 of the 5 agreed
+    report = build_session_report(session(five, registered=6), "en")
+    assert report.headlines[0] == ("80% of the 5 respondents (of 6 participants) strongly agreed or agreed that the "
+                                   "ToT will help improve their present work performance.")
+    one = build_session_report(session([response(level=2)], registered=6), "fr").headlines[0]
+    assert one.startswith("Le seul répondant (sur 6 participants) n'était pas tout à fait d'accord ni d'accord")

@@ -207,7 +207,7 @@ def build_session_report(facts: SessionFacts, language: str) -> SessionReport:
         attendance=summarise_attendance([facts]),
         knowledge=summarise_scores(facts.scores, facts.pass_mark),
         comments=collect_comments(facts.questionnaire.items, facts.responses),
-        headlines=headlines(ratings, language),
+        headlines=headlines(ratings, language, facts.registered),
     )
 
 
@@ -241,7 +241,7 @@ def build_aggregate_report(sessions: Iterable[SessionFacts], language: str) -> A
         knowledge=summarise_scores([s for session in sessions for s in session.scores],
                                    sessions[0].pass_mark if sessions else DEFAULT_PASS_MARK),
         ratings=ratings,
-        headlines=headlines(ratings, language),
+        headlines=headlines(ratings, language, registered),
         breakdowns=breakdowns,
     )
 
