@@ -450,9 +450,9 @@ async def check_evaluation(client: httpx.AsyncClient, ids: Ids) -> list[dict]:
     # The pool: everyone who attended both days, evaluated and was rated; not the one who missed a day.
     async def settled():
         pool = (await get("/trainers")).json()
-        delivering = [t["government_sessions_delivered"] for t in pool
-                      if t["full_name"] in GOVERNMENT_TRAINERS]
-        return pool if len(pool) >= len(CERTIFIED) and delivering == [1, 1] else None
+        # The government training is still scheduled: upcoming for its two trainers, not yet delivered.
+        delivering = [t["upcoming_session_ids"] for t in pool if t["full_name"] in GOVERNMENT_TRAINERS]
+        return pool if len(pool) >= len(CERTIFIED) and delivering == [[ids.government]] * 2 else None
 
     pool = await eventually(settled, timeout=WAIT, interval=1)
     assert len(CERTIFIED) == 19
@@ -463,14 +463,14 @@ async def check_evaluation(client: httpx.AsyncClient, ids: Ids) -> list[dict]:
         roster, modules = (ROSTER_1, MODULES_1) if session_id == ids.session_1 else (ROSTER_2, MODULES_2)
         year = trainer["certified_at"][:4]
         digest = hashlib.sha256(f"{session_id}\x1f{pid}".encode()).hexdigest()[:8].upper()
-        delivered = [ids.government] if name in GOVERNMENT_TRAINERS else []
+        upcoming = [ids.government] if name in GOVERNMENT_TRAINERS else []
         assert trainer == {
             "trainer_id": f"trn-{pid}", "participant_id": pid, "session_id": session_id,
             "certified_at": trainer["certified_at"], "certificate_reference": f"EMM2-TOT-{year}-{digest}",
             "full_name": name, "languages": ["fr", "en"], "country": COUNTRY[name],
             # the module each trainee practised: the session's modules in turn along the roster
             "modules": [modules[roster.index(name) % len(modules)]], "status": "active",
-            "government_sessions_delivered": len(delivered), "delivered_session_ids": delivered}
+            "government_sessions_delivered": 0, "delivered_session_ids": [], "upcoming_session_ids": upcoming}
     assert [t["full_name"] for t in (await get("/trainers", country="GH")).json()] == [
         "Adjoa Asante", "Grace Mensah", "Samuel Boateng", "Yaw Owusu"]
     assert [t["full_name"] for t in (await get("/trainers", module="labour-mobility")).json()] == [

@@ -255,7 +255,17 @@ async def test_the_trainer_pool_finds_certified_trainers_with_their_deliveries_a
 
     await eventually(both_certified)  # the pool fills as the worker decides, one trainee at a time
     found = await pool(language="fr", country="SN", module="migration-governance")
-    assert [(t["participant_id"], t["government_sessions_delivered"]) for t in found] == [("par-1", 1)]
+    # Scheduled is upcoming; it counts as delivered once completed.
+    assert [(t["participant_id"], t["government_sessions_delivered"], t["upcoming_session_ids"])
+            for t in found] == [("par-1", 0, ["gov-t"])]
+    await publish(publisher, ev.completed("gov-t"))
+
+    async def delivered():
+        found = await pool(language="fr", country="SN", module="migration-governance")
+        return [(t["participant_id"], t["government_sessions_delivered"], t["delivered_session_ids"])
+                for t in found] == [("par-1", 1, ["gov-t"])]
+
+    await eventually(delivered)
     assert len(await pool(certified_from="2026-05-20", certified_to="2026-05-20")) == 2
     assert await pool(certified_from="2026-06-01") == []
     first = await client.get("/trainers", params={"limit": 1}, headers=staff)

@@ -195,7 +195,12 @@ async def test_government_deliveries_count_for_their_facilitators_until_removed(
     gov = ev.session("gov-1", kind="government_delivery", facilitators=("par-1", "par-2"))
     await worker.feed(ev.scheduled(gov), ev.scheduled(ev.session("gov-2", kind="government_delivery",
                                                                  facilitators=("par-1",))))
+    # Scheduled is upcoming, not delivered (issue 14: it counted months before it happened).
+    assert (await worker.doc("facilitators", "par-1"))["government_sessions"] == []
+    assert (await worker.doc("facilitators", "par-1"))["upcoming_sessions"] == ["gov-1", "gov-2"]
+    await worker.feed(ev.completed("gov-1"), ev.completed("gov-2"))
     assert (await worker.doc("facilitators", "par-1"))["government_sessions"] == ["gov-1", "gov-2"]
+    assert (await worker.doc("facilitators", "par-1"))["upcoming_sessions"] == []
     await worker.feed(ev.updated({**gov, "facilitator_ids": ["par-1"], "sequence": 1}, "facilitator_ids"))
     assert (await worker.doc("facilitators", "par-2"))["government_sessions"] == []
 

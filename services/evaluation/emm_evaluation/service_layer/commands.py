@@ -248,9 +248,11 @@ class Evaluation:
         found = []
         for trainer in page:
             facilitator = delivered.get(trainer.participant_id)
-            sessions = facilitator.document.get("government_sessions", []) if facilitator else []
+            deliveries = facilitator.document if facilitator else {}
+            sessions, upcoming = deliveries.get("government_sessions", []), deliveries.get("upcoming_sessions", [])
             found.append({**cert.trainer_certified_payload(trainer), "status": trainer.status,
-                          "government_sessions_delivered": len(sessions), "delivered_session_ids": sessions})
+                          "government_sessions_delivered": len(sessions), "delivered_session_ids": sessions,
+                          "upcoming_session_ids": upcoming})
         return found
 
 

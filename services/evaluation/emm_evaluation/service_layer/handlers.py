@@ -106,9 +106,12 @@ class EvaluationTransitions:
         session_id = session_id_of(event.data)
         before = loaded.get(SESSIONS, session_id)
         after = p.apply_session_event(before, event.type, event.data)
-        # Government deliveries count for their facilitators (and stop counting when removed or cancelled).
+        # Government deliveries count for their facilitators once completed, as upcoming before (and stop
+        # counting when they are removed or the session is cancelled).
         was, now = p.government_facilitators(before), p.government_facilitators(after)
-        writes = [Write(FACILITATORS, p.apply_delivery(loaded.get(FACILITATORS, pid), pid, session_id, pid in now))
+        state = p.delivery_state(after)
+        writes = [Write(FACILITATORS, p.apply_delivery(loaded.get(FACILITATORS, pid), pid, session_id,
+                                                       state if pid in now else None))
                   for pid in sorted(was | now)]
         writes.append(Write(SESSIONS, after))
         return writes + self.decisions(loaded, after, after.get("participants", []), {})

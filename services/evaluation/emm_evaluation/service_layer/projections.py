@@ -12,7 +12,8 @@ Documents (all read by `_id`):
 - trainees/{session_id}|{participant_id}: one person in one session: enrollment status and
   public profile, latest attendance mark per day, peer ratings received (JSON text).
 - responses/{session_id}|{respondent_ref}: the current evaluation of one respondent (JSON text).
-- facilitators/{participant_id}: government deliveries they facilitate (session id -> status).
+- facilitators/{participant_id}: government deliveries they facilitate: `government_sessions` once
+  completed (delivered), `upcoming_sessions` while scheduled or in progress.
 """
 
 from __future__ import annotations
@@ -100,11 +101,19 @@ def government_facilitators(doc: dict | None) -> set[str]:
     return set(doc["session"].get("facilitator_ids") or ())
 
 
-def apply_delivery(doc: dict | None, participant_id: str, session_id: str, facilitates: bool) -> dict:
-    doc = dict(doc or {"_id": participant_id, "government_sessions": []})
-    sessions = set(doc.get("government_sessions") or ())
-    sessions = sessions | {session_id} if facilitates else sessions - {session_id}
-    doc["government_sessions"] = sorted(sessions)
+def delivery_state(doc: dict | None) -> str | None:
+    """"delivered" once a government delivery is completed, "upcoming" before, None if cancelled."""
+    status = session_status(doc)
+    return None if status in (None, "cancelled") else "delivered" if status == "completed" else "upcoming"
+
+
+def apply_delivery(doc: dict | None, participant_id: str, session_id: str, state: str | None) -> dict:
+    """The facilitator's deliveries with `session_id` delivered, upcoming, or (None) not theirs."""
+    doc = dict(doc or {"_id": participant_id})
+    lists = {"delivered": "government_sessions", "upcoming": "upcoming_sessions"}
+    for kind, field in lists.items():
+        sessions = set(doc.get(field) or ()) - {session_id}
+        doc[field] = sorted(sessions | {session_id} if state == kind else sessions)
     return doc
 
 
