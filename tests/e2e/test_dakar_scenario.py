@@ -95,6 +95,7 @@ SENIOR = [p[0] for p in SENIOR_STAFF]
 IBM = [p[0] for p in IBM_MANAGERS]
 LANGUAGE = {p[0]: p[2] for p in SENIOR_STAFF + IBM_MANAGERS}
 COUNTRY = {p[0]: p[1] for p in SENIOR_STAFF + IBM_MANAGERS}
+LANGUAGE = {p[0]: p[2] for p in SENIOR_STAFF + IBM_MANAGERS}
 CANCELLED = "Ibrahim Sanogo"
 PROMOTED = "Chidi Nwosu"
 STILL_WAITING = "Rokia Dembélé"
@@ -467,7 +468,9 @@ async def check_evaluation(client: httpx.AsyncClient, ids: Ids) -> list[dict]:
         assert trainer == {
             "trainer_id": f"trn-{pid}", "participant_id": pid, "session_id": session_id,
             "certified_at": trainer["certified_at"], "certificate_reference": f"EMM2-TOT-{year}-{digest}",
-            "full_name": name, "languages": ["fr", "en"], "country": COUNTRY[name],
+            "full_name": name, "country": COUNTRY[name],
+            # their own language (none declared another), not the bilingual sessions' fr + en
+            "languages": [LANGUAGE[name]],
             # the module each trainee practised: the session's modules in turn along the roster
             "modules": [modules[roster.index(name) % len(modules)]], "status": "active",
             "government_sessions_delivered": 0, "delivered_session_ids": [], "upcoming_session_ids": upcoming}

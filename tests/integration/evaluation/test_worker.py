@@ -46,7 +46,7 @@ async def test_a_participant_meeting_every_rule_is_certified_once_and_redelivery
     await publish(publisher, facts[-1])
     trainer = await eventually(lambda: trainer_of(database, 1))
     assert trainer["certificate_reference"].startswith("EMM2-TOT-2026-")
-    assert trainer["languages"] == ["fr", "en"] and trainer["modules"] == ["migration-governance"]
+    assert trainer["languages"] == ["fr"] and trainer["modules"] == ["migration-governance"]
     [certified] = await certified_events(topic_prefix)
     assert certified.data["participant_id"] == "par-1"
 
@@ -76,7 +76,11 @@ async def test_government_deliveries_count_for_their_facilitators(publisher, wor
     gov = ev.session("gov-1", kind="government_delivery", facilitators=("par-1", "par-2"))
     await publish(publisher, ev.scheduled(gov), ev.scheduled(ev.session("gov-2", kind="government_delivery",
                                                                         facilitators=("par-1",))))
-    await eventually(lambda: database["facilitators"].find_one({"_id": "par-1", "government_sessions.1": "gov-2"}))
+    # Upcoming while scheduled; delivered once completed.
+    await eventually(lambda: database["facilitators"].find_one({"_id": "par-1", "upcoming_sessions.1": "gov-2"}))
+    await publish(publisher, ev.completed("gov-1"), ev.completed("gov-2"))
+    await eventually(lambda: database["facilitators"].find_one({"_id": "par-1", "government_sessions.1": "gov-2",
+                                                                "upcoming_sessions": []}))
     await publish(publisher, ev.updated({**gov, "facilitator_ids": ["par-1"], "sequence": 1}, "facilitator_ids"))
     await eventually(lambda: database["facilitators"].find_one({"_id": "par-2", "government_sessions": []}))
 

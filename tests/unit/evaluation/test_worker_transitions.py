@@ -17,6 +17,8 @@ from emm_evaluation import bootstrap
 from emm_evaluation.config import Settings
 from emm_evaluation.domain.respondents import respondent_ref, seal_respondent
 from emm_evaluation.service_layer.handlers import PROJECTIONS, projection_snapshot
+from emm_evaluation.domain.certification import search_pool
+from emm_evaluation.service_layer.commands import trainer_from_doc
 from emm_evaluation.service_layer.reports import CommandSide, ReportReader
 from tests.integration.evaluation import registration_events as ev
 
@@ -98,7 +100,8 @@ async def test_a_participant_meeting_every_rule_is_certified_once_when_the_sessi
     assert worker.certified() == ["par-1"]
     trainer = await worker.doc("trainers", "trn-par-1")
     assert trainer["certificate_reference"].startswith("EMM2-TOT-2026-") and trainer["status"] == "active"
-    assert trainer["languages"] == ["fr", "en"] and trainer["modules"] == ["migration-governance"]
+    # Their own language (par-1 prefers French and declared no other), not the session's fr + en.
+    assert trainer["languages"] == ["fr"] and trainer["modules"] == ["migration-governance"]
     assert trainer["certified_at"] == "2026-05-20T17:00:00Z"
     assert await worker.doc("trainers", "trn-par-2") is None
 
@@ -203,6 +206,23 @@ async def test_government_deliveries_count_for_their_facilitators_until_removed(
     assert (await worker.doc("facilitators", "par-1"))["upcoming_sessions"] == []
     await worker.feed(ev.updated({**gov, "facilitator_ids": ["par-1"], "sequence": 1}, "facilitator_ids"))
     assert (await worker.doc("facilitators", "par-2"))["government_sessions"] == []
+
+
+async def test_a_trainers_languages_are_those_they_declared_not_those_of_the_sessions_they_attended():
+    # Issue 14: an English speaker from Nigeria was found by a search for Portuguese speakers.
+    worker = Worker()
+    session = {**ev.session("ses-l"), "languages": ["en", "pt"]}
+    chidi = ev.registered("ses-l", 2)
+    chidi.data["participant"].update(country="NG", preferred_language="en")
+    ngozi = ev.registered("ses-l", 3)
+    ngozi.data["participant"].update(country="NG", preferred_language="en", working_languages=["en", "fr"])
+    await worker.feed(ev.scheduled(session), chidi, *ev.certifiable("ses-l", 2)[1:], ngozi,
+                      *ev.certifiable("ses-l", 3)[1:], ev.completed("ses-l"))
+    assert (await worker.doc("trainers", "trn-par-2"))["languages"] == ["en"]
+    assert (await worker.doc("trainers", "trn-par-3"))["languages"] == ["fr", "en"]
+    trainers = [trainer_from_doc((await worker.store.get("trainers", f"trn-par-{n}")).document) for n in (2, 3)]
+    assert [t.participant_id for t in search_pool(trainers, language="pt")] == []
+    assert [t.participant_id for t in search_pool(trainers, language="fr")] == ["par-3"]
 
 
 # -- a crash between two writes of one event ---------------------------------------------------

@@ -92,7 +92,21 @@ def test_public_profile_has_no_email_or_phone():
     assert "email" not in profile and "phone" not in profile
     assert profile == {"participant_id": participant_id_for("aminata@example.org"), "full_name": "Aminata Diallo",
                        "organization": "IOM RO Dakar", "job_title": "Project Manager", "country": "SN",
-                       "preferred_language": "fr", "sex": "female"}
+                       "preferred_language": "fr", "working_languages": ["fr"], "sex": "female"}
+
+
+def test_working_languages_are_the_persons_own_with_the_preferred_one_always_among_them():
+    # Issue 14: a trainer's languages came from the sessions they attended.
+    assert participant("chidi", preferred_language="en").public_profile()["working_languages"] == ["en"]
+    both = participant("awa", preferred_language="en", working_languages=["pt", "fr", "pt"])
+    assert both.public_profile()["working_languages"] == ["fr", "en", "pt"]
+    with pytest.raises(InvalidInput) as error:
+        participant("awa", working_languages=["de"])
+    assert error.value.field == "working_languages"
+    with pytest.raises(InvalidInput):
+        participant("awa", working_languages="fr")
+    assert both.revise({"working_languages": ["en"]}, later(5)) == ["working_languages"]
+    assert both.public_profile()["working_languages"] == ["en"]
 
 
 def test_contact_carries_email_phone_and_consent():

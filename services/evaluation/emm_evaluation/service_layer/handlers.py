@@ -310,8 +310,10 @@ class EvaluationTransitions:
         try:
             return cert.certify(
                 decision, participant_id=trainee["participant_id"], full_name=profile["full_name"],
-                country=profile["country"], languages=sorted({profile["preferred_language"],
-                                                              *session["session"]["languages"]}),
+                # The person's own working languages, never the session's (an English speaker who
+                # attended a bilingual session does not train in French).
+                country=profile["country"],
+                languages=profile.get("working_languages") or [profile["preferred_language"]],
                 modules=sorted({r["module"] for r in ratings} or set(session["session"]["modules"])),
                 session_id=session["_id"],
                 certified_at=datetime.fromisoformat(max(fact_times).replace("Z", "+00:00")))

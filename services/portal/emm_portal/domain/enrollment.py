@@ -26,6 +26,7 @@ def check_enrollment(form: Mapping[str, Any], countries: set[str]) -> CheckedFor
     checked.text(form, "phone", max_length=PHONE_INPUT_LENGTH, required=False)
     checked.choice(form, "sex", SEXES, default="undisclosed")
     checked.choice(form, "preferred_language", LANGUAGES, message=N_("Choose the language of your emails."))
+    checked.choices(form, "working_languages", LANGUAGES)
     consent = form.get("consent_to_contact") == "yes"
     checked.values["consent_to_contact"] = "yes" if consent else ""
     checked.data["consent_to_contact"] = consent

@@ -57,6 +57,19 @@ class CheckedForm:
         self.data[name] = value
         return value
 
+    def choices(self, form: Mapping[str, Any], name: str, allowed: tuple[str, ...],
+                message: str = CHOOSE_ONE) -> list[str]:
+        """Several values of one field (checkboxes), none required; each must be one of `allowed`."""
+        written = form.getlist(name) if hasattr(form, "getlist") else list(form.get(name) or [])
+        chosen = list(dict.fromkeys(str(value).strip() for value in written if str(value).strip()))
+        self.values[name] = chosen
+        if any(value not in allowed for value in chosen):
+            self.errors[name] = message
+            return []
+        if chosen:
+            self.data[name] = chosen
+        return chosen
+
     def email(self, form: Mapping[str, Any], name: str = "email") -> str | None:
         value = self.text(form, name, max_length=254, message=N_("Enter your email address."))
         if value is not None and not EMAIL.match(value):

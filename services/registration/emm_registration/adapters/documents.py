@@ -31,7 +31,7 @@ _ENROLLMENT_PLAIN = ("enrollment_id", "participant_id", "participant", "status",
                      "cancellation_reason")
 _PARTICIPANT_DATETIMES = ("updated_at", "consent_recorded_at")
 _PARTICIPANT_PLAIN = ("participant_id", "full_name", "email", "phone", "organization", "job_title", "country",
-                      "preferred_language", "sex", "consent_to_contact", "session_ids")
+                      "preferred_language", "working_languages", "sex", "consent_to_contact", "session_ids")
 _STAFF_PLAIN = ("staff_id", "full_name", "email", "preferred_language", "role", "offices", "regional", "active")
 
 
@@ -62,7 +62,9 @@ def participant_to_document(participant: Participant) -> dict[str, Any]:
 def participant_from_document(doc: dict[str, Any]) -> Participant:
     """The Participant a `participant_to_document` document was made from."""
     values = _unplain(doc, _PARTICIPANT_PLAIN, _PARTICIPANT_DATETIMES)
-    return Participant(**{**values, "session_ids": values["session_ids"] or []})  # none kept before sign-in links
+    # None kept: session ids before sign-in links, working languages before they were asked.
+    return Participant(**{**values, "session_ids": values["session_ids"] or [],
+                          "working_languages": values["working_languages"] or [values["preferred_language"]]})
 
 
 def staff_to_document(member: StaffMember) -> dict[str, Any]:

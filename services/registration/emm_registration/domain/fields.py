@@ -98,6 +98,16 @@ def language(value: Any, field: str) -> str:
     return value
 
 
+def languages(value: Any, field: str, *, including: str) -> list[str]:
+    """Working languages in the programme's order, `including` always among them (None: just it)."""
+    if value is None:
+        value = []
+    if not isinstance(value, (list, tuple)):
+        raise InvalidInput(field, f"must be a list of {', '.join(LANGUAGES)}")
+    given = {language(item, field) for item in value} | {including}
+    return [code for code in LANGUAGES if code in given]
+
+
 def choice(value: Any, field: str, allowed: tuple[str, ...]) -> str:
     """One of `allowed`."""
     if value not in allowed:

@@ -18,14 +18,14 @@ from emm_registration.domain.events import ContactUpdated, DomainEvent
 
 SEXES = ("female", "male", "other", "undisclosed")
 PUBLIC_PROFILE_FIELDS = ("participant_id", "full_name", "organization", "job_title", "country",
-                         "preferred_language", "sex")
+                         "preferred_language", "working_languages", "sex")
 # What `revise` may change; the email is the person's identity, so a new email is a new person.
-REVISABLE = ("full_name", "phone", "organization", "job_title", "country", "preferred_language", "sex",
-             "consent_to_contact")
+REVISABLE = ("full_name", "phone", "organization", "job_title", "country", "preferred_language",
+             "working_languages", "sex", "consent_to_contact")
 
 # `register`'s defaults: a field left out is checked as if it had not been given.
 _UNSET = {"full_name": None, "phone": None, "organization": None, "job_title": None, "country": None,
-          "preferred_language": None, "sex": "undisclosed", "consent_to_contact": None}
+          "preferred_language": None, "working_languages": None, "sex": "undisclosed", "consent_to_contact": None}
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
 
 
@@ -68,6 +68,8 @@ class Participant:
     organization: str | None = None
     job_title: str | None = None
     sex: str = "undisclosed"
+    # The languages they can work (and train) in; the preferred one is always among them.
+    working_languages: list[str] = field(default_factory=list)
     consent_recorded_at: datetime | None = None
     # The sessions they enrolled in, so that their enrollments are found by _id, not by a scan.
     session_ids: list[str] = field(default_factory=list)
@@ -77,7 +79,7 @@ class Participant:
     def register(cls, *, email: str, full_name: str, country: str, preferred_language: str,
                  consent_to_contact: bool, now: datetime, phone: str | None = None,
                  organization: str | None = None, job_title: str | None = None,
-                 sex: str = "undisclosed") -> "Participant":
+                 sex: str = "undisclosed", working_languages: list[str] | None = None) -> "Participant":
         """A new participant with validated details; records `ContactUpdated`."""
         now = f.as_datetime(now, "now")
         email = normalise_email(email)
@@ -85,6 +87,7 @@ class Participant:
                           **_checked({"full_name": full_name, "country": country, "phone": phone,
                                       "preferred_language": preferred_language, "sex": sex,
                                       "organization": organization, "job_title": job_title,
+                                      "working_languages": working_languages,
                                       "consent_to_contact": consent_to_contact}))
         participant.consent_recorded_at = now
         participant.pending_events.append(participant.contact_updated())
@@ -141,13 +144,15 @@ def _checked(details: Mapping[str, Any], check_phone: bool = True) -> dict[str, 
         phone = f.phone(phone, country) if f.text(phone, "phone", max_length=f.PHONE_INPUT_LENGTH, required=False) else None
     if not isinstance(details["consent_to_contact"], bool):
         raise InvalidInput("consent_to_contact", "must be true or false")
+    preferred = f.language(details["preferred_language"], "preferred_language")
     return {
         "full_name": f.text(details["full_name"], "full_name", max_length=f.NAME_LENGTH),
         "phone": phone,
         "organization": f.text(details["organization"], "organization", max_length=f.NAME_LENGTH, required=False),
         "job_title": f.text(details["job_title"], "job_title", max_length=f.NAME_LENGTH, required=False),
         "country": country,
-        "preferred_language": f.language(details["preferred_language"], "preferred_language"),
+        "preferred_language": preferred,
+        "working_languages": f.languages(details["working_languages"], "working_languages", including=preferred),
         "sex": f.choice(details["sex"] or "undisclosed", "sex", SEXES),
         "consent_to_contact": details["consent_to_contact"],
     }

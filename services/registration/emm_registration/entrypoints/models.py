@@ -84,6 +84,8 @@ class Person(Body):
     organization: Name | None = None
     job_title: Name | None = None
     sex: Literal["female", "male", "other", "undisclosed"] = "undisclosed"
+    working_languages: list[Language] | None = Field(
+        None, max_length=3, description="Languages they can work and train in; the preferred one is added")
 
 
 class BulkEnrollment(Body):
