@@ -297,3 +297,23 @@ async def test_the_trainer_pool_finds_certified_trainers_with_their_deliveries_a
     await eventually(only_par_1)
     events = await read_events(topic_name("emm.trainers", topic_prefix), 3)
     assert sorted(e.type.split(".")[4] for e in events) == ["certified", "certified", "revoked"]
+
+
+async def test_a_participants_certification_status_lists_each_rule_with_figure_threshold_and_outcome(
+        publisher, worker, client, database, issue):
+    # Issue 14: nobody could see why a participant was not certified.
+    await publish(publisher, ev.scheduled(ev.session("ses-why")), *ev.certifiable("ses-why", 1),
+                  ev.registered("ses-why", 2), ev.attended("ses-why", 2, "2026-05-19"), ev.completed("ses-why"))
+    await eventually(lambda: database["trainers"].find_one({"_id": "trn-par-1"}))
+    await eventually(lambda: database["trainees"].find_one({"_id": "ses-why|par-2", "marks": {"$ne": {}}}))
+    staff = issue("organizer")
+    url = "/sessions/ses-why/participants/{}/certification"
+    certified = (await client.get(url.format("par-1"), headers=staff)).json()
+    assert certified["certified"] and certified["final"] and certified["certificate_reference"].startswith("EMM2-TOT")
+    assert all(rule["met"] for rule in certified["rules"])
+    missed = (await client.get(url.format("par-2"), headers=staff)).json()
+    assert not missed["certified"] and missed["certificate_reference"] is None
+    assert {r["rule"]: (r["figure"], r["threshold"], r["met"]) for r in missed["rules"]} == {
+        "attendance": (0.5, 0.8, False), "evaluation": (False, True, False), "peer_rubric": (None, 3.5, False),
+        "post_test": (None, 70, True)}
+    assert (await client.get(url.format("par-9"), headers=staff)).status_code == 404

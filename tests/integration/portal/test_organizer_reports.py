@@ -172,3 +172,20 @@ def test_the_session_form_offers_the_directorys_facilitators_to_tick(stack):
     with staff_browser(stack.portal, stack) as client:
         form = client.get("/organize/sessions/new")
     assert 'type="checkbox" name="facilitator_ids"' in form.text and "Kwame Mensah" in form.text
+
+
+def test_the_certification_page_says_why_a_participant_is_not_certified(stack):
+    # Issue 14: nobody could see why a participant was not certified. Nobody rated their practice.
+    session_id, people = delivered_session(stack)
+    with staff_browser(stack.portal, stack) as client:
+        roster = client.get(f"/organize/sessions/{session_id}/roster")
+        url = f"/organize/sessions/{session_id}/participants/{people[0]['participant_id']}/certification"
+        assert f'href="{url}"' in roster.text
+        page = client.get(url)
+    assert page.status_code == 200
+    assert "Non certifié·e" in page.text
+    rows = {row.split("</th>")[0].rsplit(">", 1)[-1]: row for row in page.text.split('<tr><th scope="row">')[1:]}
+    assert "non remplie" in rows["Retour des pairs sur une animation pratique"]
+    assert "aucun pour l'instant" in rows["Retour des pairs sur une animation pratique"]
+    assert "non remplie" in rows["Présence"] and "<td>50\u00a0%</td>" in rows["Présence"]  # one day of two marked
+    assert ">remplie<" in rows["Post-test"] and "<td>80</td>" in rows["Post-test"]

@@ -4,7 +4,7 @@ from datetime import date, datetime, timezone
 
 import pytest
 
-from emm_evaluation.domain.certification import (CertificationFacts, CertificationRules, Decision,
+from emm_evaluation.domain.certification import (CertificationFacts, CertificationRules, Decision, RuleCheck, assess,
                                                  certificate_reference, certify, decide, record_delivery, revoke,
                                                  search_pool, trainer_certified_payload, trainer_revoked_payload)
 from emm_evaluation.domain.errors import Conflict, InvalidInput
@@ -139,3 +139,18 @@ def test_late_counts_as_attended_and_absent_or_excused_do_not():
     days = [date(2026, 5, 17), date(2026, 5, 18), date(2026, 5, 19), date(2026, 5, 20)]
     marks = {days[0]: "present", days[1]: "late", days[2]: "excused", date(2026, 5, 1): "present"}
     assert days_attended(marks, days) == 2
+
+
+def test_each_rule_is_listed_with_the_persons_figure_the_threshold_and_whether_it_is_met():
+    # Issue 14: nobody could see why a participant was not certified.
+    checks = assess(facts(days_attended=1, session_days=2, submitted_evaluation=False, best_rubric_average=None,
+                          post_test_score=82))
+    assert checks == (
+        RuleCheck("attendance", 0.5, 0.8, False, "attended 1 of 2 days, needs 80%"),
+        RuleCheck("evaluation", False, True, False, "the end-of-training evaluation was not submitted"),
+        RuleCheck("peer_rubric", None, 3.5, False, "no practice delivery was rated"),
+        RuleCheck("post_test", 82, 70, True, "scored 82, needs 70"))
+    assert [c.rule for c in assess(facts(), CertificationRules(min_peer_rubric_average=None,
+                                                                 evaluation_required=False))] == [
+        "attendance", "post_test"]
+    assert all(check.met for check in assess(facts()))

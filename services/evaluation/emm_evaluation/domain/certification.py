@@ -70,29 +70,55 @@ class Decision:
     unmet: tuple[str, ...] = ()
 
 
+@dataclass(frozen=True)
+class RuleCheck:
+    """One certification rule for one person: their `figure`, the `threshold`, whether it is met,
+    and `detail` in words ("attended 1 of 2 days, needs 80%"). Rules: attendance (figure: the share
+    of days attended), evaluation (submitted or not), peer_rubric (best average, None if never
+    rated), post_test (the score, None when no post-test was given: then it is met)."""
+
+    rule: str
+    figure: float | bool | None
+    threshold: float | bool
+    met: bool
+    detail: str
+
+
+def assess(facts: CertificationFacts, rules: CertificationRules = CertificationRules()) -> tuple[RuleCheck, ...]:
+    """Each rule of `rules` against the person's figures, met or not (the rubric rule only when set)."""
+    # Fractions so that 4 of 5 days meets 0.8 exactly, whatever the float representation.
+    attended = Fraction(facts.days_attended, facts.session_days) if facts.session_days else Fraction(0)
+    checks = [RuleCheck("attendance", float(attended), rules.min_attendance_ratio,
+                        attended >= Fraction(str(rules.min_attendance_ratio)),
+                        f"attended {facts.days_attended} of {facts.session_days} days, "
+                        f"needs {rules.min_attendance_ratio:.0%}")]
+    if rules.evaluation_required:
+        checks.append(RuleCheck("evaluation", facts.submitted_evaluation, True, facts.submitted_evaluation,
+                                "the end-of-training evaluation was submitted" if facts.submitted_evaluation
+                                else "the end-of-training evaluation was not submitted"))
+    if rules.min_peer_rubric_average is not None:
+        best = facts.best_rubric_average
+        checks.append(RuleCheck(
+            "peer_rubric", best, rules.min_peer_rubric_average,
+            best is not None and best >= rules.min_peer_rubric_average,
+            "no practice delivery was rated" if best is None
+            else f"best average {best:.2f}, needs {rules.min_peer_rubric_average:g}"))
+    score = facts.post_test_score
+    checks.append(RuleCheck("post_test", score, rules.post_test_pass_mark,
+                            score is None or score >= rules.post_test_pass_mark,
+                            "no post-test was given" if score is None
+                            else f"scored {score:g}, needs {rules.post_test_pass_mark:g}"))
+    return tuple(checks)
+
+
 def decide(facts: CertificationFacts, rules: CertificationRules = CertificationRules()) -> Decision:
     """Whether the participant becomes a certified trainer, and if not, every rule they miss."""
     if facts.session_kind != CERTIFYING_KIND:
         return Decision(False, (f"session_kind: only a training of trainers certifies, not {facts.session_kind}",))
     if facts.already_certified:
         return Decision(False, ("already_certified: the participant is already a certified trainer",))
-    unmet = []
-    # Fractions so that 4 of 5 days meets 0.8 exactly, whatever the float representation.
-    attended = Fraction(facts.days_attended, facts.session_days) if facts.session_days else Fraction(0)
-    if attended < Fraction(str(rules.min_attendance_ratio)):
-        unmet.append(f"attendance: attended {facts.days_attended} of {facts.session_days} days, "
-                     f"needs {rules.min_attendance_ratio:.0%}")
-    if rules.evaluation_required and not facts.submitted_evaluation:
-        unmet.append("evaluation: the end-of-training evaluation was not submitted")
-    if rules.min_peer_rubric_average is not None:
-        if facts.best_rubric_average is None:
-            unmet.append("peer_rubric: no practice delivery was rated")
-        elif facts.best_rubric_average < rules.min_peer_rubric_average:
-            unmet.append(f"peer_rubric: best average {facts.best_rubric_average:.2f}, "
-                         f"needs {rules.min_peer_rubric_average:g}")
-    if facts.post_test_score is not None and facts.post_test_score < rules.post_test_pass_mark:
-        unmet.append(f"post_test: scored {facts.post_test_score:g}, needs {rules.post_test_pass_mark:g}")
-    return Decision(not unmet, tuple(unmet))
+    unmet = tuple(f"{check.rule}: {check.detail}" for check in assess(facts, rules) if not check.met)
+    return Decision(not unmet, unmet)
 
 
 def certificate_reference(session_id: str, participant_id: str, *, year: int) -> str:

@@ -45,6 +45,9 @@ SessionReportReader = Annotated[Caller, Depends(Allow(facilitator=OWN_SESSION, o
                                                       service=YES))]
 ReportsReader = Annotated[Caller, Depends(Allow(organizer=FILTERED, regional=ALL, service=YES))]
 PoolReader = Annotated[Caller, Depends(Allow(organizer=ANY, regional=ALL, service=YES))]
+# A participant reads only their own status; staff of the session's office, its facilitators, the region.
+StatusReader = Annotated[Caller, Depends(Allow(participant=OWN_RECORD, facilitator=OWN_SESSION, organizer=OWN_OFFICE,
+                                               regional=ALL))]
 CertificateReader = Annotated[Caller, Depends(Allow(participant=OWN_RECORD, organizer=ANY, regional=ALL, service=YES))]
 Revoker = Annotated[Caller, Depends(Allow(organizer=OWN_OFFICE, regional=ALL, target="trainer_id"))]
 Public = Annotated[None, Depends(Allow(public=True))]
@@ -293,6 +296,15 @@ async def trainer_pool(who: PoolReader, service: Service, page: Paging, language
     return page.of(await service.trainer_pool(page.offset, page.fetch, language=language, country=country,
                                               module=module, certified_from=certified_from,
                                               certified_to=certified_to, include_revoked=include_revoked))
+
+
+@router.get("/sessions/{session_id}/participants/{participant_id}/certification",
+            response_model=v.CertificationStatusView, tags=["trainers"],
+            summary="Why a participant is or is not certified: each rule with their figure, the threshold, met or not")
+async def certification_status(session_id: Annotated[str, Path(max_length=ID_MAX_LENGTH)],
+                               participant_id: Annotated[str, Path(max_length=ID_MAX_LENGTH)], who: StatusReader,
+                               service: Service):
+    return await service.certification_status(session_id, participant_id)
 
 
 @router.get("/participants/{participant_id}/certificate", response_model=v.TrainerView, tags=["trainers"],

@@ -4,9 +4,9 @@ exporters, `report_to_dict` and `questionnaire_to_dict`, are the one definition 
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class Open(BaseModel):
@@ -71,3 +71,24 @@ class RevocationView(Open):
     revoked_at: str
     reason: str
     revoked_by: str
+
+
+class RuleCheckView(BaseModel):
+    rule: Literal["attendance", "evaluation", "peer_rubric", "post_test"]
+    figure: float | bool | None = Field(description="The person's: share of days attended, evaluation submitted, "
+                                                    "best peer-rubric average, post-test score (None: none yet)")
+    threshold: float | bool
+    met: bool
+    detail: str = Field(description="The same in words, e.g. 'attended 1 of 2 days, needs 80%'")
+
+
+class CertificationStatusView(BaseModel):
+    session_id: str
+    participant_id: str
+    session_kind: str
+    status: str | None = Field(description="The session's status")
+    enrollment_status: str
+    certified: bool
+    certificate_reference: str | None
+    final: bool = Field(description="True once the session is completed: the decision is taken on these figures")
+    rules: list[RuleCheckView] = Field(description="Empty when the session does not certify (not a ToT)")

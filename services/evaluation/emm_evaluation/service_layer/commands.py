@@ -23,10 +23,11 @@ from emm_evaluation.domain import feedback as fb
 from emm_evaluation.domain import peer_feedback as peer
 from emm_evaluation.domain.errors import Conflict, Forbidden, NotFound
 from emm_evaluation.domain.knowledge_test import KnowledgeScores, record_score
-from emm_evaluation.domain.respondents import seal_respondent
+from emm_evaluation.domain.respondents import respondent_ref, seal_respondent
 from emm_evaluation.domain.questionnaire import (DEFAULT_QUESTIONNAIRE_ID, questionnaire_from_dict,
                                                  questionnaire_to_dict)
 from emm_evaluation.service_layer import projections as p
+from emm_evaluation.service_layer.handlers import certification_facts
 from emm_evaluation.service_layer.reports import CommandSide, ReportReader
 
 SOURCE = "/emm/evaluation"
@@ -57,6 +58,7 @@ class Evaluation:
         self.store = store  # the worker's projections, read only
         self.command = command
         self.reader = ReportReader(store, command, rules)
+        self.rules = rules
         self.respondent_key = respondent_key
         self.clock = clock
         self.locks = KeyedLocks()
@@ -219,6 +221,31 @@ class Evaluation:
 
         await self._commit(self.command.revocations, trainer_id, revoke_once)
         return payload
+
+    async def certification_status(self, session_id: str, participant_id: str) -> dict[str, Any]:
+        """Where a participant of a training of trainers stands: certified or not, and each rule
+        with their figure, the threshold and whether it is met (NotFound if not a participant)."""
+        session = await self.reader.session_doc(session_id)
+        trainee = await self.reader.trainee(session_id, participant_id)
+        if trainee is None or trainee.get("status") is None or trainee.get("profile") is None:
+            raise NotFound("participant_id", "is not a participant of this session (or not projected yet)")
+        ref = respondent_ref(self.respondent_key, session_id, participant_id)
+        response = await self.store.get("responses", p.response_id(session_id, ref))
+        scores = await self.command.scores.load(session_id)
+        post = ((scores.state if scores else {}).get(participant_id) or {}).get("post")
+        facts = certification_facts(session, trainee, response.document if response else None, post)
+        trainer = await self.store.get("trainers", cert.trainer_id_for(participant_id))
+        certified = trainer is not None and trainer.document.get("session_id") == session_id
+        kind = session["session"]["kind"]
+        return {
+            "session_id": session_id, "participant_id": participant_id, "session_kind": kind,
+            "status": p.session_status(session), "enrollment_status": trainee["status"],
+            "certified": certified,
+            "certificate_reference": trainer.document.get("certificate_reference") if certified else None,
+            # Decided once the session is completed; until then the figures are as they stand.
+            "final": p.session_status(session) == "completed",
+            "rules": [vars(check) for check in cert.assess(facts, self.rules)]
+            if kind == cert.CERTIFYING_KIND else []}
 
     async def certificate(self, participant_id: str) -> dict[str, Any]:
         """A participant's certification as a trainer (revoked ones included), or NotFound."""

@@ -291,16 +291,10 @@ class EvaluationTransitions:
         """The trainer the participant becomes if the rules hold on these documents, else None."""
         if trainee is None or trainee.get("status") != "registered" or trainee.get("profile") is None:
             return None  # the enrollment has not arrived yet: decided again when it does
-        ratings = p.ratings_of(trainee)
-        days = [date.fromisoformat(day) for day in session["session"]["days"]]
-        marks = {date.fromisoformat(day): status for day, status in p.latest_marks(trainee).items()}
-        facts = cert.CertificationFacts(
-            session_kind=session["session"]["kind"], days_attended=days_attended(marks, days),
-            session_days=len(days), submitted_evaluation=response is not None,
-            best_rubric_average=best_rubric_average(rating_of(r) for r in ratings), post_test_score=post_test_score)
-        decision = cert.decide(facts, self.rules)
+        decision = cert.decide(certification_facts(session, trainee, response, post_test_score), self.rules)
         if not decision.certified:
             return None
+        ratings = p.ratings_of(trainee)
         profile = trainee["profile"]
         # Certified when the last fact it rests on was known: the same facts give the same date.
         fact_times = [session["completed_at"], *(r["submitted_at"] for r in ratings),
@@ -319,6 +313,18 @@ class EvaluationTransitions:
                 certified_at=datetime.fromisoformat(max(fact_times).replace("Z", "+00:00")))
         except DomainError as exc:
             raise PoisonEvent(f"cannot certify {trainee['participant_id']}: {exc}") from exc
+
+
+def certification_facts(session: dict, trainee: dict, response: dict | None,
+                        post_test_score: float | None) -> cert.CertificationFacts:
+    """What the rules are checked on, from the projections of one person in one session."""
+    days = [date.fromisoformat(day) for day in session["session"]["days"]]
+    marks = {date.fromisoformat(day): status for day, status in p.latest_marks(trainee).items()}
+    return cert.CertificationFacts(
+        session_kind=session["session"]["kind"], days_attended=days_attended(marks, days),
+        session_days=len(days), submitted_evaluation=response is not None,
+        best_rubric_average=best_rubric_average(rating_of(r) for r in p.ratings_of(trainee)),
+        post_test_score=post_test_score)
 
 
 def rating_of(data: dict) -> PeerRating:

@@ -56,6 +56,11 @@ async def facilitated_sessions(apis: Apis, staff_id: str, offset: int = 0) -> Li
     return Listing(mine, found.offset, found.next_offset)
 
 
+async def certification_of(apis: Apis, session_id: str, participant_id: str) -> dict[str, Any]:
+    """Why a participant is or is not certified: each rule with their figure and the threshold."""
+    return await apis.evaluation.get(f"/sessions/{session_id}/participants/{participant_id}/certification")
+
+
 async def roster_of(apis: Apis, session_id: str) -> dict[str, Any]:
     return await apis.registration.get(f"/sessions/{session_id}/roster")
 

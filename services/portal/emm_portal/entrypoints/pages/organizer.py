@@ -168,6 +168,17 @@ async def roster(request: Request, session_id: str, who: Organizer, page: Page, 
     return render(request, page, "organizer/roster.html", view=view, roster=await views.roster_of(apis, session_id))
 
 
+@router.get("/sessions/{session_id}/participants/{participant_id}/certification")
+async def certification(request: Request, session_id: str, participant_id: str, who: Organizer, page: Page,
+                        apis: AsVisitor):
+    view = await views.session_of(apis, session_id)
+    standing = await views.certification_of(apis, session_id, participant_id)
+    roster = await views.roster_of(apis, session_id)
+    names = {e["participant_id"]: e["full_name"] for e in roster["registered"] + roster["waitlist"]}
+    return render(request, page, "organizer/certification.html", view=view, standing=standing,
+                  name=names.get(participant_id, participant_id))
+
+
 # -- enrolling a list of nominees ----------------------------------------------------------------
 
 @router.get("/sessions/{session_id}/enroll")
