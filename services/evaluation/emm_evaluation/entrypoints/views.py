@@ -85,6 +85,7 @@ class RuleCheckView(BaseModel):
 class CertificationStatusView(BaseModel):
     session_id: str
     participant_id: str
+    full_name: str
     session_kind: str
     status: str | None = Field(description="The session's status")
     enrollment_status: str

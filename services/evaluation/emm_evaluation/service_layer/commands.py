@@ -236,14 +236,14 @@ class Evaluation:
         facts = certification_facts(session, trainee, response.document if response else None, post)
         trainer = await self.store.get("trainers", cert.trainer_id_for(participant_id))
         certified = trainer is not None and trainer.document.get("session_id") == session_id
-        kind = session["session"]["kind"]
+        kind, status = session["session"]["kind"], p.session_status(session)
         return {
-            "session_id": session_id, "participant_id": participant_id, "session_kind": kind,
-            "status": p.session_status(session), "enrollment_status": trainee["status"],
-            "certified": certified,
+            "session_id": session_id, "participant_id": participant_id,
+            "full_name": trainee["profile"]["full_name"], "session_kind": kind,
+            "status": status, "enrollment_status": trainee["status"], "certified": certified,
             "certificate_reference": trainer.document.get("certificate_reference") if certified else None,
             # Decided once the session is completed; until then the figures are as they stand.
-            "final": p.session_status(session) == "completed",
+            "final": status == "completed",
             "rules": [vars(check) for check in cert.assess(facts, self.rules)]
             if kind == cert.CERTIFYING_KIND else []}
 

@@ -305,7 +305,8 @@ class EvaluationTransitions:
             return cert.certify(
                 decision, participant_id=trainee["participant_id"], full_name=profile["full_name"],
                 # The person's own working languages, never the session's (an English speaker who
-                # attended a bilingual session does not train in French).
+                # attended a bilingual session does not train in French); an event from before they
+                # were asked carries none, and the preferred language stands for them.
                 country=profile["country"],
                 languages=profile.get("working_languages") or [profile["preferred_language"]],
                 modules=sorted({r["module"] for r in ratings} or set(session["session"]["modules"])),

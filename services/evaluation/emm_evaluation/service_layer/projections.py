@@ -138,11 +138,8 @@ def apply_enrollment_event(doc: dict | None, event_type: str, data: dict) -> dic
 
 
 def public_profile(participant: dict) -> dict[str, Any]:
-    keys = ("full_name", "country", "organization", "sex", "preferred_language")
-    profile = {key: participant.get(key) for key in keys}
-    # Events before working languages were asked carry none: the preferred language stands for them.
-    profile["working_languages"] = participant.get("working_languages") or [participant.get("preferred_language")]
-    return profile
+    keys = ("full_name", "country", "organization", "sex", "preferred_language", "working_languages")
+    return {key: participant.get(key) for key in keys}
 
 
 def apply_attendance(doc: dict | None, data: dict) -> dict:

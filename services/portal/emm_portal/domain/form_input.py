@@ -40,6 +40,14 @@ DATE_TIME = N_("Enter a date and time like 2026-05-17 09:00")
 NOT_ACCEPTED = N_("Not accepted: %(reason)s")
 
 
+def several(form: Mapping[str, Any], name: str) -> list[str]:
+    """The non-empty values of a field sent several times (checkboxes, a multiple select), stripped."""
+    getlist = getattr(form, "getlist", None)
+    values = getlist(name) if getlist else form.get(name) or []
+    values = [values] if isinstance(values, str) else list(values)
+    return [v.strip() for v in values if isinstance(v, str) and v.strip()]
+
+
 @dataclass(frozen=True)
 class Problem:
     """What is wrong with one field (`field` None: with the whole form or list); `message` is a
@@ -83,10 +91,7 @@ class FormReader:
         return written
 
     def many(self, name: str) -> list[str]:
-        getlist = getattr(self.form, "getlist", None)
-        values = getlist(name) if getlist else self.form.get(name) or []
-        values = [values] if isinstance(values, str) else list(values)
-        written = [v.strip() for v in values if isinstance(v, str) and v.strip()]
+        written = several(self.form, name)
         self.values[name] = written
         return written
 

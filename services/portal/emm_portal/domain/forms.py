@@ -12,6 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from emm_portal.domain.form_input import several
+
 
 def N_(message: str) -> str:
     """Marks a msgid for extraction; the template translates it."""
@@ -60,8 +62,7 @@ class CheckedForm:
     def choices(self, form: Mapping[str, Any], name: str, allowed: tuple[str, ...],
                 message: str = CHOOSE_ONE) -> list[str]:
         """Several values of one field (checkboxes), none required; each must be one of `allowed`."""
-        written = form.getlist(name) if hasattr(form, "getlist") else list(form.get(name) or [])
-        chosen = list(dict.fromkeys(str(value).strip() for value in written if str(value).strip()))
+        chosen = list(dict.fromkeys(several(form, name)))
         self.values[name] = chosen
         if any(value not in allowed for value in chosen):
             self.errors[name] = message

@@ -173,10 +173,7 @@ async def certification(request: Request, session_id: str, participant_id: str, 
                         apis: AsVisitor):
     view = await views.session_of(apis, session_id)
     standing = await views.certification_of(apis, session_id, participant_id)
-    roster = await views.roster_of(apis, session_id)
-    names = {e["participant_id"]: e["full_name"] for e in roster["registered"] + roster["waitlist"]}
-    return render(request, page, "organizer/certification.html", view=view, standing=standing,
-                  name=names.get(participant_id, participant_id))
+    return render(request, page, "organizer/certification.html", view=view, standing=standing)
 
 
 # -- enrolling a list of nominees ----------------------------------------------------------------
