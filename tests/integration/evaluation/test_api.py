@@ -216,8 +216,20 @@ async def test_peer_feedback_scores_and_questionnaire_versions(publisher, worker
     wrong = await client.post(scores, json={"participant_id": "par-2", "phase": "post", "score": 150},
                               headers=issue("organizer"))
     assert wrong.status_code == 422 and wrong.json()["detail"][0]["loc"] == ["body", "score"]
+    again = await client.post(scores, json={"participant_id": "par-2", "phase": "post", "score": 85},
+                              headers=issue("organizer"))  # a retried request: no new fact
+    assert again.json() == gained.json()
+    # Each score is a fact on emm.feedback (after the two peer ratings), naming the person by id only.
+    on_topic = await read_events(topic_name("emm.feedback", topic_prefix), expected=4)
+    recorded = [e.data for e in on_topic if e.type == "org.iom.emm.knowledge_score.recorded.v1"]
+    assert [(d["participant_id"], d["phase"], d["score"], d["pass_mark"], d["recorded_by"]) for d in recorded] == [
+        ("par-2", "pre", 55, 70, "fac-1"), ("par-2", "post", 85, 70, "someone")]
+    # The worker projects them onto the trainee; the report reads them from there, person by person.
+    await eventually(lambda: database["trainees"].find_one({"_id": "ses-p|par-2", "knowledge.post.score": 85}))
     report = (await client.get("/sessions/ses-p/report", headers=issue("organizer"))).json()
     assert report["knowledge_test"]["mean_gain"] == 30
+    assert report["knowledge_test"]["by_person"] == [
+        {"participant_id": "par-2", "full_name": "Participant 2", "pre": 55, "post": 85, "gain": 30, "passed": True}]
 
     default = (await client.get("/questionnaires/default", headers=issue("participant", "par-1"))).json()
     custom = {"questionnaire_id": "q-ibm", "title": default["title"], "items": default["items"][:2]}

@@ -16,7 +16,7 @@ from emm_evaluation.domain.errors import InvalidInput
 from emm_evaluation.domain.feedback import FeedbackSubmission
 from emm_evaluation.domain.headlines import headlines
 from emm_evaluation.domain.knowledge_test import (DEFAULT_PASS_MARK, KnowledgeScores, KnowledgeSummary,
-                                                  summarise_scores)
+                                                  PersonResult, results_by_person, summarise_scores)
 from emm_evaluation.domain.numbers import mean, rate, signed_percent_difference
 from emm_evaluation.domain.questionnaire import LANGUAGES, Item, Questionnaire
 
@@ -165,6 +165,7 @@ class SessionReport:
     knowledge: KnowledgeSummary
     comments: tuple[Comment, ...]
     headlines: tuple[str, ...]
+    knowledge_by_person: tuple[PersonResult, ...] = ()  # scores name their person: tests are not anonymous
 
 
 @dataclass(frozen=True)
@@ -208,6 +209,7 @@ def build_session_report(facts: SessionFacts, language: str) -> SessionReport:
         knowledge=summarise_scores(facts.scores, facts.pass_mark),
         comments=collect_comments(facts.questionnaire.items, facts.responses),
         headlines=headlines(ratings, language, facts.registered),
+        knowledge_by_person=results_by_person(facts.scores, facts.pass_mark),
     )
 
 

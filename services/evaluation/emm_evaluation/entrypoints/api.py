@@ -255,7 +255,8 @@ async def submit_peer_feedback(session_id: str, body: PeerFeedbackBody, who: Rat
 @router.post("/sessions/{session_id}/scores", response_model=v.ScoresView,
              tags=["feedback"], summary="Record a pre- or post-test score (0-100)")
 async def record_score(session_id: str, body: ScoreBody, who: Scorer, service: Service):
-    scores = await service.record_score(session_id, body.participant_id, body.phase, body.score)
+    scores = await service.record_score(session_id, body.participant_id, body.phase, body.score,
+                                        recorded_by=who.subject)
     return {"participant_id": scores.participant_id, "pre": scores.pre, "post": scores.post, "gain": scores.gain}
 
 

@@ -22,7 +22,7 @@ from emm_evaluation.domain.certification import CertificationRules
 from emm_evaluation.domain import feedback as fb
 from emm_evaluation.domain import peer_feedback as peer
 from emm_evaluation.domain.errors import Conflict, Forbidden, NotFound
-from emm_evaluation.domain.knowledge_test import KnowledgeScores, record_score
+from emm_evaluation.domain.knowledge_test import KnowledgeScores, record_score, score_recorded_payload
 from emm_evaluation.domain.respondents import respondent_ref, seal_respondent
 from emm_evaluation.domain.questionnaire import (DEFAULT_QUESTIONNAIRE_ID, questionnaire_from_dict,
                                                  questionnaire_to_dict)
@@ -186,7 +186,10 @@ class Evaluation:
         await self._commit(self.command.peer_feedback, "|".join(rating.key()), record)
         return outcome["value"]
 
-    async def record_score(self, session_id: str, participant_id: str, phase: str, score: Any) -> KnowledgeScores:
+    async def record_score(self, session_id: str, participant_id: str, phase: str, score: Any,
+                           recorded_by: str) -> KnowledgeScores:
+        """Record a pre- or post-test score, published as knowledge_score.recorded (the same score
+        again is a retried request: nothing new is recorded or published)."""
         await self.reader.session_doc(session_id)
         trainee = await self.reader.trainee(session_id, participant_id)
         if trainee is None or trainee.get("status") != "registered":
@@ -196,11 +199,15 @@ class Evaluation:
         def record(current):
             state = dict(current.state) if current else {}
             earlier = state.get(participant_id)
-            scores = record_score(KnowledgeScores(participant_id, **earlier) if earlier else None,
-                                  participant_id, phase, score)
+            before = KnowledgeScores(participant_id, **earlier) if earlier else None
+            scores = record_score(before, participant_id, phase, score)
             result["value"] = scores
+            if before is not None and getattr(before, phase) == getattr(scores, phase):
+                return None
             state[participant_id] = {"pre": scores.pre, "post": scores.post}
-            return state, []
+            payload = score_recorded_payload(session_id, scores, phase, pass_mark=self.rules.post_test_pass_mark,
+                                             recorded_by=recorded_by, recorded_at=self.clock())
+            return state, [new_event("org.iom.emm.knowledge_score.recorded.v1", payload, source=SOURCE)]
 
         await self._commit(self.command.scores, session_id, record)
         return result["value"]
@@ -231,9 +238,7 @@ class Evaluation:
             raise NotFound("participant_id", "is not a participant of this session (or not projected yet)")
         ref = respondent_ref(self.respondent_key, session_id, participant_id)
         response = await self.store.get("responses", p.response_id(session_id, ref))
-        scores = await self.command.scores.load(session_id)
-        post = ((scores.state if scores else {}).get(participant_id) or {}).get("post")
-        facts = certification_facts(session, trainee, response.document if response else None, post)
+        facts = certification_facts(session, trainee, response.document if response else None)
         trainer = await self.store.get("trainers", cert.trainer_id_for(participant_id))
         certified = trainer is not None and trainer.document.get("session_id") == session_id
         kind, status = session["session"]["kind"], p.session_status(session)

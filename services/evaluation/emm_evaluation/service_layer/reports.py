@@ -27,14 +27,15 @@ class CommandSide:
 
     questionnaires: AggregateStore
     attachments: AggregateStore  # session -> questionnaire version
-    scores: AggregateStore  # session -> participant -> {pre, post}
+    scores: AggregateStore  # session -> participant -> {pre, post}: what the API checks a new score against
     feedback: AggregateStore
     peer_feedback: AggregateStore
     revocations: AggregateStore
 
     def outbox_collections(self) -> list:
         """The collections whose commits carry events for the relay."""
-        return [self.feedback.collection, self.peer_feedback.collection, self.revocations.collection]
+        return [self.feedback.collection, self.peer_feedback.collection, self.scores.collection,
+                self.revocations.collection]
 
 
 class ReportReader:
@@ -102,9 +103,10 @@ class ReportReader:
                 full_name=profile.get("full_name"),
                 profile=Profile(profile.get("country"), profile.get("organization"), profile.get("sex"))
                 if profile else None))
-        scores_doc = await self.command.scores.load(session_id)
-        scores = [KnowledgeScores(pid, s.get("pre"), s.get("post"))
-                  for pid, s in sorted((scores_doc.state if scores_doc else {}).items())]
+        # The scores as knowledge_score.recorded projected them onto each trainee.
+        scores = [KnowledgeScores(t["participant_id"], p.knowledge_score(t, "pre"), p.knowledge_score(t, "post"),
+                                  ((t.get("profile") or {}).get("full_name")))
+                  for t in sorted(trainees, key=lambda t: t["participant_id"]) if t.get("knowledge")]
         return SessionFacts(
             session_id=session_id, start_date=date.fromisoformat(doc["session"]["start_date"]),
             questionnaire=await self.questionnaire_of(session_id), responses=responses,
