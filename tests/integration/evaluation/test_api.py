@@ -328,4 +328,12 @@ async def test_a_participants_certification_status_lists_each_rule_with_figure_t
     assert {r["rule"]: (r["figure"], r["threshold"], r["met"]) for r in missed["rules"]} == {
         "attendance": (0.5, 0.8, False), "evaluation": (False, True, False), "peer_rubric": (None, 3.5, False),
         "post_test": (None, 70, True)}
+    assert missed["knowledge_test"] == {"participant_id": "par-2", "pre": None, "post": None, "gain": None,
+                                        "pass_mark": 70}
+    # A post-test recorded after completion: the status shows it, and it is the figure the rule reads.
+    await publish(publisher, ev.knowledge_score("ses-why", 2, 45, "pre"), ev.knowledge_score("ses-why", 2, 60))
+    await eventually(lambda: database["trainees"].find_one({"_id": "ses-why|par-2", "knowledge.post.score": 60}))
+    scored = (await client.get(url.format("par-2"), headers=staff)).json()
+    assert scored["knowledge_test"] == {"participant_id": "par-2", "pre": 45, "post": 60, "gain": 15, "pass_mark": 70}
+    assert [(r["figure"], r["met"]) for r in scored["rules"] if r["rule"] == "post_test"] == [(60, False)]
     assert (await client.get(url.format("par-9"), headers=staff)).status_code == 404

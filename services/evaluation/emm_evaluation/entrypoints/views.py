@@ -48,6 +48,10 @@ class ScoresView(BaseModel):
     gain: float | None
 
 
+class PersonScoresView(ScoresView):
+    pass_mark: float = Field(description="The post-test pass mark of the certification rules")
+
+
 class ReportView(Open):
     language: str
     registered: int
@@ -93,3 +97,5 @@ class CertificationStatusView(BaseModel):
     certificate_reference: str | None
     final: bool = Field(description="True once the session is completed: the decision is taken on these figures")
     rules: list[RuleCheckView] = Field(description="Empty when the session does not certify (not a ToT)")
+    knowledge_test: PersonScoresView = Field(description="The person's pre- and post-test scores (None: not taken)")
+

@@ -239,6 +239,7 @@ class Evaluation:
         ref = respondent_ref(self.respondent_key, session_id, participant_id)
         response = await self.store.get("responses", p.response_id(session_id, ref))
         facts = certification_facts(session, trainee, response.document if response else None)
+        scores = KnowledgeScores(participant_id, p.knowledge_score(trainee, "pre"), p.knowledge_score(trainee, "post"))
         trainer = await self.store.get("trainers", cert.trainer_id_for(participant_id))
         certified = trainer is not None and trainer.document.get("session_id") == session_id
         kind, status = session["session"]["kind"], p.session_status(session)
@@ -250,7 +251,8 @@ class Evaluation:
             # Decided once the session is completed; until then the figures are as they stand.
             "final": status == "completed",
             "rules": [vars(check) for check in cert.assess(facts, self.rules)]
-            if kind == cert.CERTIFYING_KIND else []}
+            if kind == cert.CERTIFYING_KIND else [],
+            "knowledge_test": {**vars(scores), "gain": scores.gain, "pass_mark": self.rules.post_test_pass_mark}}
 
     async def certificate(self, participant_id: str) -> dict[str, Any]:
         """A participant's certification as a trainer (revoked ones included), or NotFound."""
