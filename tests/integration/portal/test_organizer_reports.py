@@ -15,7 +15,8 @@ from pymongo import MongoClient
 from emm_notification.domain.messages import MessageKind, PlannedMessage, PlanStatus
 from emm_notification.service_layer.log_entries import new_entry
 from tests.conftest import MONGODB_URI
-from tests.integration.portal.conftest import enrol_by_api, person, submit, wait_until_evaluation_knows
+from tests.integration.portal.conftest import (browser, enrol_by_api, person, sign_in_as, submit,
+                                              wait_until_evaluation_knows)
 from tests.integration.portal.staff import FACILITATOR, api_get, error_of, session_today, staff_browser
 from tests.processes import ServiceProcess, portal
 
@@ -66,6 +67,11 @@ def delivered_session(stack) -> tuple[str, list[dict]]:
             assert httpx.post(f"{stack.evaluation.url}/sessions/{session_id}/scores", headers=stack.organizer(),
                               json={"participant_id": someone["participant_id"], "phase": phase,
                                     "score": score}).status_code == 200
+    # Scores are facts: the report reads them once the evaluation worker has projected them.
+    deadline = time.monotonic() + 60
+    while api_get(stack, stack.evaluation, f"/sessions/{session_id}/report")["knowledge_test"][
+            "participants_tested"] < 2 and time.monotonic() < deadline:
+        time.sleep(0.3)
     return session_id, people
 
 
@@ -95,6 +101,10 @@ def test_the_session_report_shows_headlines_charts_and_downloads_its_csv(stack):
     assert page.text.count('class="chart"') == 3  # answers per question, attendance, knowledge test
     assert "Réponses par question" in page.text and "Test de connaissances, avant et après" in page.text
     assert "Tous les participants (moyenne) : 55 avant, 85 après (+30)." in page.text
+    # Each person's scores, by name (a knowledge test is not anonymous).
+    assert "Test de connaissances, personne par personne" in page.text
+    assert '<th scope="row">Aïssatou Bah</th><td>50</td><td>80</td><td>+30</td>' in page.text
+    assert "knowledge_test_person,{},Aïssatou Bah,gain,30".format(_people[0]["participant_id"]) in csv.text
     assert csv.status_code == 200 and csv.headers["content-type"].startswith("text/csv")
     assert f'filename="report-{session_id}.csv"' in csv.headers["content-disposition"]
     assert csv.text.startswith("dimension,group,section,item_id,label,metric,value")
@@ -189,3 +199,24 @@ def test_the_certification_page_says_why_a_participant_is_not_certified(stack):
     assert "aucun pour l'instant" in rows["Retour des pairs sur une animation pratique"]
     assert "non remplie" in rows["Présence"] and "<td>50\u00a0%</td>" in rows["Présence"]  # one day of two marked
     assert ">remplie<" in rows["Post-test"] and "<td>80</td>" in rows["Post-test"]
+    assert "<dd>50 sur 100</dd>" in page.text and "<dd>80 sur 100</dd>" in page.text
+    assert "<dd>+30 points</dd>" in page.text
+
+
+def test_a_facilitator_and_the_participant_see_where_they_stand_towards_the_certificate(stack):
+    session_id, people = delivered_session(stack)
+    someone = people[1]
+    with staff_browser(stack.portal, stack, "facilitator") as client:
+        sessions = client.get("/facilitate")
+        listing = client.get(f"/facilitate/{session_id}/certification")
+        page = client.get(f"/facilitate/{session_id}/participants/{someone['participant_id']}/certification")
+    assert f'href="/facilitate/{session_id}/certification"' in sessions.text
+    assert f'/facilitate/{session_id}/participants/{someone["participant_id"]}/certification' in listing.text
+    assert page.status_code == 200 and "Certification de Jean Kaboré" in page.text
+    assert "<dd>60 sur 100</dd>" in page.text and "<dd>90 sur 100</dd>" in page.text
+    with browser(stack.portal) as client:
+        sign_in_as(client, stack, someone)
+        mine = client.get(f"/trainings/{session_id}/knowledge")
+    assert mine.status_code == 200
+    assert "<dd>60 sur 100</dd>" in mine.text and "<dd>+30 points</dd>" in mine.text
+    assert "Vers votre certificat" in mine.text and "Post-test" in mine.text
