@@ -240,6 +240,8 @@ def test_aggregate_csv_has_overall_and_group_rows():
     may = session([response(profile=SN)], registered=1)
     rows = list(csv.DictReader(io.StringIO(report_to_csv(build_aggregate_report([may], "fr")))))
     assert {(r["dimension"], r["group"]) for r in rows} >= {("all", "all"), ("country", "SN"), ("month", "2026-05")}
+    assert [(r["section"], r["item_id"], r["value"]) for r in rows if r["section"] == "sessions"] == [
+        ("sessions", "ses-dakar-tot-1", "1")]  # which sessions the figures count
     label = next(r for r in rows if r["item_id"] == "methodology")["label"]
     assert label == "La méthodologie de la formation était efficace."
 

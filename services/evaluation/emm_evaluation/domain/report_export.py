@@ -5,9 +5,10 @@ written as the JSON number is; means are in the item's own scale, with 2 decimal
 
 from __future__ import annotations
 
-import csv
-import io
+from collections.abc import Iterator
 from typing import Any
+
+from emm_common.csv_export import csv_text
 
 from emm_evaluation.domain.knowledge_test import KnowledgeSummary, PersonResult
 from emm_evaluation.domain.report import AggregateReport, AttendanceSummary, Ratings, SessionReport
@@ -48,34 +49,40 @@ def report_to_dict(report: SessionReport | AggregateReport) -> dict[str, Any]:
 
 
 def report_to_csv(report: SessionReport | AggregateReport) -> str:
-    """The report's numbers as CSV text: dimension, group, section, item_id, label, metric, value.
+    """The report's numbers as CSV text (`report_rows` under `CSV_COLUMNS`; the API's download
+    adds the byte-order mark, `emm_common.csv_export`)."""
+    return csv_text(CSV_COLUMNS, report_rows(report))
+
+
+def report_rows(report: SessionReport | AggregateReport) -> Iterator[tuple[Any, ...]]:
+    """The report's numbers, one row per item and metric: dimension, group, section, item_id,
+    label, metric, value.
 
     A session report's rows have dimension "session"; an aggregate's overall rows "all", then one
     block per breakdown group (e.g. dimension "country", group "SN"). Comments are not included.
-    A session report ends with each tested person's pre, post and gain (section
+    An aggregate's first rows name the sessions it counts (section "sessions", item_id the
+    session id). A session report ends with each tested person's pre, post and gain (section
     "knowledge_test_person", item_id the participant id, label their name).
     """
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(CSV_COLUMNS)
     if isinstance(report, SessionReport):
         scope = ("session", report.session_id)
     else:
         scope = ("all", "all")
+        for session_id in report.session_ids:
+            yield (*scope, "sessions", session_id, "", "included", 1)
     for row in _overall_rows(report):
-        writer.writerow((*scope, *row))
+        yield (*scope, *row)
     if isinstance(report, SessionReport):
         for person in report.knowledge_by_person:
             for metric in ("pre", "post", "gain"):
-                writer.writerow((*scope, "knowledge_test_person", person.participant_id, person.full_name or "",
-                                 metric, _cell(getattr(person, metric))))
+                yield (*scope, "knowledge_test_person", person.participant_id, person.full_name or "",
+                       metric, _cell(getattr(person, metric)))
     if isinstance(report, AggregateReport):
         for dimension, groups in report.breakdowns.items():
             for group in groups:
-                writer.writerow((dimension, group.group, "responses", "", "", "responses", group.responses))
+                yield (dimension, group.group, "responses", "", "", "responses", group.responses)
                 for row in _rating_rows(group.ratings):
-                    writer.writerow((dimension, group.group, *row))
-    return buffer.getvalue()
+                    yield (dimension, group.group, *row)
 
 
 def _overall_rows(report: SessionReport | AggregateReport):

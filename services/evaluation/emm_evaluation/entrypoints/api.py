@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat, Stri
 
 from emm_common.authorization import (ALL, ANY, FILTERED, OWN_ENROLLMENT, OWN_OFFICE, OWN_RECORD, OWN_SESSION, YES,
                                      Allow, Caller)
+from emm_common.csv_export import CSV_RESPONSES, csv_download
 from emm_common.http import create_service_app
 from emm_common.paging import Paging
 from emm_common.rate_limits import Limit, RateLimit
@@ -27,7 +28,7 @@ from emm_evaluation.domain.peer_feedback import COMMENT_MAX_LENGTH
 from emm_evaluation.domain.questionnaire import (FREE_TEXT_MAX_LENGTH, ITEM_TYPES, LANGUAGES,
                                                  default_tot_questionnaire, questionnaire_to_dict)
 from emm_evaluation.domain.report import build_aggregate_report, build_session_report
-from emm_evaluation.domain.report_export import report_to_csv, report_to_dict
+from emm_evaluation.domain.report_export import CSV_COLUMNS, report_rows, report_to_dict
 from emm_evaluation.service_layer.commands import Evaluation, Outcome
 from emm_evaluation.service_layer.scopes import EvaluationScopes
 from emm_evaluation.entrypoints import views as v
@@ -269,11 +270,10 @@ async def session_report(session_id: str, who: SessionReportReader, service: Ser
 
 
 @router.get("/sessions/{session_id}/report.csv", tags=["reports"], summary="The report's numbers as CSV",
-            response_class=Response, responses={200: {"content": {"text/csv": {}}}})
+            response_class=Response, responses=CSV_RESPONSES)
 async def session_report_csv(session_id: str, who: SessionReportReader, service: Service, language: Language = "en"):
     report = build_session_report(await service.reader.session_facts(session_id), language)
-    return Response(report_to_csv(report), media_type="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": f'attachment; filename="report-{session_id}.csv"'})
+    return csv_download(f"report-{session_id}.csv", CSV_COLUMNS, report_rows(report))
 
 
 @router.get("/reports", response_model=v.ReportView, tags=["reports"],
@@ -360,3 +360,35 @@ def create_app() -> FastAPI:
                              outbox_collections=outbox_collections, on_start=on_start)
     app.include_router(router)
     return app
+
+
+# -- CSV exports (issue 14; emm_common.csv_export writes every one) ---------------------------
+
+TRAINER_COLUMNS = ("trainer_id", "participant_id", "full_name", "country", "languages", "modules", "status",
+                   "certified_at", "certificate_reference", "session_id", "government_sessions_delivered",
+                   "delivered_session_ids", "upcoming_session_ids")
+
+
+@router.get("/reports.csv", tags=["reports"], response_class=Response, responses=CSV_RESPONSES,
+            summary="The report across sessions as CSV, with the filters of /reports; its breakdowns by country, "
+                    "office, sex and month, and the sessions it counts")
+async def aggregate_report_csv(who: ReportsReader, service: Service, language: Language = "en",
+                               country: CodeFilter = None,
+                               office: Annotated[str | None, Query(max_length=TITLE_LENGTH)] = None,
+                               sex: CodeFilter = None, period_from: date | None = None, period_to: date | None = None):
+    session_ids = await service.reader.matching_sessions(country, office, period_from, period_to, visible=who.sees)
+    facts = [await service.reader.session_facts(session_id, sex) for session_id in session_ids]
+    return csv_download("reports.csv", CSV_COLUMNS, report_rows(build_aggregate_report(facts, language)))
+
+
+@router.get("/trainers.csv", tags=["trainers"], response_class=Response, responses=CSV_RESPONSES,
+            summary="The trainer pool as CSV: every trainer matching the filters of /trainers (not one page)")
+async def trainer_pool_csv(who: PoolReader, service: Service, language: CodeFilter = None, country: CodeFilter = None,
+                           module: Annotated[str | None, Query(max_length=MODULE_LENGTH)] = None,
+                           certified_from: date | None = None, certified_to: date | None = None,
+                           include_revoked: bool = False):
+    trainers = await service.trainer_pool(language=language, country=country, module=module,
+                                          certified_from=certified_from, certified_to=certified_to,
+                                          include_revoked=include_revoked)
+    return csv_download("trainers.csv", TRAINER_COLUMNS,
+                        [[trainer.get(column) for column in TRAINER_COLUMNS] for trainer in trainers])

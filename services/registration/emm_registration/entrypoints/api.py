@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, FastAPI, Query, Request, Response
 from emm_common.authorization import (ALL, ANY, FILTERED, INVITATION, OWN_OFFICE, OWN_OR_INVITED,
                                      OWN_RECORD, OWN_SESSION, YES, Allow, Caller)
 from emm_common.calendar import session_calendar
+from emm_common.csv_export import CSV_RESPONSES, csv_download
 from emm_common.http import Runtime, create_service_app
 from emm_common.identifiers import ID_MAX_LENGTH
 from emm_common.paging import Paging
@@ -18,6 +19,7 @@ from emm_registration import bootstrap
 from emm_registration.adapters.used_links import MongoUsedLinks
 from emm_registration.config import Settings
 from emm_registration.domain.errors import InvalidInput
+from emm_registration.domain.session import Enrollment
 from emm_registration.entrypoints import models as m
 from emm_registration.service_layer.commands import EnrollmentResult, Registration
 from emm_registration.service_layer.scopes import RegistrationScopes
@@ -317,3 +319,49 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         outbox_collections=bootstrap.outbox_collections, on_start=on_start)
     app.include_router(router)
     return app
+
+
+# -- CSV exports (issue 14; emm_common.csv_export writes every one) ---------------------------
+
+ROSTER_COLUMNS = ("status", "place", "participant_id", "full_name", "organization", "job_title", "country",
+                  "preferred_language", "enrolled_by", "registered_at", "promoted_at", "waitlisted_at",
+                  "enrollment_id")
+ATTENDANCE_COLUMNS = ("participant_id", "full_name", "day", "status", "recorded_at", "recorded_by", "note")
+
+
+def roster_row(enrollment: Enrollment, place: int | None) -> list[object]:
+    person = enrollment.participant
+    return [enrollment.status, place, enrollment.participant_id, person.get("full_name"), person.get("organization"),
+            person.get("job_title"), person.get("country"), person.get("preferred_language"), enrollment.enrolled_by,
+            enrollment.registered_at, enrollment.promoted_at, enrollment.waitlisted_at, enrollment.enrollment_id]
+
+
+@router.get("/sessions/{session_id}/roster.csv", tags=["enrollment"], response_class=Response,
+            responses=CSV_RESPONSES,
+            summary="The roster as CSV: seats in seat order (place = seat number), then the waitlist in promotion "
+                    "order (place = waitlist position)")
+async def roster_csv(session_id: str, who: StaffOfSession, service: Service):
+    session = await service.session(session_id)
+    rows = [roster_row(e, seat) for seat, e in enumerate(session.roster(), start=1)]
+    rows += [roster_row(e, session.waitlist_position(e.enrollment_id)) for e in session.waitlist()]
+    return csv_download(f"roster-{session_id}.csv", ROSTER_COLUMNS, rows)
+
+
+@router.get("/sessions/{session_id}/attendance.csv", tags=["attendance"], response_class=Response,
+            responses=CSV_RESPONSES,
+            summary="The attendance sheet as CSV: one row per person per day of the session, day by day in seat "
+                    "order (status empty where nobody marked them), then anyone marked who no longer holds a seat")
+async def attendance_csv(session_id: str, who: StaffOfSession, service: Service):
+    session, sheet = await service.attendance(session_id)
+    names = {e.participant_id: e.participant.get("full_name") for e in session.enrollments.values()}
+    seated = [e.participant_id for e in session.roster()]
+    people = seated + [pid for pid in sheet.participants() if pid not in seated]
+    rows = []
+    for day in session.days:
+        for participant_id in people:
+            mark = sheet.mark_of(participant_id, day)
+            if mark is None and participant_id not in seated:
+                continue
+            rows.append([participant_id, names.get(participant_id), day] + (
+                [mark.status, mark.recorded_at, mark.recorded_by, mark.note] if mark else [None] * 4))
+    return csv_download(f"attendance-{session_id}.csv", ATTENDANCE_COLUMNS, rows)
