@@ -41,10 +41,10 @@ def participant(n: int, **overrides) -> dict:
             "sex": "female" if n % 2 else "male", **overrides}
 
 
-def registered(session_id: str, n: int, at: str = "2026-05-01T09:00:00Z") -> Event:
+def registered(session_id: str, n: int, at: str = "2026-05-01T09:00:00Z", **person) -> Event:
     return new_event("org.iom.emm.enrollment.registered.v1", {
         "enrollment_id": f"enr-{session_id}-{n}", "session_id": session_id, "participant_id": f"par-{n}",
-        "participant": participant(n), "registered_at": at, "enrolled_by": "organizer"}, source=SOURCE)
+        "participant": participant(n, **person), "registered_at": at, "enrolled_by": "organizer"}, source=SOURCE)
 
 
 def attended(session_id: str, n: int, day: str, status: str = "present",
@@ -81,9 +81,9 @@ def peer_rating(session_id: str, trainee: int, rater: str = "fac-1", score: int 
         "submitted_at": "2026-05-20T12:00:00Z"}, source="/emm/evaluation")
 
 
-def certifiable(session_id: str, n: int) -> list[Event]:
+def certifiable(session_id: str, n: int, **person) -> list[Event]:
     """Every fact that makes participant n of a completed two-day ToT a certified trainer."""
-    return [registered(session_id, n), attended(session_id, n, "2026-05-19"), attended(session_id, n, "2026-05-20"),
+    return [registered(session_id, n, **person), attended(session_id, n, "2026-05-19"), attended(session_id, n, "2026-05-20"),
             feedback(session_id, n), peer_rating(session_id, n)]
 
 

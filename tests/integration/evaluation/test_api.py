@@ -87,7 +87,7 @@ async def test_the_seed_session_report_says_all_participants_agreed_in_three_lan
 
     exported = await client.get(f"/sessions/{session_id}/report.csv", headers=reader)
     assert exported.headers["content-type"].startswith("text/csv")
-    rows = list(csv.DictReader(io.StringIO(exported.text)))
+    rows = list(csv.DictReader(io.StringIO(exported.content.decode("utf-8-sig"))))
     assert {"dimension": "session", "group": session_id, "section": "likert5", "item_id": "work_performance",
             "metric": "agree_rate", "value": "1.0"}.items() <= next(
         r for r in rows if r["item_id"] == "work_performance" and r["metric"] == "agree_rate").items()
