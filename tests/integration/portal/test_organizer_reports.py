@@ -107,7 +107,8 @@ def test_the_session_report_shows_headlines_charts_and_downloads_its_csv(stack):
     assert "knowledge_test_person,{},Aïssatou Bah,gain,30".format(_people[0]["participant_id"]) in csv.text
     assert csv.status_code == 200 and csv.headers["content-type"].startswith("text/csv")
     assert f'filename="report-{session_id}.csv"' in csv.headers["content-disposition"]
-    assert csv.text.startswith("dimension,group,section,item_id,label,metric,value")
+    assert csv.content.decode("utf-8-sig").startswith("dimension,group,section,item_id,label,metric,value")
+    assert csv.content.startswith(b"\xef\xbb\xbf")  # the API's bytes, passed on with their byte-order mark
 
 
 def test_the_report_across_sessions_takes_the_apis_filters_and_checks_them(stack):

@@ -11,6 +11,7 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import Response
 
+from emm_common.csv_export import csv_response
 from emm_portal.domain import outcomes
 from emm_portal.domain.form_input import Problem, api_problems
 from emm_portal.entrypoints.rendering import Pages
@@ -58,5 +59,5 @@ async def attempt(call: Awaitable[Any], fields: Iterable[str]) -> Attempt:
 
 
 def csv_download(content: bytes, filename: str) -> Response:
-    return Response(content, media_type="text/csv; charset=utf-8",
-                    headers={"content-disposition": f'attachment; filename="{filename}"'})
+    """An API's CSV export passed on as the page's download (emm_common.csv_export wrote it)."""
+    return csv_response(content, filename)

@@ -17,8 +17,8 @@ from emm_portal.domain.peer_feedback_form import (CRITERION_HINTS, CRITERION_LAB
                                                   SCORES, new_peer_feedback_id, read_peer_feedback_form)
 from emm_portal.entrypoints.deps import AsVisitor, Facilitator, Form, Page
 from emm_portal.entrypoints.rendering import redirect
-from emm_portal.entrypoints.staff_rendering import Attempt, attempt, errors_of, render
-from emm_portal.service_layer import staff_views as views
+from emm_portal.entrypoints.staff_rendering import Attempt, attempt, csv_download, errors_of, render
+from emm_portal.service_layer import exports, staff_views as views
 
 router = APIRouter(prefix="/facilitate")
 Offset = Annotated[int, Query(ge=0, le=2**31 - 1)]
@@ -143,3 +143,9 @@ async def certification(request: Request, session_id: str, participant_id: str, 
     view = await views.session_of(apis, session_id)
     standing = await views.certification_of(apis, session_id, participant_id)
     return render(request, page, "facilitator/certification.html", view=view, standing=standing)
+
+
+@router.get("/{session_id}/attendance.csv")
+async def attendance_csv(session_id: str, who: Facilitator, apis: AsVisitor):
+    """The whole sheet, every day, as registration exports it."""
+    return csv_download(await exports.attendance_csv(apis, session_id), f"attendance-{session_id}.csv")

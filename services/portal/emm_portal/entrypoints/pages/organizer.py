@@ -19,8 +19,8 @@ from emm_portal.domain.session_form import FIELDS as SESSION_FIELDS, TIMEZONES, 
     read_session_form
 from emm_portal.entrypoints.deps import AsVisitor, Form, Organizer, Page
 from emm_portal.entrypoints.rendering import redirect
-from emm_portal.entrypoints.staff_rendering import Attempt, attempt, errors_of, render
-from emm_portal.service_layer import staff_views as views
+from emm_portal.entrypoints.staff_rendering import Attempt, attempt, csv_download, errors_of, render
+from emm_portal.service_layer import exports, staff_views as views
 
 router = APIRouter(prefix="/organize")
 Offset = Annotated[int, Query(ge=0, le=2**31 - 1)]
@@ -272,3 +272,10 @@ async def make_invitation(request: Request, session_id: str, who: Organizer, pag
                       errors=errors_of(request, page, read.problems))
     made = await views.new_invitation(apis, session_id, days)
     return redirect(f"/organize/sessions/{session_id}/invitation?token={made.token}")
+
+
+# -- CSV download (registration's export, as the signed-in person) --------------------------------
+
+@router.get("/sessions/{session_id}/roster.csv")
+async def roster_csv(session_id: str, who: Organizer, apis: AsVisitor):
+    return csv_download(await exports.roster_csv(apis, session_id), f"roster-{session_id}.csv")

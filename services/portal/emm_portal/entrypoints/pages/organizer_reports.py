@@ -15,7 +15,7 @@ from emm_portal.domain.form_input import COUNTRY_CODES, N_, FormReader
 from emm_portal.entrypoints.deps import AsVisitor, Form, Organizer, Page
 from emm_portal.entrypoints.rendering import redirect
 from emm_portal.entrypoints.staff_rendering import render, csv_download, errors_of
-from emm_portal.service_layer import staff_views as views
+from emm_portal.service_layer import exports, staff_views as views
 
 router = APIRouter(prefix="/organize")
 Offset = Annotated[int, Query(ge=0, le=2**31 - 1)]
@@ -67,17 +67,32 @@ async def report_csv(request: Request, session_id: str, who: Organizer, page: Pa
     return csv_download(content, filename)
 
 
-@router.get("/reports")
-async def reports(request: Request, who: Organizer, page: Page, apis: AsVisitor, country: Text = None,
-                  office: Text = None, sex: Text = None, period_from: Text = None, period_to: Text = None):
+def report_filters(request: Request) -> tuple[FormReader, dict[str, str]]:
+    """The report across sessions' filters as the query gives them, checked (the page and its CSV)."""
     read = FormReader(request.query_params)
     filters = {"country": read.choice("country", COUNTRY_CODES, required=False),
                "office": read.text("office", 300, required=False),
                "sex": read.choice("sex", SEXES, required=False),
                "period_from": read.date("period_from", required=False),
                "period_to": read.date("period_to", required=False)}
-    filters = {name: value.isoformat() if isinstance(value, date) else value for name, value in filters.items()
-               if value}
+    return read, {name: value.isoformat() if isinstance(value, date) else value for name, value in filters.items()
+                  if value}
+
+
+def trainer_filters(request: Request) -> tuple[FormReader, dict[str, str]]:
+    """The trainer pool's filters as the query gives them, checked (the page and its CSV)."""
+    read = FormReader(request.query_params)
+    filters = {"language": read.choice("language", ("fr", "en", "pt"), required=False),
+               "country": read.choice("country", COUNTRY_CODES, required=False),
+               "module": read.text("module", 200, required=False),
+               "include_revoked": "true" if read.checkbox("include_revoked") else None}
+    return read, {name: value for name, value in filters.items() if value}
+
+
+@router.get("/reports")
+async def reports(request: Request, who: Organizer, page: Page, apis: AsVisitor, country: Text = None,
+                  office: Text = None, sex: Text = None, period_from: Text = None, period_to: Text = None):
+    read, filters = report_filters(request)
     language, _ = page.language(request), page.gettext(request)
     found = await views.cross_session_report(apis, language, filters) if read.ok else None
     return render(request, page, "organizer/reports.html", status=200 if read.ok else 422, report=found,
@@ -88,12 +103,7 @@ async def reports(request: Request, who: Organizer, page: Page, apis: AsVisitor,
 @router.get("/trainers")
 async def trainers(request: Request, who: Organizer, page: Page, apis: AsVisitor, offset: Offset = 0,
                    language: Text = None, country: Text = None, module: Text = None, include_revoked: Text = None):
-    read = FormReader(request.query_params)
-    filters = {"language": read.choice("language", ("fr", "en", "pt"), required=False),
-               "country": read.choice("country", COUNTRY_CODES, required=False),
-               "module": read.text("module", 200, required=False),
-               "include_revoked": "true" if read.checkbox("include_revoked") else None}
-    filters = {name: value for name, value in filters.items() if value}
+    read, filters = trainer_filters(request)
     found = await views.trainers(apis, offset, filters) if read.ok else views.Listing([], 0, None)
     return render(request, page, "organizer/trainers.html", status=200 if read.ok else 422, trainers=found,
                   filters=filters, values=read.values, errors=errors_of(request, page, read.problems))
@@ -136,3 +146,26 @@ async def resend(request: Request, notification_id: str, who: Organizer, page: P
     back = str(form.get("back", ""))
     return redirect((back if back.startswith("/organize/notifications") else "/organize/notifications")
                     + ("&" if "?" in back else "?") + f"resent={notification_id}")
+
+
+# -- CSV downloads (each the owning API's export, as the signed-in person) ------------------------
+
+@router.get("/sessions/{session_id}/attendance.csv")
+async def attendance_csv(request: Request, session_id: str, who: Organizer, apis: AsVisitor):
+    return csv_download(await exports.attendance_csv(apis, session_id), f"attendance-{session_id}.csv")
+
+
+@router.get("/reports.csv")
+async def reports_csv(request: Request, who: Organizer, page: Page, apis: AsVisitor):
+    read, filters = report_filters(request)
+    if not read.ok:  # the page says which filter is wrong
+        return await reports(request, who, page, apis)
+    return csv_download(await exports.reports_csv(apis, page.language(request), filters), "reports.csv")
+
+
+@router.get("/trainers.csv")
+async def trainers_csv(request: Request, who: Organizer, page: Page, apis: AsVisitor):
+    read, filters = trainer_filters(request)
+    if not read.ok:
+        return await trainers(request, who, page, apis)
+    return csv_download(await exports.trainers_csv(apis, filters), "trainers.csv")
