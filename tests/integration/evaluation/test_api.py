@@ -270,14 +270,25 @@ async def test_the_trainer_pool_finds_certified_trainers_with_their_deliveries_a
     # Scheduled is upcoming; it counts as delivered once completed.
     assert [(t["participant_id"], t["government_sessions_delivered"], t["upcoming_session_ids"])
             for t in found] == [("par-1", 0, ["gov-t"])]
+    # Completed, but with no attendance recorded, it was not held: it does not count (issue 14).
     await publish(publisher, ev.completed("gov-t"))
+    await eventually(lambda: database["facilitators"].find_one({"_id": "par-1", "government_sessions": ["gov-t"]}))
+    assert [(t["government_sessions_delivered"], t["upcoming_session_ids"])
+            for t in await pool(language="fr", country="SN")] == [(0, [])]
+    # Held: attendance was recorded; one of the two government officials attended.
+    await publish(publisher, ev.registered("gov-t", 5), ev.registered("gov-t", 6), ev.attended("gov-t", 5, "2026-05-19"),
+                  ev.attended("gov-t", 6, "2026-05-19", "absent"), ev.attended("gov-t", 6, "2026-05-20", "absent"))
 
     async def delivered():
         found = await pool(language="fr", country="SN", module="migration-governance")
-        return [(t["participant_id"], t["government_sessions_delivered"], t["delivered_session_ids"])
-                for t in found] == [("par-1", 1, ["gov-t"])]
+        return [(t["participant_id"], t["government_sessions_delivered"], t["delivered_session_ids"],
+                 t["participants_reached"]) for t in found] == [("par-1", 1, ["gov-t"], 1)]
 
     await eventually(delivered)
+    held = (await pool(language="fr", country="SN"))[0]["deliveries"]
+    assert held == [{"session_id": "gov-t", "end_date": "2026-05-20", "participants_reached": 1}]
+    assert [t["participant_id"] for t in await pool(delivered_since="2026-05-20")] == ["par-1"]
+    assert await pool(delivered_since="2026-05-21") == []
     assert len(await pool(certified_from="2026-05-20", certified_to="2026-05-20")) == 2
     assert await pool(certified_from="2026-06-01") == []
     first = await client.get("/trainers", params={"limit": 1}, headers=staff)

@@ -125,6 +125,11 @@ def test_the_trainer_pool_is_searched_with_its_filters(stack):
         page = client.get("/organize/trainers", params={"language": "fr", "country": "SN", "module": ""})
     assert page.status_code == 200 and "Vivier de formateurs certifiés" in page.text
     assert '<option value="fr" selected>' in page.text
+    with staff_browser(stack.portal, stack) as client:
+        since = client.get("/organize/trainers", params={"delivered_since": "2026-06-01"})
+        wrong = client.get("/organize/trainers", params={"delivered_since": "0"})
+    assert since.status_code == 200 and 'name="delivered_since"' in since.text and 'value="2026-06-01"' in since.text
+    assert wrong.status_code == 422
 
 
 def test_a_failed_message_is_sent_again_from_the_log_once(stack, notification):

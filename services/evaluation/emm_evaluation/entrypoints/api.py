@@ -293,10 +293,14 @@ async def aggregate_report(who: ReportsReader, service: Service, language: Langu
 async def trainer_pool(who: PoolReader, service: Service, page: Paging, language: CodeFilter = None,
                        country: CodeFilter = None, module: Annotated[str | None, Query(max_length=MODULE_LENGTH)] = None,
                        certified_from: date | None = None,
-                       certified_to: date | None = None, include_revoked: bool = False):
-    return page.of(await service.trainer_pool(page.offset, page.fetch, language=language, country=country,
-                                              module=module, certified_from=certified_from,
-                                              certified_to=certified_to, include_revoked=include_revoked))
+                       certified_to: date | None = None, include_revoked: bool = False,
+                       delivered_since: Annotated[date | None, Query(
+                           description="Only trainers who held a government training that ended on or after "
+                                       "this day (completed, with attendance recorded)")] = None):
+    return page.of(await service.trainer_pool(page.offset, page.fetch, delivered_since=delivered_since,
+                                              language=language, country=country, module=module,
+                                              certified_from=certified_from, certified_to=certified_to,
+                                              include_revoked=include_revoked))
 
 
 @router.get("/sessions/{session_id}/participants/{participant_id}/certification",

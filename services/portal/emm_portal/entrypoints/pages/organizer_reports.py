@@ -87,13 +87,16 @@ async def reports(request: Request, who: Organizer, page: Page, apis: AsVisitor,
 
 @router.get("/trainers")
 async def trainers(request: Request, who: Organizer, page: Page, apis: AsVisitor, offset: Offset = 0,
-                   language: Text = None, country: Text = None, module: Text = None, include_revoked: Text = None):
+                   language: Text = None, country: Text = None, module: Text = None, include_revoked: Text = None,
+                   delivered_since: Text = None):
     read = FormReader(request.query_params)
     filters = {"language": read.choice("language", ("fr", "en", "pt"), required=False),
                "country": read.choice("country", COUNTRY_CODES, required=False),
                "module": read.text("module", 200, required=False),
+               "delivered_since": read.date("delivered_since", required=False),
                "include_revoked": "true" if read.checkbox("include_revoked") else None}
-    filters = {name: value for name, value in filters.items() if value}
+    filters = {name: value.isoformat() if isinstance(value, date) else value for name, value in filters.items()
+               if value}
     found = await views.trainers(apis, offset, filters) if read.ok else views.Listing([], 0, None)
     return render(request, page, "organizer/trainers.html", status=200 if read.ok else 422, trainers=found,
                   filters=filters, values=read.values, errors=errors_of(request, page, read.problems))
