@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 
 import pytest
 
@@ -348,3 +349,44 @@ async def test_a_participants_certification_status_lists_each_rule_with_figure_t
     assert scored["knowledge_test"] == {"participant_id": "par-2", "pre": 45, "post": 60, "gain": 15, "pass_mark": 70}
     assert [(r["figure"], r["met"]) for r in scored["rules"] if r["rule"] == "post_test"] == [(60, False)]
     assert (await client.get(url.format("par-9"), headers=staff)).status_code == 404
+
+
+async def test_an_organizer_picks_only_consented_comments_as_quotes_and_an_unnamed_one_has_no_name(
+        publisher, worker, client, database, issue):
+    # Issue 14: the seed's write-up quotes a participant; quotes need the author's consent.
+    session_id = "ses-quotes"
+    await registered_session(publisher, database, session_id, 3, status="in_progress")
+    consents = {1: ("named", False), 2: ("unnamed", True), 3: (None, False)}
+    for n, (consent, anonymous) in consents.items():
+        body = {"language": "en", "answers": answers(5, comments=f"Comment {n}"), "anonymous": anonymous}
+        if consent:
+            body["quote_consent"] = consent
+        sent = await client.post(f"/sessions/{session_id}/feedback", json=body,
+                                 headers=participant_token(issue, session_id, n))
+        assert sent.status_code == 201, sent.text
+    refused = await client.post(f"/sessions/{session_id}/feedback", headers=participant_token(issue, session_id, 2),
+                                json={"answers": answers(5), "anonymous": True, "quote_consent": "named"})
+    assert refused.status_code == 422 and refused.json()["detail"][0]["loc"] == ["body", "quote_consent"]
+
+    async def all_in():
+        return len((await database["sessions"].find_one({"_id": session_id}))["respondents"]) == 3
+    await eventually(all_in)
+    staff = issue("organizer")
+    quotable = (await client.get(f"/sessions/{session_id}/report", headers=staff)).json()["quotable"]
+    assert [(q["text"], q["author"]) for q in quotable] == [("Comment 1", "Participant 1"), ("Comment 2", None)]
+    url = f"/sessions/{session_id}/quotes"
+    picks = [{"submission_id": q["submission_id"], "item_id": q["item_id"]} for q in reversed(quotable)]
+    assert (await client.put(url, json={"quotes": picks}, headers=issue("facilitator", "fac-1"))).status_code == 403
+    chosen = await client.put(url, json={"quotes": picks}, headers=staff)
+    assert chosen.status_code == 200 and [q["text"] for q in chosen.json()] == ["Comment 2", "Comment 1"]
+    report = (await client.get(f"/sessions/{session_id}/report", headers=staff)).json()
+    assert [(q["text"], q["author"]) for q in report["quotes"]] == [("Comment 2", None), ("Comment 1", "Participant 1")]
+    # The comment given without consent cannot be picked, whoever asks.
+    no_consent = (await client.get(f"/sessions/{session_id}/report", headers=staff)).json()["comments"]
+    submissions = [json.loads(r["submission"]) for r in await database["responses"].find(
+        {"session_id": session_id}).to_list(None)]
+    ids = {s.get("participant_id"): s["submission_id"] for s in submissions}
+    wrong = await client.put(url, json={"quotes": [{"submission_id": ids["par-3"], "item_id": "comments"}]},
+                             headers=staff)
+    assert wrong.status_code == 422 and wrong.json()["detail"][0]["loc"] == ["body", "quotes.0"]
+    assert any(c["text"] == "Comment 3" for c in no_consent)

@@ -225,3 +225,31 @@ def test_a_facilitator_and_the_participant_see_where_they_stand_towards_the_cert
     assert mine.status_code == 200
     assert "<dd>60 sur 100</dd>" in mine.text and "<dd>+30 points</dd>" in mine.text
     assert "Vers votre certificat" in mine.text and "Post-test" in mine.text
+
+
+def test_the_organizer_picks_quotes_only_among_consented_comments(stack):
+    session_id, people = delivered_session(stack)
+    for someone, consent in zip(people, ("named", None)):
+        token = stack.issuer.issue(someone["participant_id"], "participant", enrollment_id=someone["enrollment_id"],
+                                   session_id=session_id)
+        answers = [{"item_id": item, "value": 5} for item in LIKERT] + [
+            {"item_id": "recommend", "value": 10}, {"item_id": "comments", "value": f"Bravo {someone['full_name']}"}]
+        body = {"language": "fr", "answers": answers, **({"quote_consent": consent} if consent else {})}
+        sent = httpx.post(f"{stack.evaluation.url}/sessions/{session_id}/feedback", json=body,
+                          headers={"Authorization": f"Bearer {token}"})
+        assert sent.status_code in (200, 201), sent.text
+    deadline = time.monotonic() + 60
+    while not api_get(stack, stack.evaluation, f"/sessions/{session_id}/report")["quotable"] \
+            and time.monotonic() < deadline:
+        time.sleep(0.3)
+    with staff_browser(stack.portal, stack) as client:
+        page = client.get(f"/organize/sessions/{session_id}/report")
+        assert page.text.count('name="quote"') == 1  # Jean Kaboré did not agree to be quoted
+        assert "<q>Bravo Aïssatou Bah</q> — Aïssatou Bah" in page.text
+        value = page.text.split('name="quote" value="', 1)[1].split('"', 1)[0]
+        saved = submit(client, f"/organize/sessions/{session_id}/quotes", {"quote": value}, page)
+        assert saved.status_code == 303 and "saved=quotes" in saved.headers["location"]
+        again = client.get(f"/organize/sessions/{session_id}/report?saved=quotes")
+    assert "Les citations sont enregistrées." in again.text and f'value="{value}" checked' in again.text
+    chosen = api_get(stack, stack.evaluation, f"/sessions/{session_id}/report")["quotes"]
+    assert [(q["text"], q["author"]) for q in chosen] == [("Bravo Aïssatou Bah", "Aïssatou Bah")]

@@ -26,6 +26,7 @@ from emm_evaluation.config import Settings
 from emm_evaluation.domain.peer_feedback import COMMENT_MAX_LENGTH
 from emm_evaluation.domain.questionnaire import (FREE_TEXT_MAX_LENGTH, ITEM_TYPES, LANGUAGES,
                                                  default_tot_questionnaire, questionnaire_to_dict)
+from emm_evaluation.domain.quotes import MAX_QUOTES
 from emm_evaluation.domain.report import build_aggregate_report, build_session_report
 from emm_evaluation.domain.report_export import report_to_csv, report_to_dict
 from emm_evaluation.service_layer.commands import Evaluation, Outcome
@@ -150,6 +151,9 @@ class FeedbackBody(Body):
     language: Literal["fr", "en", "pt"] = "en"
     anonymous: StrictBool = False
     answers: list[Answer] = Field(max_length=MAX_ITEMS)
+    quote_consent: Literal["named", "unnamed"] | None = Field(
+        None, description="May your comments be quoted in the session's write-up: with your name (named), without "
+                          "it (unnamed); left out, they are not quoted. An anonymous evaluation is never named.")
 
 
 Criterion = Annotated[StrictInt, Field(**checked_by_the_domain(minimum=1, maximum=5))]
@@ -258,6 +262,22 @@ async def record_score(session_id: str, body: ScoreBody, who: Scorer, service: S
     scores = await service.record_score(session_id, body.participant_id, body.phase, body.score,
                                         recorded_by=who.subject)
     return {"participant_id": scores.participant_id, "pre": scores.pre, "post": scores.post, "gain": scores.gain}
+
+
+class QuotePick(Body):
+    submission_id: Id
+    item_id: Annotated[str, Field(min_length=1, max_length=64)]
+
+
+class QuotesBody(Body):
+    quotes: list[QuotePick] = Field(max_length=MAX_QUOTES, description="In the order they are to appear; "
+                                    "only comments whose authors agreed to be quoted")
+
+
+@router.put("/sessions/{session_id}/quotes", response_model=list[v.QuoteView], tags=["reports"],
+            summary="Pick the quotes of the session's write-up (replaces the earlier picks)")
+async def choose_quotes(session_id: str, body: QuotesBody, who: OfficeOfSession, service: Service):
+    return await service.choose_quotes(session_id, [pick.model_dump() for pick in body.quotes], who.subject)
 
 
 # -- reports ------------------------------------------------------------------------------------

@@ -52,6 +52,13 @@ class PersonScoresView(ScoresView):
     pass_mark: float = Field(description="The post-test pass mark of the certification rules")
 
 
+class QuoteView(BaseModel):
+    submission_id: str
+    item_id: str
+    text: str
+    author: str | None = Field(description="Only when its author agreed to be quoted by name")
+
+
 class ReportView(Open):
     language: str
     registered: int

@@ -24,7 +24,9 @@ from emm_evaluation.domain import feedback as fb
 from emm_evaluation.domain import peer_feedback as peer
 from emm_evaluation.domain.errors import Conflict, Forbidden, NotFound
 from emm_evaluation.domain.knowledge_test import KnowledgeScores, record_score, score_recorded_payload
+from emm_evaluation.domain.quotes import check_picks, chosen, quotable
 from emm_evaluation.domain.respondents import respondent_ref, seal_respondent
+from emm_evaluation.domain.timestamps import utc_iso
 from emm_evaluation.domain.questionnaire import (DEFAULT_QUESTIONNAIRE_ID, questionnaire_from_dict,
                                                  questionnaire_to_dict)
 from emm_evaluation.service_layer import projections as p
@@ -139,7 +141,8 @@ class Evaluation:
             recorded = fb.submit_feedback(
                 questionnaire, submission_id=submission_id, session_id=session_id, participant_id=who.subject,
                 anonymous=body.get("anonymous", False), language=body.get("language"),
-                answers=body.get("answers"), submitted_at=self.clock(), earlier=earlier)
+                answers=body.get("answers"), submitted_at=self.clock(), earlier=earlier,
+                quote_consent=body.get("quote_consent"))
             payload = fb.to_event_payload(recorded.submission)
             outcome["value"] = Outcome(payload, recorded.replaced, recorded.duplicate)
             if recorded.duplicate:
@@ -212,6 +215,18 @@ class Evaluation:
 
         await self._commit(self.command.scores, session_id, record)
         return result["value"]
+
+    async def choose_quotes(self, session_id: str, picks: list[dict[str, Any]], chosen_by: str) -> list[dict]:
+        """The quotes an organizer picks for the session's write-up, each a (submission_id, item_id)
+        of a comment its author agreed to have quoted; the new list replaces the old one."""
+        facts = await self.reader.session_facts(session_id)
+        wanted = [(pick["submission_id"], pick["item_id"]) for pick in picks]
+        candidates = quotable(facts.questionnaire.items, facts.responses)
+        checked = check_picks(wanted, candidates)
+        selection = {"picks": [list(pick) for pick in checked], "chosen_by": chosen_by,
+                     "chosen_at": utc_iso(self.clock())}
+        await self._commit(self.command.quotes, session_id, lambda current: (selection, []))
+        return [vars(quote) for quote in chosen(checked, candidates)]
 
     # -- trainer pool --------------------------------------------------------------------------
 
@@ -326,7 +341,7 @@ def submission_from_state(state: dict[str, Any]) -> fb.FeedbackSubmission:
         questionnaire_id=state["questionnaire_id"], questionnaire_version=state["questionnaire_version"],
         participant_id=state["participant_id"], anonymous=state["anonymous"], language=state["language"],
         answers=tuple(state["answers"]), submitted_at=parse_time(state["submitted_at"]),
-        replaces_submission_id=state.get("replaces_submission_id"))
+        replaces_submission_id=state.get("replaces_submission_id"), quote_consent=state.get("quote_consent"))
 
 
 def rating_from_state(state: dict[str, Any]) -> peer.PeerRating:

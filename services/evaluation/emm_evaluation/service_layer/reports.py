@@ -31,6 +31,7 @@ class CommandSide:
     feedback: AggregateStore
     peer_feedback: AggregateStore
     revocations: AggregateStore
+    quotes: AggregateStore  # session -> the (submission_id, item_id) an organizer picked for the write-up
 
     def outbox_collections(self) -> list:
         """The collections whose commits carry events for the relay."""
@@ -102,16 +103,18 @@ class ReportReader:
                 submitted_at=datetime.fromisoformat(submission["submitted_at"].replace("Z", "+00:00")),
                 full_name=profile.get("full_name"),
                 profile=Profile(profile.get("country"), profile.get("organization"), profile.get("sex"))
-                if profile else None))
+                if profile else None,
+                submission_id=submission["submission_id"], quote_consent=submission.get("quote_consent")))
         # The scores as knowledge_score.recorded projected them onto each trainee.
         scores = [KnowledgeScores(t["participant_id"], p.knowledge_score(t, "pre"), p.knowledge_score(t, "post"),
                                   ((t.get("profile") or {}).get("full_name")))
                   for t in sorted(trainees, key=lambda t: t["participant_id"]) if t.get("knowledge")]
+        picked = await self.command.quotes.load(session_id)
         return SessionFacts(
             session_id=session_id, start_date=date.fromisoformat(doc["session"]["start_date"]),
             questionnaire=await self.questionnaire_of(session_id), responses=responses,
             registered=len(registered), session_days=days, attended_by_day=attended_by_day, scores=scores,
-            pass_mark=self.pass_mark)
+            pass_mark=self.pass_mark, quote_picks=[tuple(pick) for pick in picked.state["picks"]] if picked else ())
 
     async def matching_sessions(self, country: str | None = None, office: str | None = None,
                                 period_from: date | None = None, period_to: date | None = None,

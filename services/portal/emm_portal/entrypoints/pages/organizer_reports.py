@@ -11,7 +11,7 @@ from fastapi import APIRouter, Query, Request
 
 from emm_portal.domain import outcomes
 from emm_portal.domain.charts import ScorePair, attendance_chart, knowledge_chart, likert_chart
-from emm_portal.domain.form_input import COUNTRY_CODES, N_, FormReader
+from emm_portal.domain.form_input import COUNTRY_CODES, N_, FormReader, several
 from emm_portal.entrypoints.deps import AsVisitor, Form, Organizer, Page
 from emm_portal.entrypoints.rendering import redirect
 from emm_portal.entrypoints.staff_rendering import render, csv_download, errors_of
@@ -34,7 +34,8 @@ async def attendance(request: Request, session_id: str, who: Organizer, page: Pa
 
 
 @router.get("/sessions/{session_id}/report")
-async def report(request: Request, session_id: str, who: Organizer, page: Page, apis: AsVisitor):
+async def report(request: Request, session_id: str, who: Organizer, page: Page, apis: AsVisitor,
+                 saved: str | None = None, refused: str | None = None):
     language, _ = page.language(request), page.gettext(request)
     view = await views.session_of(apis, session_id)
     try:
@@ -42,7 +43,17 @@ async def report(request: Request, session_id: str, who: Organizer, page: Page, 
     except outcomes.NotFound:  # evaluation has not heard of the session yet (its events are on their way)
         found = None
     charts = report_charts(found, language, _, attendance=await views.attendance_overview(apis, session_id))
-    return render(request, page, "organizer/report.html", view=view, report=found, charts=charts)
+    return render(request, page, "organizer/report.html", view=view, report=found, charts=charts,
+                  saved=saved == "quotes", refused=refused == "quotes")
+
+
+@router.post("/sessions/{session_id}/quotes")
+async def choose_quotes(request: Request, session_id: str, who: Organizer, page: Page, apis: AsVisitor, form: Form):
+    try:
+        await views.choose_quotes(apis, session_id, several(form, "quote"))
+    except (outcomes.Invalid, outcomes.Refused):  # a comment whose author has since withdrawn consent
+        return redirect(f"/organize/sessions/{session_id}/report?refused=quotes#quotes")
+    return redirect(f"/organize/sessions/{session_id}/report?saved=quotes#quotes")
 
 
 def report_charts(found: dict | None, language: str, _, attendance: views.AttendanceOverview | None = None) -> dict:
