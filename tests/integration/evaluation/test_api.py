@@ -390,3 +390,26 @@ async def test_an_organizer_picks_only_consented_comments_as_quotes_and_an_unnam
                              headers=staff)
     assert wrong.status_code == 422 and wrong.json()["detail"][0]["loc"] == ["body", "quotes.0"]
     assert any(c["text"] == "Comment 3" for c in no_consent)
+
+
+async def test_the_write_up_tells_the_sessions_attendance_headlines_quotes_and_new_trainers(
+        publisher, worker, client, database, issue):
+    await publish(publisher, ev.scheduled(ev.session("ses-w1")), *ev.certifiable("ses-w1", 1),
+                  *ev.certifiable("ses-w1", 2), ev.completed("ses-w1"),
+                  ev.scheduled(ev.session("ses-w2", office="RO Elsewhere", country="NG")))
+    async def both_certified():
+        return await database["trainers"].count_documents({"session_id": "ses-w1"}) == 2
+    await eventually(both_certified)
+    await eventually(lambda: database["sessions"].find_one({"_id": "ses-w2", "session": {"$ne": None}}))
+    staff = issue("organizer")
+    story = await client.get("/write-up", params={"session_id": ["ses-w1"], "language": "fr"}, headers=staff)
+    assert story.status_code == 200, story.text
+    data = story.json()
+    assert data["paragraphs"][0].startswith("RO Dakar a organisé 1 session de formation des formateurs")
+    assert "Présents : 2 le 19 mai et 2 le 20 mai." in data["paragraphs"][1]
+    assert data["paragraphs"][-1] == "2 nouveaux formateurs ont rejoint le vivier des formateurs EMM2.0 certifiés."
+    assert data["trainers_certified"] == 2 and [s["session_id"] for s in data["sessions"]] == ["ses-w1"]
+    # An organizer of another office sees none of these sessions: nothing to write up.
+    other = await client.get("/write-up", params={"session_id": ["ses-w1"]},
+                             headers=issue("organizer", offices=["RO Elsewhere"]))
+    assert other.status_code == 404 and other.json()["detail"][0]["loc"] == ["query", "session_id"]

@@ -253,3 +253,17 @@ def test_the_organizer_picks_quotes_only_among_consented_comments(stack):
     assert "Les citations sont enregistrées." in again.text and f'value="{value}" checked' in again.text
     chosen = api_get(stack, stack.evaluation, f"/sessions/{session_id}/report")["quotes"]
     assert [(q["text"], q["author"]) for q in chosen] == [("Bravo Aïssatou Bah", "Aïssatou Bah")]
+
+
+def test_the_write_up_is_a_printable_page_in_the_pages_language(stack):
+    session_id, _people = delivered_session(stack)
+    with staff_browser(stack.portal, stack) as client:
+        report = client.get(f"/organize/sessions/{session_id}/report")
+        page = client.get("/organize/write-up", params={"session_id": session_id})
+        english = client.get("/organize/write-up", params={"session_id": session_id, "lang": "en"})
+        nothing = client.get("/organize/write-up")
+    assert f'href="/organize/write-up?session_id={session_id}"' in report.text
+    assert page.status_code == 200 and "a organisé 1 session de formation des formateurs" in page.text
+    assert "pour 2 participants" in page.text and "Tous les participants" in page.text
+    assert english.status_code == 200 and "organized 1 session of Training-of-Trainers (ToT)" in english.text
+    assert nothing.status_code == 404

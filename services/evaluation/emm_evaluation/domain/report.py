@@ -79,6 +79,7 @@ class SessionFacts:
     scores: Sequence[KnowledgeScores] = ()
     pass_mark: float = DEFAULT_PASS_MARK
     quote_picks: Sequence[tuple[str, str]] = ()  # (submission_id, item_id) an organizer chose
+    organizations: Sequence[str] = ()  # of the registered participants, one entry per person (the write-up's audience)
 
 
 @dataclass(frozen=True)

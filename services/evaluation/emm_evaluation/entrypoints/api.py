@@ -29,6 +29,7 @@ from emm_evaluation.domain.questionnaire import (FREE_TEXT_MAX_LENGTH, ITEM_TYPE
 from emm_evaluation.domain.quotes import MAX_QUOTES
 from emm_evaluation.domain.report import build_aggregate_report, build_session_report
 from emm_evaluation.domain.report_export import report_to_csv, report_to_dict
+from emm_evaluation.domain.write_up import write_up, write_up_to_dict
 from emm_evaluation.service_layer.commands import Evaluation, Outcome
 from emm_evaluation.service_layer.scopes import EvaluationScopes
 from emm_evaluation.entrypoints import views as v
@@ -304,6 +305,19 @@ async def aggregate_report(who: ReportsReader, service: Service, language: Langu
     session_ids = await service.reader.matching_sessions(country, office, period_from, period_to, visible=who.sees)
     facts = [await service.reader.session_facts(session_id, sex) for session_id in session_ids]
     return report_to_dict(build_aggregate_report(facts, language))
+
+
+@router.get("/write-up", tags=["reports"],
+            summary="The write-up of the matching sessions, like the programme's news item (JSON)")
+async def write_up_of(who: ReportsReader, service: Service, language: Language = "en", country: CodeFilter = None,
+                      office: Annotated[str | None, Query(max_length=TITLE_LENGTH)] = None,
+                      period_from: date | None = None, period_to: date | None = None,
+                      session_id: Annotated[list[Id], Query(
+                          max_length=20, description="Only these sessions (of those matching)")] = []):
+    session_ids = await service.reader.matching_sessions(country, office, period_from, period_to, visible=who.sees)
+    if session_id:
+        session_ids = [sid for sid in session_ids if sid in session_id]
+    return write_up_to_dict(write_up(await service.reader.stories(session_ids, language), language))
 
 
 # -- trainer pool -------------------------------------------------------------------------------

@@ -195,6 +195,11 @@ async def choose_quotes(apis: Apis, session_id: str, keys: list[str]) -> list[di
     return await apis.evaluation.put(f"/sessions/{session_id}/quotes", {"quotes": picks})
 
 
+async def write_up(apis: Apis, language: str, session_ids: list[str]) -> dict[str, Any]:
+    """The evaluation service's write-up of these sessions, in `language`."""
+    return await apis.evaluation.get("/write-up", language=language, session_id=session_ids)
+
+
 async def report_csv(apis: Apis, session_id: str, language: str) -> tuple[bytes, str]:
     """The evaluation service's CSV of a session report, and its file name."""
     response = await apis.evaluation.call("GET", f"/sessions/{session_id}/report.csv",

@@ -47,6 +47,18 @@ async def report(request: Request, session_id: str, who: Organizer, page: Page, 
                   saved=saved == "quotes", refused=refused == "quotes")
 
 
+@router.get("/write-up")
+async def write_up(request: Request, who: Organizer, page: Page, apis: AsVisitor,
+                   session_id: Annotated[list[str], Query(max_length=20)] = []):
+    """The write-up of one or more sessions (`?session_id=a&session_id=b`) as a printable page, in
+    the page's language."""
+    ids = [sid for sid in session_id if 0 < len(sid) <= 64]
+    if not ids:
+        raise outcomes.NotFound("evaluation", "no session to write up")
+    story = await views.write_up(apis, page.language(request), ids)
+    return render(request, page, "organizer/write_up.html", story=story, session_ids=ids)
+
+
 @router.post("/sessions/{session_id}/quotes")
 async def choose_quotes(request: Request, session_id: str, who: Organizer, page: Page, apis: AsVisitor, form: Form):
     try:
