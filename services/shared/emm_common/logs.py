@@ -172,6 +172,7 @@ def setup(service: str, process: str | None = None, level: str = "INFO") -> None
         logger.setLevel(config["level"])
     logging.captureWarnings(True)
     sys.excepthook = _log_uncaught
+    logging.getLogger("emm").info("%s %s logging as JSON", service, process or "process")
 
 
 def _log_uncaught(kind, value, traceback) -> None:

@@ -115,17 +115,21 @@ REGISTRY.register(OUTBOX_BACKLOG)
 
 
 async def keep_checking(check: Callable[[], Awaitable[dict[str, str]]], every_seconds: float = 15.0) -> None:
-    """Run `check` (dependency -> 'ok' or why not) every so often and export emm_dependency_up,
-    so a process nobody probes (a worker) reports its dependencies too."""
+    """Run `check` (dependency -> 'ok' or why not) every so often (every second while one is
+    down) and export emm_dependency_up, so a process nobody probes (a worker) reports its
+    dependencies too."""
     while True:
+        healthy = False
         try:
-            for name, state in (await check()).items():
+            checks = await check()
+            for name, state in checks.items():
                 DEPENDENCY_UP.labels(name).set(1 if state == "ok" else 0)
+            healthy = all(state == "ok" for state in checks.values())
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # a check that itself failed says nothing about the dependency
             log.warning("dependency check failed: %r", exc)
-        await asyncio.sleep(every_seconds)
+        await asyncio.sleep(every_seconds if healthy else min(every_seconds, 1.0))  # say soon when it is back
 
 
 _reported_lag: set[tuple[str, str, str]] = set()
