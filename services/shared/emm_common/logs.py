@@ -36,7 +36,8 @@ _service = "emm"
 
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 _JWT = re.compile(r"eyJ[\w-]{5,}\.[\w-]{5,}\.[\w-]*")
-# uvicorn's access log names the whole path, query string (sign-in tokens) included: ours replaces it.
+# uvicorn's access log names the whole path, query string (sign-in tokens) included: ours replaces it;
+# httpx logs every URL it calls at INFO (the portal's calls to the APIs), so it logs at WARNING.
 _QUIET_LOGGERS = {"uvicorn.access": logging.CRITICAL + 1}
 
 
@@ -144,7 +145,8 @@ def dict_config(service: str, process: str | None = None, level: str = "INFO") -
         "root": {"level": level, "handlers": ["json"]},
         "loggers": {name: {"level": lvl, "handlers": [], "propagate": True} for name, lvl in
                     {"uvicorn": "WARNING", "uvicorn.error": "WARNING", "aiokafka": "WARNING",
-                     "faust": "INFO", "mode": "WARNING", **_QUIET_LOGGERS}.items()},
+                     "faust": "INFO", "mode": "WARNING", "httpx": "WARNING", "httpcore": "WARNING",
+                     **_QUIET_LOGGERS}.items()},
     }
 
 
