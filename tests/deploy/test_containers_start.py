@@ -14,7 +14,7 @@ import pytest
 from tests import conftest
 from tests.conftest import KAFKA, MONGODB_URI
 from tests.deploy.containers import Container, FileSystem, compose_config, image, image_venv, uid_gid, wait_for
-from tests.processes import free_port
+from tests.processes import drop_databases, free_port
 
 pytestmark = pytest.mark.integration
 
@@ -111,15 +111,3 @@ def test_every_container_of_our_image_starts_and_becomes_ready(filesystem, topic
         for c in started:
             c.stop()
         drop_databases(unique)
-
-
-def drop_databases(unique: str) -> None:
-    import pymongo
-
-    client = pymongo.MongoClient(MONGODB_URI, serverSelectionTimeoutMS=5000)
-    try:
-        for name in client.list_database_names():
-            if name.startswith(f"test_{unique}_"):
-                client.drop_database(name)
-    finally:
-        client.close()

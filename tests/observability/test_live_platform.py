@@ -28,7 +28,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from emm_common.auth import TokenIssuer, ensure_key_pair
 from emm_common.topics import all_topics, ensure_topics, topic_name
 from tests.conftest import KAFKA, MAIL_READER, delete_topics
-from tests.processes import ServiceProcess
+from tests.processes import ServiceProcess, drop_databases
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(900)]
 
@@ -173,20 +173,6 @@ def link_tokens(raw: bytes) -> list[str]:
             tokens += [value for value in values if len(value) >= 20]
     assert tokens, "the email has no personal link"
     return tokens
-
-
-def drop_databases(unique: str) -> None:
-    import pymongo
-
-    from tests.conftest import MONGODB_URI
-
-    client = pymongo.MongoClient(MONGODB_URI, serverSelectionTimeoutMS=5000)
-    try:
-        for name in client.list_database_names():
-            if name.startswith(f"test_{unique}"):
-                client.drop_database(name)
-    finally:
-        client.close()
 
 
 def expressions() -> dict[str, str]:

@@ -2,9 +2,9 @@
 
 `setup(service)` is called by every entrypoint (APIs through create_service_app, workers through
 run_worker); faust's logging is given `dict_config(service)`, and uvicorn's loggers are routed to
-the same handler. Every line has `time`, `level`, `service`, `process` (api, worker, clock), `logger`, `message`, and, while one
-is known, `correlation_id` (the W3C trace id), `traceparent`, and the `event_id`, `event_type` and
-`subject` of the event being handled.
+the same handler. Every line has `time`, `level`, `service`, `process` (api, worker, clock, web),
+`logger`, `message`, and, while one is known, `correlation_id` (the W3C trace id), `traceparent`,
+and the `event_id`, `event_type` and `subject` of the event being handled.
 
 The correlation starts at an HTTP request (its `traceparent` header, or a new one), travels on
 the events the request commits (the CloudEvents `traceparent` extension, Kafka header

@@ -148,5 +148,6 @@ def run_worker(settings: ServiceSettings, base_topics: list[str], make_handlers:
     if settings.metrics_port:
         start_http_server(settings.metrics_port, addr="0.0.0.0")
     app = build_app(settings, base_topics, make_handlers)
-    worker = faust.Worker(app, loglevel="INFO", quiet=True, logging_config=logs.dict_config(settings.service_name, "worker"))
+    worker = faust.Worker(app, loglevel="INFO", quiet=True,
+                          logging_config=logs.dict_config(settings.service_name, "worker"))  # faust's lines too
     worker.execute_from_commandline()
