@@ -117,8 +117,12 @@ def build_app(settings: ServiceSettings, base_topics: list[str], make_handlers: 
 
     @app.timer(interval=settings.consumer_lag_seconds)
     async def report_lag() -> None:
-        if state["ready"].is_set():
-            await metrics.report_consumer_lag(app.conf.id, app.consumer)
+        if not state["ready"].is_set():
+            return
+        try:
+            await asyncio.wait_for(metrics.report_consumer_lag(app.conf.id, app.consumer), 10)
+        except Exception as exc:  # the broker away, say: an exception here would stop the worker
+            log.warning("cannot read the consumer lag yet: %r", exc)
 
     return app
 
