@@ -19,7 +19,7 @@ from prometheus_fastapi_instrumentator import Instrumentator
 from starlette.exceptions import HTTPException
 from starlette.middleware.gzip import GZipMiddleware
 
-from emm_common import published_schemas
+from emm_common import logs, published_schemas
 from emm_portal.adapters import apis as api_adapter
 from emm_portal.adapters.session_cookie import CookieCodec, cookie_secret
 from emm_portal.adapters.translations import load_translations
@@ -118,6 +118,7 @@ def add_error_pages(app: FastAPI) -> None:
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
+    logs.setup(settings.service_name, "web")  # JSON lines, like every process (emm_common.logs)
     vendor_htmx = settings.vendor_dir / "htmx.min.js"
     htmx = vendor_htmx.read_bytes() if vendor_htmx.is_file() else None
     if htmx is None:
