@@ -126,6 +126,11 @@ def test_the_trainer_pool_is_searched_with_its_filters(stack):
         page = client.get("/organize/trainers", params={"language": "fr", "country": "SN", "module": ""})
     assert page.status_code == 200 and "Vivier de formateurs certifiés" in page.text
     assert '<option value="fr" selected>' in page.text
+    with staff_browser(stack.portal, stack) as client:
+        since = client.get("/organize/trainers", params={"delivered_since": "2026-06-01"})
+        wrong = client.get("/organize/trainers", params={"delivered_since": "0"})
+    assert since.status_code == 200 and 'name="delivered_since"' in since.text and 'value="2026-06-01"' in since.text
+    assert wrong.status_code == 422
 
 
 def test_a_failed_message_is_sent_again_from_the_log_once(stack, notification):
@@ -221,3 +226,45 @@ def test_a_facilitator_and_the_participant_see_where_they_stand_towards_the_cert
     assert mine.status_code == 200
     assert "<dd>60 sur 100</dd>" in mine.text and "<dd>+30 points</dd>" in mine.text
     assert "Vers votre certificat" in mine.text and "Post-test" in mine.text
+
+
+def test_the_organizer_picks_quotes_only_among_consented_comments(stack):
+    session_id, people = delivered_session(stack)
+    for someone, consent in zip(people, ("named", None)):
+        token = stack.issuer.issue(someone["participant_id"], "participant", enrollment_id=someone["enrollment_id"],
+                                   session_id=session_id)
+        answers = [{"item_id": item, "value": 5} for item in LIKERT] + [
+            {"item_id": "recommend", "value": 10}, {"item_id": "comments", "value": f"Bravo {someone['full_name']}"}]
+        body = {"language": "fr", "answers": answers, **({"quote_consent": consent} if consent else {})}
+        sent = httpx.post(f"{stack.evaluation.url}/sessions/{session_id}/feedback", json=body,
+                          headers={"Authorization": f"Bearer {token}"})
+        assert sent.status_code in (200, 201), sent.text
+    deadline = time.monotonic() + 60
+    while not api_get(stack, stack.evaluation, f"/sessions/{session_id}/report")["quotable"] \
+            and time.monotonic() < deadline:
+        time.sleep(0.3)
+    with staff_browser(stack.portal, stack) as client:
+        page = client.get(f"/organize/sessions/{session_id}/report")
+        assert page.text.count('name="quote"') == 1  # Jean Kaboré did not agree to be quoted
+        assert "<q>Bravo Aïssatou Bah</q> — Aïssatou Bah" in page.text
+        value = page.text.split('name="quote" value="', 1)[1].split('"', 1)[0]
+        saved = submit(client, f"/organize/sessions/{session_id}/quotes", {"quote": value}, page)
+        assert saved.status_code == 303 and "saved=quotes" in saved.headers["location"]
+        again = client.get(f"/organize/sessions/{session_id}/report?saved=quotes")
+    assert "Les citations sont enregistrées." in again.text and f'value="{value}" checked' in again.text
+    chosen = api_get(stack, stack.evaluation, f"/sessions/{session_id}/report")["quotes"]
+    assert [(q["text"], q["author"]) for q in chosen] == [("Bravo Aïssatou Bah", "Aïssatou Bah")]
+
+
+def test_the_write_up_is_a_printable_page_in_the_pages_language(stack):
+    session_id, _people = delivered_session(stack)
+    with staff_browser(stack.portal, stack) as client:
+        report = client.get(f"/organize/sessions/{session_id}/report")
+        page = client.get("/organize/write-up", params={"session_id": session_id})
+        english = client.get("/organize/write-up", params={"session_id": session_id, "lang": "en"})
+        nothing = client.get("/organize/write-up")
+    assert f'href="/organize/write-up?session_id={session_id}"' in report.text
+    assert page.status_code == 200 and "a organisé 1 session de formation des formateurs" in page.text
+    assert "pour 2 participants" in page.text and "Tous les participants" in page.text
+    assert english.status_code == 200 and "organized 1 session of Training-of-Trainers (ToT)" in english.text
+    assert nothing.status_code == 404

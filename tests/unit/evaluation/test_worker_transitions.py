@@ -319,7 +319,7 @@ async def test_a_report_reads_the_sessions_trainees_and_responses_in_one_call_ea
     worker = Worker()
     await worker.feed(ev.scheduled(ev.session("ses-q")), *(f for n in range(1, 6) for f in ev.certifiable("ses-q", n)))
     none = NoAggregates()
-    reader = ReportReader(worker.store, CommandSide(none, none, none, none, none, none))
+    reader = ReportReader(worker.store, CommandSide(none, none, none, none, none, none, none))
     worker.store.round_trips.reset()
     facts = await reader.session_facts("ses-q")
     assert facts.registered == 5 and len(facts.responses) == 5

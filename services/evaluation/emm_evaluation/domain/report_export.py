@@ -11,6 +11,7 @@ from typing import Any
 from emm_common.csv_export import csv_text
 
 from emm_evaluation.domain.knowledge_test import KnowledgeSummary, PersonResult
+from emm_evaluation.domain.quotes import Quote
 from emm_evaluation.domain.report import AggregateReport, AttendanceSummary, Ratings, SessionReport
 
 CSV_COLUMNS = ("dimension", "group", "section", "item_id", "label", "metric", "value")
@@ -30,6 +31,8 @@ def report_to_dict(report: SessionReport | AggregateReport) -> dict[str, Any]:
     }
     if isinstance(report, SessionReport):
         common["knowledge_test"]["by_person"] = [_person_dict(person) for person in report.knowledge_by_person]
+        common["quotes"] = [_quote_dict(quote) for quote in report.quotes]
+        common["quotable"] = [_quote_dict(quote) for quote in report.quotable]
         return {
             "session_id": report.session_id,
             "questionnaire_id": report.questionnaire_id,
@@ -153,6 +156,10 @@ def _attendance_dict(attendance: AttendanceSummary) -> dict[str, Any]:
         "rate": attendance.rate,
         "by_day": [{"day": d.day.isoformat(), "attended": d.attended, "rate": d.rate} for d in attendance.by_day],
     }
+
+
+def _quote_dict(quote: Quote) -> dict[str, Any]:
+    return {"submission_id": quote.submission_id, "item_id": quote.item_id, "text": quote.text, "author": quote.author}
 
 
 def _person_dict(person: PersonResult) -> dict[str, Any]:

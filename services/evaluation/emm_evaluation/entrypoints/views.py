@@ -52,6 +52,21 @@ class PersonScoresView(ScoresView):
     pass_mark: float = Field(description="The post-test pass mark of the certification rules")
 
 
+class QuoteView(BaseModel):
+    submission_id: str
+    item_id: str
+    text: str
+    author: str | None = Field(description="Only when its author agreed to be quoted by name")
+
+
+class WriteUpView(Open):
+    language: str
+    title: str
+    paragraphs: list[str] = Field(description="The news item, to print as it is")
+    trainers_certified: int
+    sessions: list[dict] = Field(description="The facts behind the sentences, one entry per session")
+
+
 class ReportView(Open):
     language: str
     registered: int
