@@ -429,7 +429,7 @@ async def check_evaluation(client: httpx.AsyncClient, ids: Ids) -> list[dict]:
         for session_id, expected in ((ids.session_1, expected_1), (ids.session_2, expected_2)):
             exported = await get(f"/sessions/{session_id}/report.csv", language=language)
             assert exported.headers["content-type"].startswith("text/csv")
-            rows = list(csv.reader(io.StringIO(exported.text)))
+            rows = list(csv.reader(io.StringIO(exported.content.decode("utf-8-sig"))))
             assert rows[0] == ["dimension", "group", "section", "item_id", "label", "metric", "value"]
             assert {(r[0], r[1]) for r in rows[1:]} == {("session", session_id)}
             assert {(r[2], r[3], r[5]): r[6] for r in rows[1:]} == csv_cells(expected)
