@@ -186,12 +186,14 @@ class VersionedDocuments:
       its outbox, inserted once. Of several writers deciding commit n, exactly one inserts it;
       the others get `VersionConflict`, load again and decide again. Only the relay writes a
       commit afterwards (removing what it published).
-    - `<name>/{id}`: `{_id, commit: n, **state}`, the newest state, replaced after each commit
+    - `<name>/{id}`: `{_id, commit: n, state}`, the newest state, replaced after each commit
       (guarded by the store's version). A crash between the two writes, or a slower writer of an
       older commit, leaves it behind: `load(confirm=True)` steps forward through the commits
       after it, and the next change repairs it.
 
-    A change costs one read (the document) and two writes; a confirmed read two reads.
+    A change costs one read (the document) and two writes; a confirmed read two reads. States
+    are JSON text: FerretDB decodes nested documents slowly and rewrites a whole document on any
+    update, and the state is only ever read and written whole.
     """
 
     def __init__(self, store: Any, name: str) -> None:
@@ -221,11 +223,12 @@ class VersionedDocuments:
         """Commit `state` and its events as the change after `current`; VersionConflict if another
         writer committed it first. Then bring the document up to it."""
         number = current.commit + 1
+        text = json.dumps(state, separators=(",", ":"))
         record = {"_id": aggregates.commit_id(current.id, number), "aggregate_id": current.id, "commit": number,
-                  "state": state}
+                  "state": text}
         if not await self.store.insert(self.commits, record, list(events)):
             raise VersionConflict(f"{self.name}/{current.id}: commit {number} was written first by another writer")
-        document = {"_id": current.id, "commit": number, **state}
+        document = {"_id": current.id, "commit": number, "state": text}
         try:
             if current.head is None:
                 await self.store.insert(self.name, document)  # refused: another writer's is newer; loads step on
@@ -238,7 +241,7 @@ class VersionedDocuments:
     async def _forward(self, current: "Current") -> "Current":
         number, state = current.commit, current.state
         while (newer := await self.store.get(self.commits, aggregates.commit_id(current.id, number + 1))) is not None:
-            number, state = number + 1, newer.document["state"]
+            number, state = number + 1, json.loads(newer.document["state"])
         return current if number == current.commit else Current(current.id, number, state, current.head)
 
 
@@ -265,5 +268,4 @@ class Current:
 def _current(aggregate_id: str, head: Any) -> Current:
     if head is None:
         return Current(aggregate_id, 0, None, None)
-    state = {k: v for k, v in head.document.items() if k not in ("_id", "commit")}
-    return Current(aggregate_id, head.document["commit"], state, head)
+    return Current(aggregate_id, head.document["commit"], json.loads(head.document["state"]), head)
