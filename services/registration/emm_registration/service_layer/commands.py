@@ -168,8 +168,10 @@ class Registration:
                            step, event_id)
         return taken.get("step")
 
-    async def session(self, session_id: str) -> Session:
-        current = await self.stores.sessions.load(session_id, confirm=True)
+    async def session(self, session_id: str, *, confirm: bool = True) -> Session:
+        """The session; `confirm=False` reads its document only (one read), which a crash may have
+        left one change behind (see VersionedDocuments)."""
+        current = await self.stores.sessions.load(session_id, confirm=confirm)
         if not current.exists:
             raise NotFound("session_id", f"no session {session_id}")
         return docs.session_from_document(current.state)
