@@ -24,7 +24,8 @@ def command_side(database: Any) -> CommandSide:
         scores=AggregateStore(database["knowledge_scores"]),
         feedback=AggregateStore(database["feedback_submissions"]),
         peer_feedback=AggregateStore(database["peer_feedback"]),
-        revocations=AggregateStore(database["revocations"]))
+        revocations=AggregateStore(database["revocations"]),
+        quotes=AggregateStore(database["session_quotes"]))
 
 
 def worker_outbox_collections(database: Any) -> list[Any]:
