@@ -6,14 +6,16 @@ from __future__ import annotations
 from typing import Any
 
 from emm_common.documents import AggregateStore
+from emm_common.store import OnCommit
 from emm_registration.config import Settings
 from emm_registration.service_layer.commands import Registration, Stores
 
 AGGREGATES = ("sessions", "participants", "attendance", "staff", "sign_in_requests")
 
 
-def stores(database: Any) -> Stores:
-    return Stores(**{name: AggregateStore(database[name]) for name in AGGREGATES})
+def stores(database: Any, on_commit: OnCommit | None = None) -> Stores:
+    """The aggregates; `on_commit` (the process's relay's nudge) is told of each commit's events."""
+    return Stores(**{name: AggregateStore(database[name], on_commit=on_commit) for name in AGGREGATES})
 
 
 def outbox_collections(database: Any) -> list[Any]:
@@ -21,6 +23,6 @@ def outbox_collections(database: Any) -> list[Any]:
     return [database[name] for name in AGGREGATES]
 
 
-def registration(settings: Settings, database: Any) -> Registration:
+def registration(settings: Settings, database: Any, on_commit: OnCommit | None = None) -> Registration:
     """The application service, on the programme's clock."""
-    return Registration(stores(database), clock=settings.programme_clock().now, times=settings.clock_times())
+    return Registration(stores(database, on_commit), clock=settings.programme_clock().now, times=settings.clock_times())

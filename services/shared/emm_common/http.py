@@ -28,7 +28,7 @@ from emm_common.authorization import ALL, ANY, OWN_RECORD, Allow, Caller
 from emm_common.rate_limits import RateLimited, RateLimiter
 from emm_common.revocations import Revocations
 from emm_common.store.mongo import MongoDocumentStore
-from emm_common.outbox import OutboxRelay
+from emm_common.outbox import OutboxRelay, SweepTurns
 from emm_common.publisher import EventPublisher
 from emm_common.settings import ServiceSettings
 from emm_common.startup import retry_until_reachable
@@ -53,9 +53,16 @@ class Runtime:
         """Use the database the live-database pointer names (emm_common.live_database)."""
         self.database = await live_database.resolve(self.settings, self.database)
 
+    def nudge(self, collection_name: str, doc_id: Any, outbox: dict[str, Any]) -> None:
+        """The stores' `on_commit`: this process's relay publishes a document's new events now
+        (once it exists; until then, and while Kafka is away, its sweep does after the grace)."""
+        if self.relay is not None:
+            self.relay.nudge(collection_name, doc_id, outbox)
+
     def start(self, outbox_collections: list[Any]) -> None:
         self.relay = OutboxRelay(self.publisher, outbox_collections, self.settings.outbox_poll_seconds,
-                                 self.settings.outbox_sweep_seconds)
+                                 self.settings.outbox_sweep_seconds, grace_seconds=self.settings.outbox_grace_seconds,
+                                 turns=SweepTurns(self.database))
         self._connect_task = asyncio.create_task(self._connect_kafka(), name="connect-kafka")
 
     async def _connect_kafka(self) -> None:

@@ -3,6 +3,8 @@ times it is told about its document."""
 
 from __future__ import annotations
 
+import asyncio
+
 from emm_common.documents import outbox_map
 from emm_common.envelope import new_event
 from emm_common.outbox import OutboxRelay
@@ -46,3 +48,28 @@ async def test_an_event_published_whose_removal_failed_is_removed_later_without_
     await relay.relay_once()
     assert [e.id for e in publisher.published] == [event.id]
     assert sessions.documents["ses-b@1"]["outbox"] == {}
+
+
+async def test_another_process_sweeping_while_a_commit_is_nudged_publishes_it_once():
+    """Two processes relay one collection (two API instances, or the API and the lifecycle clock):
+    the one that committed is nudged; the other's periodic sweep, running at that moment, must
+    leave a fresh entry to that nudge (it takes only entries older than its grace)."""
+    sessions, publisher = FakeCollection("sessions_once_3"), FakePublisher()
+    event = completed("ses-c")
+    outbox = outbox_map([event], 1)
+    sessions.documents["ses-c@1"] = {"_id": "ses-c@1", "outbox": dict(outbox)}
+    committing, other = OutboxRelay(publisher, [sessions]), OutboxRelay(publisher, [sessions])
+    committing.nudge("sessions_once_3", "ses-c@1", outbox)
+    other.start()
+    committing.start()
+    try:
+        for _ in range(100):
+            await asyncio.sleep(0.01)
+            if not sessions.documents["ses-c@1"]["outbox"]:
+                break
+        await asyncio.sleep(0.05)
+    finally:
+        await committing.stop()
+        await other.stop()
+    assert [e.id for e in publisher.published] == [event.id]
+    assert sessions.documents["ses-c@1"]["outbox"] == {}

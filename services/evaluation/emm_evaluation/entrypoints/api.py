@@ -346,7 +346,7 @@ def create_app() -> FastAPI:
     holder: dict[str, Evaluation] = {}
 
     def outbox_collections(database: Any) -> list[Any]:
-        holder["evaluation"] = bootstrap.evaluation(settings, database)
+        holder["evaluation"] = bootstrap.evaluation(settings, database, on_commit=app.state.runtime.nudge)
         return holder["evaluation"].command.outbox_collections()
 
     async def on_start(runtime) -> None:

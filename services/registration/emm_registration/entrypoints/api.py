@@ -305,7 +305,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
 
     async def on_start(runtime: Runtime) -> None:
-        app.state.registration = bootstrap.registration(settings, runtime.database)
+        app.state.registration = bootstrap.registration(settings, runtime.database, on_commit=runtime.nudge)
         app.state.scopes = RegistrationScopes(app.state.registration)
         app.state.sign_in = LinkSignIn(app.state.registration, app.state.token_verifier, app.state.token_issuer,
                                        MongoUsedLinks(runtime.database.used_links))
