@@ -19,7 +19,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from fastapi_offline import FastAPIOffline
 from prometheus_fastapi_instrumentator import Instrumentator
-from pymongo.errors import ConnectionFailure
+from pymongo.errors import PyMongoError
 
 from emm_common import live_database, metrics, mongo, outbox
 from emm_common.errors import DomainError
@@ -225,8 +225,10 @@ def create_service_app(settings: ServiceSettings, *, title: str, description: st
                                                    who.principal.expires_at, datetime.now(timezone.utc))
         return Response(status_code=204)
 
-    @app.exception_handler(ConnectionFailure)
-    async def database_unavailable(request: Request, exc: ConnectionFailure):
+    @app.exception_handler(PyMongoError)
+    async def database_unavailable(request: Request, exc: PyMongoError):
+        if not mongo.transient(exc):  # ours to fix: a 500, as any other bug
+            raise exc
         return JSONResponse(status_code=503, headers={"Retry-After": "5"},
                             content={"detail": "database unavailable; the request may not have been stored: repeat it "
                                                "(every command is safe to repeat)"})
