@@ -258,14 +258,9 @@ class OutboxRelay:
         backoff = self._poll_seconds
         sweep_due = 0.0  # sweep at once on start: a crashed predecessor may have left events
         loop = asyncio.get_running_loop()
-        retry: tuple[str, str, dict | None] | None = None
         while True:
             item = None
             try:
-                if retry is not None:  # a nudge that failed: ours to publish, not the sweep's
-                    item, retry = retry, None
-                    await self._publish_nudged(*item)
-                    continue
                 if loop.time() >= sweep_due:
                     await self.sweep_turn()
                     sweep_due = loop.time() + self._sweep_seconds
@@ -286,7 +281,8 @@ class OutboxRelay:
                             type(exc).__name__, exc, backoff)
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 30.0)
-                retry = item
+                if item is not None:  # a nudge that failed: ours to publish again, not a sweep's
+                    self._queue.put_nowait(item)
                 sweep_due = 0.0
 
     async def _publish_nudged(self, collection_name: str, doc_id: Any, outbox: dict | None) -> None:

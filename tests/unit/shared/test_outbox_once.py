@@ -73,3 +73,31 @@ async def test_another_process_sweeping_while_a_commit_is_nudged_publishes_it_on
         await other.stop()
     assert [e.id for e in publisher.published] == [event.id]
     assert sessions.documents["ses-c@1"]["outbox"] == {}
+
+
+async def test_a_nudge_that_failed_is_published_by_its_own_relay_once_the_broker_is_back():
+    """Not left to a sweep, which would wait for the grace (30 s) to run out."""
+    sessions, publisher = FakeCollection("sessions_once_4"), FakePublisher()
+    event = completed("ses-d")
+    outbox = outbox_map([event], 1)
+    sessions.documents["ses-d@1"] = {"_id": "ses-d@1", "outbox": dict(outbox)}
+    send, away = publisher.send, {"times": 1}
+
+    async def broker_away_once(e):
+        if away["times"]:
+            away["times"] -= 1
+            raise ConnectionError("the broker is away")
+        return await send(e)
+
+    publisher.send = broker_away_once
+    relay = OutboxRelay(publisher, [sessions], poll_seconds=0.01)
+    relay.nudge("sessions_once_4", "ses-d@1", outbox)
+    relay.start()
+    try:
+        for _ in range(200):
+            await asyncio.sleep(0.01)
+            if not sessions.documents["ses-d@1"]["outbox"]:
+                break
+    finally:
+        await relay.stop()
+    assert [e.id for e in publisher.published] == [event.id]
