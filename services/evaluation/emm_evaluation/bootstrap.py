@@ -14,7 +14,7 @@ from emm_evaluation.adapters import mongo
 from emm_evaluation.config import Settings
 from emm_evaluation.service_layer.closures import EvaluationClosures
 from emm_evaluation.service_layer.commands import Evaluation
-from emm_evaluation.service_layer.handlers import SCORES, EvaluationTransitions
+from emm_evaluation.service_layer.handlers import EvaluationTransitions
 from emm_evaluation.service_layer.projections import SESSION_EVALUATION_CLOSED
 from emm_evaluation.service_layer.reports import ReportReader
 
@@ -36,7 +36,7 @@ def applier(settings: Settings, store: DocumentStore, *, publish_decisions: bool
     decides nothing)."""
     decide = settings.publish_decisions if publish_decisions is None else publish_decisions
     transitions = EvaluationTransitions(settings.certification_rules(), respondent_key(settings), decide)
-    return Applier(store, transitions.table(), aggregates=[SCORES])
+    return Applier(store, transitions.table())
 
 
 def worker_parts(settings: Settings):

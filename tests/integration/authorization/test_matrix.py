@@ -226,6 +226,7 @@ def bodies(world: World) -> dict[tuple[str, str], Any]:
                        "adult_learning_methods": 4}},
         ("POST", "/sessions/{session_id}/scores"): {"participant_id": ids["participant_id"], "phase": "post",
                                                     "score": 85},
+        ("PUT", "/sessions/{session_id}/quotes"): {"quotes": []},
         ("POST", "/trainers/{trainer_id}/revoke"): {"reason": "test"},
     }
 

@@ -85,3 +85,10 @@ def certifiable(session_id: str, n: int) -> list[Event]:
     """Every fact that makes participant n of a completed two-day ToT a certified trainer."""
     return [registered(session_id, n), attended(session_id, n, "2026-05-19"), attended(session_id, n, "2026-05-20"),
             feedback(session_id, n), peer_rating(session_id, n)]
+
+
+def knowledge_score(session_id: str, n: int, score: float, phase: str = "post",
+                    at: str = "2026-05-20T15:00:00Z") -> Event:
+    return new_event("org.iom.emm.knowledge_score.recorded.v1", {
+        "session_id": session_id, "participant_id": f"par-{n}", "phase": phase, "score": score, "pass_mark": 70,
+        "recorded_by": "fac-1", "recorded_at": at}, source="/emm/evaluation")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 
 import pytest
 
@@ -216,8 +217,20 @@ async def test_peer_feedback_scores_and_questionnaire_versions(publisher, worker
     wrong = await client.post(scores, json={"participant_id": "par-2", "phase": "post", "score": 150},
                               headers=issue("organizer"))
     assert wrong.status_code == 422 and wrong.json()["detail"][0]["loc"] == ["body", "score"]
+    again = await client.post(scores, json={"participant_id": "par-2", "phase": "post", "score": 85},
+                              headers=issue("organizer"))  # a retried request: no new fact
+    assert again.json() == gained.json()
+    # Each score is a fact on emm.feedback (after the two peer ratings), naming the person by id only.
+    on_topic = await read_events(topic_name("emm.feedback", topic_prefix), expected=4)
+    recorded = [e.data for e in on_topic if e.type == "org.iom.emm.knowledge_score.recorded.v1"]
+    assert [(d["participant_id"], d["phase"], d["score"], d["pass_mark"], d["recorded_by"]) for d in recorded] == [
+        ("par-2", "pre", 55, 70, "fac-1"), ("par-2", "post", 85, 70, "someone")]
+    # The worker projects them onto the trainee; the report reads them from there, person by person.
+    await eventually(lambda: database["trainees"].find_one({"_id": "ses-p|par-2", "knowledge.post.score": 85}))
     report = (await client.get("/sessions/ses-p/report", headers=issue("organizer"))).json()
     assert report["knowledge_test"]["mean_gain"] == 30
+    assert report["knowledge_test"]["by_person"] == [
+        {"participant_id": "par-2", "full_name": "Participant 2", "pre": 55, "post": 85, "gain": 30, "passed": True}]
 
     default = (await client.get("/questionnaires/default", headers=issue("participant", "par-1"))).json()
     custom = {"questionnaire_id": "q-ibm", "title": default["title"], "items": default["items"][:2]}
@@ -258,14 +271,25 @@ async def test_the_trainer_pool_finds_certified_trainers_with_their_deliveries_a
     # Scheduled is upcoming; it counts as delivered once completed.
     assert [(t["participant_id"], t["government_sessions_delivered"], t["upcoming_session_ids"])
             for t in found] == [("par-1", 0, ["gov-t"])]
+    # Completed, but with no attendance recorded, it was not held: it does not count (issue 14).
     await publish(publisher, ev.completed("gov-t"))
+    await eventually(lambda: database["facilitators"].find_one({"_id": "par-1", "government_sessions": ["gov-t"]}))
+    assert [(t["government_sessions_delivered"], t["upcoming_session_ids"])
+            for t in await pool(language="fr", country="SN")] == [(0, [])]
+    # Held: attendance was recorded; one of the two government officials attended.
+    await publish(publisher, ev.registered("gov-t", 5), ev.registered("gov-t", 6), ev.attended("gov-t", 5, "2026-05-19"),
+                  ev.attended("gov-t", 6, "2026-05-19", "absent"), ev.attended("gov-t", 6, "2026-05-20", "absent"))
 
     async def delivered():
         found = await pool(language="fr", country="SN", module="migration-governance")
-        return [(t["participant_id"], t["government_sessions_delivered"], t["delivered_session_ids"])
-                for t in found] == [("par-1", 1, ["gov-t"])]
+        return [(t["participant_id"], t["government_sessions_delivered"], t["delivered_session_ids"],
+                 t["participants_reached"]) for t in found] == [("par-1", 1, ["gov-t"], 1)]
 
     await eventually(delivered)
+    held = (await pool(language="fr", country="SN"))[0]["deliveries"]
+    assert held == [{"session_id": "gov-t", "end_date": "2026-05-20", "participants_reached": 1}]
+    assert [t["participant_id"] for t in await pool(delivered_since="2026-05-20")] == ["par-1"]
+    assert await pool(delivered_since="2026-05-21") == []
     assert len(await pool(certified_from="2026-05-20", certified_to="2026-05-20")) == 2
     assert await pool(certified_from="2026-06-01") == []
     first = await client.get("/trainers", params={"limit": 1}, headers=staff)
@@ -316,4 +340,76 @@ async def test_a_participants_certification_status_lists_each_rule_with_figure_t
     assert {r["rule"]: (r["figure"], r["threshold"], r["met"]) for r in missed["rules"]} == {
         "attendance": (0.5, 0.8, False), "evaluation": (False, True, False), "peer_rubric": (None, 3.5, False),
         "post_test": (None, 70, True)}
+    assert missed["knowledge_test"] == {"participant_id": "par-2", "pre": None, "post": None, "gain": None,
+                                        "pass_mark": 70}
+    # A post-test recorded after completion: the status shows it, and it is the figure the rule reads.
+    await publish(publisher, ev.knowledge_score("ses-why", 2, 45, "pre"), ev.knowledge_score("ses-why", 2, 60))
+    await eventually(lambda: database["trainees"].find_one({"_id": "ses-why|par-2", "knowledge.post.score": 60}))
+    scored = (await client.get(url.format("par-2"), headers=staff)).json()
+    assert scored["knowledge_test"] == {"participant_id": "par-2", "pre": 45, "post": 60, "gain": 15, "pass_mark": 70}
+    assert [(r["figure"], r["met"]) for r in scored["rules"] if r["rule"] == "post_test"] == [(60, False)]
     assert (await client.get(url.format("par-9"), headers=staff)).status_code == 404
+
+
+async def test_an_organizer_picks_only_consented_comments_as_quotes_and_an_unnamed_one_has_no_name(
+        publisher, worker, client, database, issue):
+    # Issue 14: the seed's write-up quotes a participant; quotes need the author's consent.
+    session_id = "ses-quotes"
+    await registered_session(publisher, database, session_id, 3, status="in_progress")
+    consents = {1: ("named", False), 2: ("unnamed", True), 3: (None, False)}
+    for n, (consent, anonymous) in consents.items():
+        body = {"language": "en", "answers": answers(5, comments=f"Comment {n}"), "anonymous": anonymous}
+        if consent:
+            body["quote_consent"] = consent
+        sent = await client.post(f"/sessions/{session_id}/feedback", json=body,
+                                 headers=participant_token(issue, session_id, n))
+        assert sent.status_code == 201, sent.text
+    refused = await client.post(f"/sessions/{session_id}/feedback", headers=participant_token(issue, session_id, 2),
+                                json={"answers": answers(5), "anonymous": True, "quote_consent": "named"})
+    assert refused.status_code == 422 and refused.json()["detail"][0]["loc"] == ["body", "quote_consent"]
+
+    async def all_in():
+        return len((await database["sessions"].find_one({"_id": session_id}))["respondents"]) == 3
+    await eventually(all_in)
+    staff = issue("organizer")
+    quotable = (await client.get(f"/sessions/{session_id}/report", headers=staff)).json()["quotable"]
+    assert [(q["text"], q["author"]) for q in quotable] == [("Comment 1", "Participant 1"), ("Comment 2", None)]
+    url = f"/sessions/{session_id}/quotes"
+    picks = [{"submission_id": q["submission_id"], "item_id": q["item_id"]} for q in reversed(quotable)]
+    assert (await client.put(url, json={"quotes": picks}, headers=issue("facilitator", "fac-1"))).status_code == 403
+    chosen = await client.put(url, json={"quotes": picks}, headers=staff)
+    assert chosen.status_code == 200 and [q["text"] for q in chosen.json()] == ["Comment 2", "Comment 1"]
+    report = (await client.get(f"/sessions/{session_id}/report", headers=staff)).json()
+    assert [(q["text"], q["author"]) for q in report["quotes"]] == [("Comment 2", None), ("Comment 1", "Participant 1")]
+    # The comment given without consent cannot be picked, whoever asks.
+    no_consent = (await client.get(f"/sessions/{session_id}/report", headers=staff)).json()["comments"]
+    submissions = [json.loads(r["submission"]) for r in await database["responses"].find(
+        {"session_id": session_id}).to_list(None)]
+    ids = {s.get("participant_id"): s["submission_id"] for s in submissions}
+    wrong = await client.put(url, json={"quotes": [{"submission_id": ids["par-3"], "item_id": "comments"}]},
+                             headers=staff)
+    assert wrong.status_code == 422 and wrong.json()["detail"][0]["loc"] == ["body", "quotes.0"]
+    assert any(c["text"] == "Comment 3" for c in no_consent)
+
+
+async def test_the_write_up_tells_the_sessions_attendance_headlines_quotes_and_new_trainers(
+        publisher, worker, client, database, issue):
+    await publish(publisher, ev.scheduled(ev.session("ses-w1")), *ev.certifiable("ses-w1", 1),
+                  *ev.certifiable("ses-w1", 2), ev.completed("ses-w1"),
+                  ev.scheduled(ev.session("ses-w2", office="RO Elsewhere", country="NG")))
+    async def both_certified():
+        return await database["trainers"].count_documents({"session_id": "ses-w1"}) == 2
+    await eventually(both_certified)
+    await eventually(lambda: database["sessions"].find_one({"_id": "ses-w2", "session": {"$ne": None}}))
+    staff = issue("organizer")
+    story = await client.get("/write-up", params={"session_id": ["ses-w1"], "language": "fr"}, headers=staff)
+    assert story.status_code == 200, story.text
+    data = story.json()
+    assert data["paragraphs"][0].startswith("RO Dakar a organisé 1 session de formation des formateurs")
+    assert "Présents : 2 le 19 mai et 2 le 20 mai." in data["paragraphs"][1]
+    assert data["paragraphs"][-1] == "2 nouveaux formateurs ont rejoint le vivier des formateurs EMM2.0 certifiés."
+    assert data["trainers_certified"] == 2 and [s["session_id"] for s in data["sessions"]] == ["ses-w1"]
+    # An organizer of another office sees none of these sessions: nothing to write up.
+    other = await client.get("/write-up", params={"session_id": ["ses-w1"]},
+                             headers=issue("organizer", offices=["RO Elsewhere"]))
+    assert other.status_code == 404 and other.json()["detail"][0]["loc"] == ["query", "session_id"]

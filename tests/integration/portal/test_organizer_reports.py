@@ -15,7 +15,8 @@ from pymongo import MongoClient
 from emm_notification.domain.messages import MessageKind, PlannedMessage, PlanStatus
 from emm_notification.service_layer.log_entries import new_entry
 from tests.conftest import MONGODB_URI
-from tests.integration.portal.conftest import enrol_by_api, person, submit, wait_until_evaluation_knows
+from tests.integration.portal.conftest import (browser, enrol_by_api, person, sign_in_as, submit,
+                                              wait_until_evaluation_knows)
 from tests.integration.portal.staff import FACILITATOR, api_get, error_of, session_today, staff_browser
 from tests.processes import ServiceProcess, portal
 
@@ -66,6 +67,11 @@ def delivered_session(stack) -> tuple[str, list[dict]]:
             assert httpx.post(f"{stack.evaluation.url}/sessions/{session_id}/scores", headers=stack.organizer(),
                               json={"participant_id": someone["participant_id"], "phase": phase,
                                     "score": score}).status_code == 200
+    # Scores are facts: the report reads them once the evaluation worker has projected them.
+    deadline = time.monotonic() + 60
+    while api_get(stack, stack.evaluation, f"/sessions/{session_id}/report")["knowledge_test"][
+            "participants_tested"] < 2 and time.monotonic() < deadline:
+        time.sleep(0.3)
     return session_id, people
 
 
@@ -95,6 +101,10 @@ def test_the_session_report_shows_headlines_charts_and_downloads_its_csv(stack):
     assert page.text.count('class="chart"') == 3  # answers per question, attendance, knowledge test
     assert "Réponses par question" in page.text and "Test de connaissances, avant et après" in page.text
     assert "Tous les participants (moyenne) : 55 avant, 85 après (+30)." in page.text
+    # Each person's scores, by name (a knowledge test is not anonymous).
+    assert "Test de connaissances, personne par personne" in page.text
+    assert '<th scope="row">Aïssatou Bah</th><td>50</td><td>80</td><td>+30</td>' in page.text
+    assert "knowledge_test_person,{},Aïssatou Bah,gain,30".format(_people[0]["participant_id"]) in csv.text
     assert csv.status_code == 200 and csv.headers["content-type"].startswith("text/csv")
     assert f'filename="report-{session_id}.csv"' in csv.headers["content-disposition"]
     assert csv.text.startswith("dimension,group,section,item_id,label,metric,value")
@@ -115,6 +125,11 @@ def test_the_trainer_pool_is_searched_with_its_filters(stack):
         page = client.get("/organize/trainers", params={"language": "fr", "country": "SN", "module": ""})
     assert page.status_code == 200 and "Vivier de formateurs certifiés" in page.text
     assert '<option value="fr" selected>' in page.text
+    with staff_browser(stack.portal, stack) as client:
+        since = client.get("/organize/trainers", params={"delivered_since": "2026-06-01"})
+        wrong = client.get("/organize/trainers", params={"delivered_since": "0"})
+    assert since.status_code == 200 and 'name="delivered_since"' in since.text and 'value="2026-06-01"' in since.text
+    assert wrong.status_code == 422
 
 
 def test_a_failed_message_is_sent_again_from_the_log_once(stack, notification):
@@ -189,3 +204,66 @@ def test_the_certification_page_says_why_a_participant_is_not_certified(stack):
     assert "aucun pour l'instant" in rows["Retour des pairs sur une animation pratique"]
     assert "non remplie" in rows["Présence"] and "<td>50\u00a0%</td>" in rows["Présence"]  # one day of two marked
     assert ">remplie<" in rows["Post-test"] and "<td>80</td>" in rows["Post-test"]
+    assert "<dd>50 sur 100</dd>" in page.text and "<dd>80 sur 100</dd>" in page.text
+    assert "<dd>+30 points</dd>" in page.text
+
+
+def test_a_facilitator_and_the_participant_see_where_they_stand_towards_the_certificate(stack):
+    session_id, people = delivered_session(stack)
+    someone = people[1]
+    with staff_browser(stack.portal, stack, "facilitator") as client:
+        sessions = client.get("/facilitate")
+        listing = client.get(f"/facilitate/{session_id}/certification")
+        page = client.get(f"/facilitate/{session_id}/participants/{someone['participant_id']}/certification")
+    assert f'href="/facilitate/{session_id}/certification"' in sessions.text
+    assert f'/facilitate/{session_id}/participants/{someone["participant_id"]}/certification' in listing.text
+    assert page.status_code == 200 and "Certification de Jean Kaboré" in page.text
+    assert "<dd>60 sur 100</dd>" in page.text and "<dd>90 sur 100</dd>" in page.text
+    with browser(stack.portal) as client:
+        sign_in_as(client, stack, someone)
+        mine = client.get(f"/trainings/{session_id}/knowledge")
+    assert mine.status_code == 200
+    assert "<dd>60 sur 100</dd>" in mine.text and "<dd>+30 points</dd>" in mine.text
+    assert "Vers votre certificat" in mine.text and "Post-test" in mine.text
+
+
+def test_the_organizer_picks_quotes_only_among_consented_comments(stack):
+    session_id, people = delivered_session(stack)
+    for someone, consent in zip(people, ("named", None)):
+        token = stack.issuer.issue(someone["participant_id"], "participant", enrollment_id=someone["enrollment_id"],
+                                   session_id=session_id)
+        answers = [{"item_id": item, "value": 5} for item in LIKERT] + [
+            {"item_id": "recommend", "value": 10}, {"item_id": "comments", "value": f"Bravo {someone['full_name']}"}]
+        body = {"language": "fr", "answers": answers, **({"quote_consent": consent} if consent else {})}
+        sent = httpx.post(f"{stack.evaluation.url}/sessions/{session_id}/feedback", json=body,
+                          headers={"Authorization": f"Bearer {token}"})
+        assert sent.status_code in (200, 201), sent.text
+    deadline = time.monotonic() + 60
+    while not api_get(stack, stack.evaluation, f"/sessions/{session_id}/report")["quotable"] \
+            and time.monotonic() < deadline:
+        time.sleep(0.3)
+    with staff_browser(stack.portal, stack) as client:
+        page = client.get(f"/organize/sessions/{session_id}/report")
+        assert page.text.count('name="quote"') == 1  # Jean Kaboré did not agree to be quoted
+        assert "<q>Bravo Aïssatou Bah</q> — Aïssatou Bah" in page.text
+        value = page.text.split('name="quote" value="', 1)[1].split('"', 1)[0]
+        saved = submit(client, f"/organize/sessions/{session_id}/quotes", {"quote": value}, page)
+        assert saved.status_code == 303 and "saved=quotes" in saved.headers["location"]
+        again = client.get(f"/organize/sessions/{session_id}/report?saved=quotes")
+    assert "Les citations sont enregistrées." in again.text and f'value="{value}" checked' in again.text
+    chosen = api_get(stack, stack.evaluation, f"/sessions/{session_id}/report")["quotes"]
+    assert [(q["text"], q["author"]) for q in chosen] == [("Bravo Aïssatou Bah", "Aïssatou Bah")]
+
+
+def test_the_write_up_is_a_printable_page_in_the_pages_language(stack):
+    session_id, _people = delivered_session(stack)
+    with staff_browser(stack.portal, stack) as client:
+        report = client.get(f"/organize/sessions/{session_id}/report")
+        page = client.get("/organize/write-up", params={"session_id": session_id})
+        english = client.get("/organize/write-up", params={"session_id": session_id, "lang": "en"})
+        nothing = client.get("/organize/write-up")
+    assert f'href="/organize/write-up?session_id={session_id}"' in report.text
+    assert page.status_code == 200 and "a organisé 1 session de formation des formateurs" in page.text
+    assert "pour 2 participants" in page.text and "Tous les participants" in page.text
+    assert english.status_code == 200 and "organized 1 session of Training-of-Trainers (ToT)" in english.text
+    assert nothing.status_code == 404

@@ -215,3 +215,22 @@ def test_a_certified_participant_sees_their_certificate_reference_on_the_trainin
         while reference not in (page := client.get(f"/trainings/{session_id}")).text and time.monotonic() < deadline:
             time.sleep(0.5)
     assert reference in page.text and "20 mai 2026" in page.text
+
+
+def test_the_evaluation_asks_whether_comments_may_be_quoted_and_never_names_an_anonymous_answer(stack):
+    session_id, enrollment = started_session_with(stack, "Adjoa Mensah")
+    path = f"/trainings/{session_id}/evaluation"
+    with browser(stack.portal) as client:
+        sign_in_as(client, stack, enrollment)
+        form = client.get(path)
+        assert 'name="quote_consent" value="no" checked' in form.text  # not quoted unless they say so
+        named = submit(client, path, answers(anonymous="yes", quote_consent="named"), form)
+        assert named.status_code == 422 and 'href="#field-quote_consent"' in named.text
+        assert report(stack, session_id)["responses"] == 0
+        unnamed = submit(client, path, answers(anonymous="yes", quote_consent="unnamed",
+                                               **{"answer-comments": "Très pratique."}), form)
+    assert unnamed.status_code == 200, unnamed.text
+    deadline = time.monotonic() + 60
+    while not (quotable := report(stack, session_id)["quotable"]) and time.monotonic() < deadline:
+        time.sleep(0.3)
+    assert [(q["text"], q["author"]) for q in quotable] == [("Très pratique.", None)]

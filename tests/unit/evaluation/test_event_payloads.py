@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 import pytest
 
 from emm_common.contract import ContractViolation, validate
-from emm_evaluation.domain import certification, feedback, peer_feedback
+from emm_evaluation.domain import certification, feedback, knowledge_test, peer_feedback
 from emm_evaluation.domain.questionnaire import default_tot_questionnaire
 
 AT = datetime(2026, 5, 18, 17, 30, tzinfo=timezone.utc)
@@ -31,6 +31,16 @@ def test_contract_refuses_an_anonymous_payload_with_a_participant_id():
     payload = feedback.to_event_payload(recorded.submission) | {"participant_id": "par-1"}
     with pytest.raises(ContractViolation):
         validate("org.iom.emm.feedback.submitted.v1", payload)
+
+
+@pytest.mark.parametrize("phase", ["pre", "post"])
+def test_knowledge_score_payload_matches_the_contract_and_names_nobody(phase):
+    scores = knowledge_test.record_score(None, "par-1", phase, 72.5)
+    payload = knowledge_test.score_recorded_payload("ses-1", scores, phase, pass_mark=70, recorded_by="stf-fac-1",
+                                                    recorded_at=AT)
+    validate("org.iom.emm.knowledge_score.recorded.v1", payload)
+    assert payload == {"session_id": "ses-1", "participant_id": "par-1", "phase": phase, "score": 72.5,
+                       "pass_mark": 70, "recorded_by": "stf-fac-1", "recorded_at": "2026-05-18T17:30:00Z"}
 
 
 def test_peer_feedback_payload_matches_the_contract():

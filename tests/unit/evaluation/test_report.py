@@ -147,6 +147,24 @@ def test_knowledge_test_gain_is_in_the_report():
     assert report.knowledge.mean_gain == 25.0
 
 
+def test_each_persons_pre_post_and_gain_are_in_the_report_and_its_csv_by_name():
+    scores = [KnowledgeScores("p2", 60, 65, "Ngozi Okafor"), KnowledgeScores("p1", 40, 80, "Aïssatou N'Diaye"),
+              KnowledgeScores("p3", None, 72, "Bruno Lopes"), KnowledgeScores("p4", 55, None, "Zé Gomes")]
+    report = build_session_report(session(SIX_AGREE, scores=scores), "fr")
+    people = report_to_dict(report)["knowledge_test"]["by_person"]
+    assert [(p["full_name"], p["pre"], p["post"], p["gain"], p["passed"]) for p in people] == [
+        ("Aïssatou N'Diaye", 40, 80, 40, True), ("Bruno Lopes", None, 72, None, True),
+        ("Ngozi Okafor", 60, 65, 5, False), ("Zé Gomes", 55, None, None, None)]
+    rows = [r for r in csv.DictReader(io.StringIO(report_to_csv(report))) if r["section"] == "knowledge_test_person"]
+    assert [(r["item_id"], r["label"], r["metric"], r["value"]) for r in rows[:3]] == [
+        ("p1", "Aïssatou N'Diaye", "pre", "40"), ("p1", "Aïssatou N'Diaye", "post", "80"),
+        ("p1", "Aïssatou N'Diaye", "gain", "40")]
+    assert len(rows) == 12
+    # An aggregate across sessions gives the means only.
+    assert "by_person" not in report_to_dict(build_aggregate_report([session(SIX_AGREE, scores=scores)], "fr"))[
+        "knowledge_test"]
+
+
 def test_anonymous_comments_have_no_name():
     responses = [response(comment="This is the best training I've had at IOM!", name="Aminata Diallo"),
                  response(comment="More practice time, please.", anonymous=True, minute=1)]

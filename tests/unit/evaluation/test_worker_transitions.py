@@ -4,14 +4,12 @@ writes of one event, and the database calls each event costs. No broker, no data
 
 from __future__ import annotations
 
-import json
 import random
 
 import pytest
 
 from emm_common.consumer import PoisonEvent
 from emm_common.envelope import Event
-from emm_common.store.aggregates import commit_id
 from emm_common.store.memory import MemoryDocumentStore
 from emm_evaluation import bootstrap
 from emm_evaluation.config import Settings
@@ -75,15 +73,6 @@ class Crashing(MemoryDocumentStore):
     async def replace(self, *args, **kwargs):
         self._tick()
         return await super().replace(*args, **kwargs)
-
-
-async def record_post_test(store: MemoryDocumentStore, session_id: str, posts: dict[str, float]) -> None:
-    """The API's knowledge_scores aggregate, as AggregateStore lays it out (one version)."""
-    state = {pid: {"pre": 40, "post": post} for pid, post in posts.items()}
-    await store.insert("knowledge_scores_states", {"_id": "state-1", "state": json.dumps(state)})
-    await store.insert("knowledge_scores", {"_id": commit_id(session_id, 1), "aggregate_id": session_id,
-                                            "version": 1, "state_id": "state-1"})
-    await store.insert("knowledge_scores_heads", {"_id": session_id, "version": 1})
 
 
 def session_of_two() -> list:
@@ -157,10 +146,37 @@ async def test_a_rebuild_decides_nothing_and_takes_the_trainer_from_the_record()
 
 async def test_a_post_test_below_the_pass_mark_blocks_certification_and_one_above_it_does_not():
     worker = Worker()
-    await record_post_test(worker.store, "ses-p", {"par-1": 69.5, "par-2": 70})
     await worker.feed(ev.scheduled(ev.session("ses-p")), *ev.certifiable("ses-p", 1), *ev.certifiable("ses-p", 2),
-                      ev.completed("ses-p"))
+                      ev.knowledge_score("ses-p", 1, 69.5), ev.knowledge_score("ses-p", 2, 70),
+                      ev.knowledge_score("ses-p", 2, 30, phase="pre"), ev.completed("ses-p"))
     assert worker.certified() == ["par-2"]
+
+
+async def test_a_post_test_recorded_after_completion_decides_again():
+    worker = Worker()
+    await worker.feed(ev.scheduled(ev.session("ses-l")), *ev.certifiable("ses-l", 1),
+                      ev.knowledge_score("ses-l", 1, 55), ev.completed("ses-l"))
+    assert worker.certified() == []
+    # An older score arriving late changes nothing: the latest recorded stands.
+    await worker.feed(ev.knowledge_score("ses-l", 1, 90, at="2026-05-20T14:00:00Z"))
+    assert worker.certified() == []
+    await worker.feed(ev.knowledge_score("ses-l", 1, 82, at="2026-05-22T10:00:00Z"))
+    assert worker.certified() == ["par-1"]
+    # Certified when the last fact it rests on, the corrected post-test, was recorded.
+    assert (await worker.doc("trainers", "trn-par-1"))["certified_at"] == "2026-05-22T10:00:00Z"
+    trainee = await worker.doc("trainees", "ses-l|par-1")
+    assert trainee["knowledge"]["post"] == {"score": 82, "recorded_at": "2026-05-22T10:00:00Z"}
+
+
+async def test_scores_are_rebuilt_from_their_events_like_every_other_fact():
+    live, rebuilt = Worker(), Worker(decide=False)
+    facts = [ev.scheduled(ev.session("ses-r")), *ev.certifiable("ses-r", 1), ev.knowledge_score("ses-r", 1, 40, "pre"),
+             ev.knowledge_score("ses-r", 1, 85), ev.completed("ses-r")]
+    await live.feed(*facts)
+    record = [Event.from_document(entry) for entry in live.published if entry["type"].startswith("org.iom.emm.trainer.")]
+    await rebuilt.feed(*reversed(facts), *record)
+    assert await rebuilt.projections() == await live.projections()
+    assert (await rebuilt.doc("trainees", "ses-r|par-1"))["knowledge"]["pre"]["score"] == 40
 
 
 async def test_an_anonymous_evaluation_counts_for_its_author_through_its_seal():
@@ -282,9 +298,9 @@ async def test_a_fact_about_a_known_participant_reads_two_documents_and_writes_o
 
 async def test_a_change_of_a_completed_session_of_twenty_takes_at_most_25_calls():
     worker = Worker()
-    await record_post_test(worker.store, "ses-20", {f"par-{n}": 80 for n in range(1, 21)})
     await worker.feed(ev.scheduled(ev.session("ses-20")),
-                      *(fact for n in range(1, 21) for fact in ev.certifiable("ses-20", n)))
+                      *(fact for n in range(1, 21) for fact in [*ev.certifiable("ses-20", n),
+                                                                ev.knowledge_score("ses-20", n, 80)]))
     reads, writes = await calls_of(worker, ev.completed("ses-20"))
     assert len(worker.certified()) == 20
     assert reads + writes <= 25 and writes == 2  # the session, then the twenty trainers in one insert
@@ -303,7 +319,7 @@ async def test_a_report_reads_the_sessions_trainees_and_responses_in_one_call_ea
     worker = Worker()
     await worker.feed(ev.scheduled(ev.session("ses-q")), *(f for n in range(1, 6) for f in ev.certifiable("ses-q", n)))
     none = NoAggregates()
-    reader = ReportReader(worker.store, CommandSide(none, none, none, none, none, none))
+    reader = ReportReader(worker.store, CommandSide(none, none, none, none, none, none, none))
     worker.store.round_trips.reset()
     facts = await reader.session_facts("ses-q")
     assert facts.registered == 5 and len(facts.responses) == 5

@@ -22,7 +22,8 @@ def document_store(database: Any, locks: KeyedLocks | None = None,
 def command_side(database: Any, on_commit: OnCommit | None = None) -> CommandSide:
     """The aggregates; `on_commit` (the process's relay's nudge) is told of each commit's events."""
     names = {"questionnaires": "questionnaires", "attachments": "session_questionnaires", "scores": "knowledge_scores",
-             "feedback": "feedback_submissions", "peer_feedback": "peer_feedback", "revocations": "revocations"}
+             "feedback": "feedback_submissions", "peer_feedback": "peer_feedback", "revocations": "revocations",
+             "quotes": "session_quotes"}
     return CommandSide(**{field: AggregateStore(database[name], on_commit=on_commit) for field, name in names.items()})
 
 

@@ -56,6 +56,8 @@ def check_can_submit(enrollment_status: str | None, session_status: str, session
     raise Conflict("session_start_date", f"the evaluation opens when the session starts on {session_start_date}")
 
 
+QUOTE_CONSENTS = ("named", "unnamed")
+
 @dataclass(frozen=True)
 class FeedbackSubmission:
     """A participant's answers to one version of a questionnaire, as stored by this service."""
@@ -70,6 +72,7 @@ class FeedbackSubmission:
     answers: tuple[Mapping[str, Any], ...]
     submitted_at: datetime
     replaces_submission_id: str | None = None
+    quote_consent: str | None = None  # "named", "unnamed", or None: the comments may not be quoted
 
     def key(self) -> tuple[str, str, str]:
         """What makes two submissions the same evaluation: the later replaces the earlier."""
@@ -91,7 +94,8 @@ class RecordedSubmission:
 
 def submit_feedback(questionnaire: Questionnaire, *, submission_id: str, session_id: str, participant_id: str,
                     anonymous: bool, language: str, answers: Sequence[Mapping[str, Any]],
-                    submitted_at: datetime, earlier: FeedbackSubmission | None = None) -> RecordedSubmission:
+                    submitted_at: datetime, earlier: FeedbackSubmission | None = None,
+                    quote_consent: str | None = None) -> RecordedSubmission:
     """Validate a submission and record it, replacing `earlier` (the same person's previous one).
 
     Call check_can_submit first. `earlier` must be the stored submission with the same
@@ -102,6 +106,7 @@ def submit_feedback(questionnaire: Questionnaire, *, submission_id: str, session
         raise InvalidInput("anonymous", "must be true or false")
     if language not in LANGUAGES:
         raise InvalidInput("language", "must be fr, en or pt")
+    check_quote_consent(quote_consent, anonymous)
     submission = FeedbackSubmission(
         submission_id=submission_id,
         session_id=session_id,
@@ -112,8 +117,19 @@ def submit_feedback(questionnaire: Questionnaire, *, submission_id: str, session
         language=language,
         answers=tuple(validate_answers(questionnaire, answers)),
         submitted_at=aware(submitted_at, "submitted_at"),
+        quote_consent=quote_consent,
     )
     return record_submission(submission, earlier)
+
+
+def check_quote_consent(consent: Any, anonymous: bool) -> None:
+    """Whether the person's comments may be quoted in the session's write-up: with their name
+    ("named"), without it ("unnamed"), or not at all (None). An anonymous evaluation is quoted
+    only without a name."""
+    if consent is not None and consent not in QUOTE_CONSENTS:
+        raise InvalidInput("quote_consent", "must be named, unnamed or left out")
+    if anonymous and consent == "named":
+        raise InvalidInput("quote_consent", "an anonymous evaluation can be quoted only without a name")
 
 
 def record_submission(new: FeedbackSubmission, earlier: FeedbackSubmission | None) -> RecordedSubmission:
@@ -146,4 +162,6 @@ def to_event_payload(submission: FeedbackSubmission) -> dict[str, Any]:
         payload["participant_id"] = submission.participant_id
     if submission.replaces_submission_id:
         payload["replaces_submission_id"] = submission.replaces_submission_id
+    if submission.quote_consent:
+        payload["quote_consent"] = submission.quote_consent
     return payload

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
+from datetime import datetime
 from typing import Any, Literal
 
 from emm_evaluation.domain.certification import CertificationRules
 from emm_evaluation.domain.errors import InvalidInput
 from emm_evaluation.domain.numbers import is_finite_number, mean, rate
+from emm_evaluation.domain.timestamps import aware, utc_iso
 
 Phase = Literal["pre", "post"]
 DEFAULT_PASS_MARK = CertificationRules.post_test_pass_mark  # the rules are where the pass mark is set
@@ -21,6 +23,7 @@ class KnowledgeScores:
     participant_id: str
     pre: float | None = None
     post: float | None = None
+    full_name: str | None = None  # as a report names the person; scores are never anonymous
 
     @property
     def gain(self) -> float | None:
@@ -47,6 +50,14 @@ def record_score(scores: KnowledgeScores | None, participant_id: str, phase: Pha
     return replace(current, **{phase: check_score(score, phase=phase)})
 
 
+def score_recorded_payload(session_id: str, scores: KnowledgeScores, phase: Phase, *, pass_mark: float,
+                           recorded_by: str, recorded_at: datetime) -> dict[str, Any]:
+    """The `knowledge_score.recorded` payload of the `phase` score in `scores` (ids only, no name)."""
+    return {"session_id": session_id, "participant_id": scores.participant_id, "phase": phase,
+            "score": getattr(scores, phase), "pass_mark": pass_mark, "recorded_by": recorded_by,
+            "recorded_at": utc_iso(aware(recorded_at, "recorded_at"))}
+
+
 def passed(post: float, pass_mark: float = DEFAULT_PASS_MARK) -> bool:
     """A post-test score at or above the pass mark passes."""
     return post >= pass_mark
@@ -64,6 +75,27 @@ class KnowledgeSummary:
     passed: int
     pass_rate: float | None
     pass_mark: float  # the certification rules' post-test pass mark these figures were counted with
+
+
+@dataclass(frozen=True)
+class PersonResult:
+    """One person's tests as a session report lists them; `passed` is None without a post-test."""
+
+    participant_id: str
+    full_name: str | None
+    pre: float | None
+    post: float | None
+    gain: float | None
+    passed: bool | None
+
+
+def results_by_person(scores: Iterable[KnowledgeScores], pass_mark: float = DEFAULT_PASS_MARK
+                      ) -> tuple[PersonResult, ...]:
+    """Each tested person's pre, post and gain, by name (then id, for a fixed order)."""
+    return tuple(PersonResult(s.participant_id, s.full_name, s.pre, s.post, s.gain,
+                              None if s.post is None else passed(s.post, pass_mark))
+                 for s in sorted(scores, key=lambda s: (s.full_name or "", s.participant_id))
+                 if s.pre is not None or s.post is not None)
 
 
 def mean_gain(scores: Iterable[KnowledgeScores]) -> float | None:

@@ -16,9 +16,10 @@ from emm_evaluation.domain.errors import InvalidInput
 from emm_evaluation.domain.feedback import FeedbackSubmission
 from emm_evaluation.domain.headlines import headlines
 from emm_evaluation.domain.knowledge_test import (DEFAULT_PASS_MARK, KnowledgeScores, KnowledgeSummary,
-                                                  summarise_scores)
+                                                  PersonResult, results_by_person, summarise_scores)
 from emm_evaluation.domain.numbers import mean, rate, signed_percent_difference
 from emm_evaluation.domain.questionnaire import LANGUAGES, Item, Questionnaire
+from emm_evaluation.domain.quotes import Quote, chosen, quotable
 
 UNDISCLOSED = "undisclosed"
 DIMENSIONS = ("country", "office", "sex", "month")
@@ -43,6 +44,8 @@ class Response:
     submitted_at: datetime
     full_name: str | None = None
     profile: Profile | None = None
+    submission_id: str | None = None
+    quote_consent: str | None = None  # "named", "unnamed" or None (domain/feedback.py)
 
 
 def response_from_submission(submission: FeedbackSubmission, *, full_name: str | None = None,
@@ -54,6 +57,8 @@ def response_from_submission(submission: FeedbackSubmission, *, full_name: str |
         submitted_at=submission.submitted_at,
         full_name=None if submission.anonymous else full_name,
         profile=profile,
+        submission_id=submission.submission_id,
+        quote_consent=submission.quote_consent,
     )
 
 
@@ -73,6 +78,8 @@ class SessionFacts:
     attended_by_day: Mapping[date, int] = field(default_factory=dict)
     scores: Sequence[KnowledgeScores] = ()
     pass_mark: float = DEFAULT_PASS_MARK
+    quote_picks: Sequence[tuple[str, str]] = ()  # (submission_id, item_id) an organizer chose
+    organizations: Sequence[str] = ()  # of the registered participants, one entry per person (the write-up's audience)
 
 
 @dataclass(frozen=True)
@@ -165,6 +172,9 @@ class SessionReport:
     knowledge: KnowledgeSummary
     comments: tuple[Comment, ...]
     headlines: tuple[str, ...]
+    knowledge_by_person: tuple[PersonResult, ...] = ()  # scores name their person: tests are not anonymous
+    quotable: tuple[Quote, ...] = ()  # consented comments an organizer may pick
+    quotes: tuple[Quote, ...] = ()  # the ones picked for the write-up
 
 
 @dataclass(frozen=True)
@@ -195,6 +205,7 @@ def build_session_report(facts: SessionFacts, language: str) -> SessionReport:
     """The report of one session in `language` (fr, en or pt)."""
     _check_language(language)
     ratings = summarise_ratings(facts.questionnaire.items, facts.responses, language)
+    candidates = quotable(facts.questionnaire.items, facts.responses)
     return SessionReport(
         session_id=facts.session_id,
         language=language,
@@ -208,6 +219,9 @@ def build_session_report(facts: SessionFacts, language: str) -> SessionReport:
         knowledge=summarise_scores(facts.scores, facts.pass_mark),
         comments=collect_comments(facts.questionnaire.items, facts.responses),
         headlines=headlines(ratings, language, facts.registered),
+        knowledge_by_person=results_by_person(facts.scores, facts.pass_mark),
+        quotable=candidates,
+        quotes=chosen(facts.quote_picks, candidates),
     )
 
 

@@ -9,7 +9,8 @@ import csv
 import io
 from typing import Any
 
-from emm_evaluation.domain.knowledge_test import KnowledgeSummary
+from emm_evaluation.domain.knowledge_test import KnowledgeSummary, PersonResult
+from emm_evaluation.domain.quotes import Quote
 from emm_evaluation.domain.report import AggregateReport, AttendanceSummary, Ratings, SessionReport
 
 CSV_COLUMNS = ("dimension", "group", "section", "item_id", "label", "metric", "value")
@@ -28,6 +29,9 @@ def report_to_dict(report: SessionReport | AggregateReport) -> dict[str, Any]:
         "headlines": list(report.headlines),
     }
     if isinstance(report, SessionReport):
+        common["knowledge_test"]["by_person"] = [_person_dict(person) for person in report.knowledge_by_person]
+        common["quotes"] = [_quote_dict(quote) for quote in report.quotes]
+        common["quotable"] = [_quote_dict(quote) for quote in report.quotable]
         return {
             "session_id": report.session_id,
             "questionnaire_id": report.questionnaire_id,
@@ -51,6 +55,8 @@ def report_to_csv(report: SessionReport | AggregateReport) -> str:
 
     A session report's rows have dimension "session"; an aggregate's overall rows "all", then one
     block per breakdown group (e.g. dimension "country", group "SN"). Comments are not included.
+    A session report ends with each tested person's pre, post and gain (section
+    "knowledge_test_person", item_id the participant id, label their name).
     """
     buffer = io.StringIO()
     writer = csv.writer(buffer)
@@ -61,6 +67,11 @@ def report_to_csv(report: SessionReport | AggregateReport) -> str:
         scope = ("all", "all")
     for row in _overall_rows(report):
         writer.writerow((*scope, *row))
+    if isinstance(report, SessionReport):
+        for person in report.knowledge_by_person:
+            for metric in ("pre", "post", "gain"):
+                writer.writerow((*scope, "knowledge_test_person", person.participant_id, person.full_name or "",
+                                 metric, _cell(getattr(person, metric))))
     if isinstance(report, AggregateReport):
         for dimension, groups in report.breakdowns.items():
             for group in groups:
@@ -138,6 +149,15 @@ def _attendance_dict(attendance: AttendanceSummary) -> dict[str, Any]:
         "rate": attendance.rate,
         "by_day": [{"day": d.day.isoformat(), "attended": d.attended, "rate": d.rate} for d in attendance.by_day],
     }
+
+
+def _quote_dict(quote: Quote) -> dict[str, Any]:
+    return {"submission_id": quote.submission_id, "item_id": quote.item_id, "text": quote.text, "author": quote.author}
+
+
+def _person_dict(person: PersonResult) -> dict[str, Any]:
+    return {"participant_id": person.participant_id, "full_name": person.full_name, "pre": person.pre,
+            "post": person.post, "gain": person.gain, "passed": person.passed}
 
 
 def _knowledge_dict(knowledge: KnowledgeSummary) -> dict[str, Any]:

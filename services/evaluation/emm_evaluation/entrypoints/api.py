@@ -26,8 +26,10 @@ from emm_evaluation.config import Settings
 from emm_evaluation.domain.peer_feedback import COMMENT_MAX_LENGTH
 from emm_evaluation.domain.questionnaire import (FREE_TEXT_MAX_LENGTH, ITEM_TYPES, LANGUAGES,
                                                  default_tot_questionnaire, questionnaire_to_dict)
+from emm_evaluation.domain.quotes import MAX_QUOTES
 from emm_evaluation.domain.report import build_aggregate_report, build_session_report
 from emm_evaluation.domain.report_export import report_to_csv, report_to_dict
+from emm_evaluation.domain.write_up import write_up, write_up_to_dict
 from emm_evaluation.service_layer.commands import Evaluation, Outcome
 from emm_evaluation.service_layer.scopes import EvaluationScopes
 from emm_evaluation.entrypoints import views as v
@@ -150,6 +152,9 @@ class FeedbackBody(Body):
     language: Literal["fr", "en", "pt"] = "en"
     anonymous: StrictBool = False
     answers: list[Answer] = Field(max_length=MAX_ITEMS)
+    quote_consent: Literal["named", "unnamed"] | None = Field(
+        None, description="May your comments be quoted in the session's write-up: with your name (named), without "
+                          "it (unnamed); left out, they are not quoted. An anonymous evaluation is never named.")
 
 
 Criterion = Annotated[StrictInt, Field(**checked_by_the_domain(minimum=1, maximum=5))]
@@ -255,8 +260,25 @@ async def submit_peer_feedback(session_id: str, body: PeerFeedbackBody, who: Rat
 @router.post("/sessions/{session_id}/scores", response_model=v.ScoresView,
              tags=["feedback"], summary="Record a pre- or post-test score (0-100)")
 async def record_score(session_id: str, body: ScoreBody, who: Scorer, service: Service):
-    scores = await service.record_score(session_id, body.participant_id, body.phase, body.score)
+    scores = await service.record_score(session_id, body.participant_id, body.phase, body.score,
+                                        recorded_by=who.subject)
     return {"participant_id": scores.participant_id, "pre": scores.pre, "post": scores.post, "gain": scores.gain}
+
+
+class QuotePick(Body):
+    submission_id: Id
+    item_id: Annotated[str, Field(min_length=1, max_length=64)]
+
+
+class QuotesBody(Body):
+    quotes: list[QuotePick] = Field(max_length=MAX_QUOTES, description="In the order they are to appear; "
+                                    "only comments whose authors agreed to be quoted")
+
+
+@router.put("/sessions/{session_id}/quotes", response_model=list[v.QuoteView], tags=["reports"],
+            summary="Pick the quotes of the session's write-up (replaces the earlier picks)")
+async def choose_quotes(session_id: str, body: QuotesBody, who: OfficeOfSession, service: Service):
+    return await service.choose_quotes(session_id, [pick.model_dump() for pick in body.quotes], who.subject)
 
 
 # -- reports ------------------------------------------------------------------------------------
@@ -285,6 +307,19 @@ async def aggregate_report(who: ReportsReader, service: Service, language: Langu
     return report_to_dict(build_aggregate_report(facts, language))
 
 
+@router.get("/write-up", response_model=v.WriteUpView, tags=["reports"],
+            summary="The write-up of the matching sessions, like the programme's news item (JSON)")
+async def write_up_of(who: ReportsReader, service: Service, language: Language = "en", country: CodeFilter = None,
+                      office: Annotated[str | None, Query(max_length=TITLE_LENGTH)] = None,
+                      period_from: date | None = None, period_to: date | None = None,
+                      session_id: Annotated[list[Id], Query(
+                          max_length=20, description="Only these sessions (of those matching)")] = []):
+    session_ids = await service.reader.matching_sessions(country, office, period_from, period_to, visible=who.sees)
+    if session_id:
+        session_ids = [sid for sid in session_ids if sid in session_id]
+    return write_up_to_dict(write_up(await service.reader.stories(session_ids, language), language))
+
+
 # -- trainer pool -------------------------------------------------------------------------------
 
 @router.get("/trainers", response_model=list[v.TrainerView],
@@ -292,10 +327,14 @@ async def aggregate_report(who: ReportsReader, service: Service, language: Langu
 async def trainer_pool(who: PoolReader, service: Service, page: Paging, language: CodeFilter = None,
                        country: CodeFilter = None, module: Annotated[str | None, Query(max_length=MODULE_LENGTH)] = None,
                        certified_from: date | None = None,
-                       certified_to: date | None = None, include_revoked: bool = False):
-    return page.of(await service.trainer_pool(page.offset, page.fetch, language=language, country=country,
-                                              module=module, certified_from=certified_from,
-                                              certified_to=certified_to, include_revoked=include_revoked))
+                       certified_to: date | None = None, include_revoked: bool = False,
+                       delivered_since: Annotated[date | None, Query(
+                           description="Only trainers who held a government training that ended on or after "
+                                       "this day (completed, with attendance recorded)")] = None):
+    return page.of(await service.trainer_pool(page.offset, page.fetch, delivered_since=delivered_since,
+                                              language=language, country=country, module=module,
+                                              certified_from=certified_from, certified_to=certified_to,
+                                              include_revoked=include_revoked))
 
 
 @router.get("/sessions/{session_id}/participants/{participant_id}/certification",

@@ -10,8 +10,8 @@ publishes nothing.
 
 It decides no certification (publish_decisions=False, as for a rebuild worker) and takes every
 one from the trainer.certified events on emm.trainers, as the first run decided them. So it
-reads nothing but its projections: `knowledge_scores` (the post-test, command side) is read only
-to decide, and `trainers` is written only from trainer.* events. The command side
+reads nothing but its projections (scores too: knowledge_score.recorded is on emm.feedback),
+and `trainers` is written only from trainer.* events. The command side
 (questionnaires, session_questionnaires, knowledge_scores, feedback_submissions, peer_feedback,
 revocations, with their _states and _heads) is the service's own record, not facts on a topic:
 it is copied from the live database (EVALUATION_MONGODB_DATABASE) once the projections are

@@ -48,6 +48,25 @@ class ScoresView(BaseModel):
     gain: float | None
 
 
+class PersonScoresView(ScoresView):
+    pass_mark: float = Field(description="The post-test pass mark of the certification rules")
+
+
+class QuoteView(BaseModel):
+    submission_id: str
+    item_id: str
+    text: str
+    author: str | None = Field(description="Only when its author agreed to be quoted by name")
+
+
+class WriteUpView(Open):
+    language: str
+    title: str
+    paragraphs: list[str] = Field(description="The news item, to print as it is")
+    trainers_certified: int
+    sessions: list[dict] = Field(description="The facts behind the sentences, one entry per session")
+
+
 class ReportView(Open):
     language: str
     registered: int
@@ -93,3 +112,5 @@ class CertificationStatusView(BaseModel):
     certificate_reference: str | None
     final: bool = Field(description="True once the session is completed: the decision is taken on these figures")
     rules: list[RuleCheckView] = Field(description="Empty when the session does not certify (not a ToT)")
+    knowledge_test: PersonScoresView = Field(description="The person's pre- and post-test scores (None: not taken)")
+

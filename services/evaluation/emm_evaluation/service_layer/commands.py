@@ -18,12 +18,15 @@ from emm_common.documents import AggregateStore, KeyedLocks, VersionConflict, ch
 from emm_common.envelope import new_event
 from emm_common.store import DocumentStore
 from emm_evaluation.domain import certification as cert
+from emm_evaluation.domain import deliveries as dl
 from emm_evaluation.domain.certification import CertificationRules
 from emm_evaluation.domain import feedback as fb
 from emm_evaluation.domain import peer_feedback as peer
 from emm_evaluation.domain.errors import Conflict, Forbidden, NotFound
-from emm_evaluation.domain.knowledge_test import KnowledgeScores, record_score
+from emm_evaluation.domain.knowledge_test import KnowledgeScores, record_score, score_recorded_payload
+from emm_evaluation.domain.quotes import check_picks, chosen, quotable
 from emm_evaluation.domain.respondents import respondent_ref, seal_respondent
+from emm_evaluation.domain.timestamps import utc_iso
 from emm_evaluation.domain.questionnaire import (DEFAULT_QUESTIONNAIRE_ID, questionnaire_from_dict,
                                                  questionnaire_to_dict)
 from emm_evaluation.service_layer import projections as p
@@ -138,7 +141,8 @@ class Evaluation:
             recorded = fb.submit_feedback(
                 questionnaire, submission_id=submission_id, session_id=session_id, participant_id=who.subject,
                 anonymous=body.get("anonymous", False), language=body.get("language"),
-                answers=body.get("answers"), submitted_at=self.clock(), earlier=earlier)
+                answers=body.get("answers"), submitted_at=self.clock(), earlier=earlier,
+                quote_consent=body.get("quote_consent"))
             payload = fb.to_event_payload(recorded.submission)
             outcome["value"] = Outcome(payload, recorded.replaced, recorded.duplicate)
             if recorded.duplicate:
@@ -186,7 +190,10 @@ class Evaluation:
         await self._commit(self.command.peer_feedback, "|".join(rating.key()), record)
         return outcome["value"]
 
-    async def record_score(self, session_id: str, participant_id: str, phase: str, score: Any) -> KnowledgeScores:
+    async def record_score(self, session_id: str, participant_id: str, phase: str, score: Any,
+                           recorded_by: str) -> KnowledgeScores:
+        """Record a pre- or post-test score, published as knowledge_score.recorded (the same score
+        again is a retried request: nothing new is recorded or published)."""
         await self.reader.session_doc(session_id)
         trainee = await self.reader.trainee(session_id, participant_id)
         if trainee is None or trainee.get("status") != "registered":
@@ -196,14 +203,30 @@ class Evaluation:
         def record(current):
             state = dict(current.state) if current else {}
             earlier = state.get(participant_id)
-            scores = record_score(KnowledgeScores(participant_id, **earlier) if earlier else None,
-                                  participant_id, phase, score)
+            before = KnowledgeScores(participant_id, **earlier) if earlier else None
+            scores = record_score(before, participant_id, phase, score)
             result["value"] = scores
+            if before is not None and getattr(before, phase) == getattr(scores, phase):
+                return None
             state[participant_id] = {"pre": scores.pre, "post": scores.post}
-            return state, []
+            payload = score_recorded_payload(session_id, scores, phase, pass_mark=self.rules.post_test_pass_mark,
+                                             recorded_by=recorded_by, recorded_at=self.clock())
+            return state, [new_event("org.iom.emm.knowledge_score.recorded.v1", payload, source=SOURCE)]
 
         await self._commit(self.command.scores, session_id, record)
         return result["value"]
+
+    async def choose_quotes(self, session_id: str, picks: list[dict[str, Any]], chosen_by: str) -> list[dict]:
+        """The quotes an organizer picks for the session's write-up, each a (submission_id, item_id)
+        of a comment its author agreed to have quoted; the new list replaces the old one."""
+        facts = await self.reader.session_facts(session_id)
+        wanted = [(pick["submission_id"], pick["item_id"]) for pick in picks]
+        candidates = quotable(facts.questionnaire.items, facts.responses)
+        checked = check_picks(wanted, candidates)
+        selection = {"picks": [list(pick) for pick in checked], "chosen_by": chosen_by,
+                     "chosen_at": utc_iso(self.clock())}
+        await self._commit(self.command.quotes, session_id, lambda current: (selection, []))
+        return [vars(quote) for quote in chosen(checked, candidates)]
 
     # -- trainer pool --------------------------------------------------------------------------
 
@@ -231,9 +254,8 @@ class Evaluation:
             raise NotFound("participant_id", "is not a participant of this session (or not projected yet)")
         ref = respondent_ref(self.respondent_key, session_id, participant_id)
         response = await self.store.get("responses", p.response_id(session_id, ref))
-        scores = await self.command.scores.load(session_id)
-        post = ((scores.state if scores else {}).get(participant_id) or {}).get("post")
-        facts = certification_facts(session, trainee, response.document if response else None, post)
+        facts = certification_facts(session, trainee, response.document if response else None)
+        scores = KnowledgeScores(participant_id, p.knowledge_score(trainee, "pre"), p.knowledge_score(trainee, "post"))
         trainer = await self.store.get("trainers", cert.trainer_id_for(participant_id))
         certified = trainer is not None and trainer.document.get("session_id") == session_id
         kind, status = session["session"]["kind"], p.session_status(session)
@@ -245,7 +267,8 @@ class Evaluation:
             # Decided once the session is completed; until then the figures are as they stand.
             "final": status == "completed",
             "rules": [vars(check) for check in cert.assess(facts, self.rules)]
-            if kind == cert.CERTIFYING_KIND else []}
+            if kind == cert.CERTIFYING_KIND else [],
+            "knowledge_test": {**vars(scores), "gain": scores.gain, "pass_mark": self.rules.post_test_pass_mark}}
 
     async def certificate(self, participant_id: str) -> dict[str, Any]:
         """A participant's certification as a trainer (revoked ones included), or NotFound."""
@@ -265,23 +288,52 @@ class Evaluation:
                         "revoked_at": trainer.revoked_at}
         raise NotFound("certificate_reference", f"no certificate {reference}")
 
-    async def trainer_pool(self, offset: int = 0, limit: int | None = None, **filters: Any) -> list[dict[str, Any]]:
-        """The trainers matching `filters`, by name: `limit` of them from `offset` (all by default)."""
+    async def trainer_pool(self, offset: int = 0, limit: int | None = None, delivered_since: date | None = None,
+                           **filters: Any) -> list[dict[str, Any]]:
+        """The trainers matching `filters` (and, if given, who held a government training that
+        ended on or after `delivered_since`), by name: `limit` of them from `offset` (all by default)."""
         trainers = [trainer_from_doc(doc.document) for doc in await self.store.all("trainers")
                     if doc.document.get("certified_at")]
-        page = cert.search_pool(trainers, **filters)[offset:None if limit is None else offset + limit]
-        # Deliveries are read only for the trainers on the page, in one call.
-        delivered = await self.store.get_many("facilitators", [trainer.participant_id for trainer in page])
+        matching = cert.search_pool(trainers, **filters)
+        if delivered_since is not None:
+            every = await self.deliveries([trainer.participant_id for trainer in matching])
+            matching = [t for t in matching if dl.delivered_since(every[t.participant_id][0], delivered_since)]
+        page = matching[offset:None if limit is None else offset + limit]
+        # Deliveries are read only for the trainers on the page, in three calls.
+        deliveries = await self.deliveries([trainer.participant_id for trainer in page])
         found = []
         for trainer in page:
-            facilitator = delivered.get(trainer.participant_id)
-            deliveries = facilitator.document if facilitator else {}
-            sessions, upcoming = deliveries.get("government_sessions", []), deliveries.get("upcoming_sessions", [])
+            done, upcoming = deliveries[trainer.participant_id]
+            held = dl.held(done)
             found.append({**cert.trainer_certified_payload(trainer), "status": trainer.status,
-                          "government_sessions_delivered": len(sessions), "delivered_session_ids": sessions,
+                          "government_sessions_delivered": len(held),
+                          "delivered_session_ids": [d.session_id for d in held],
+                          "participants_reached": sum(d.participants_reached for d in held),
+                          "deliveries": [{"session_id": d.session_id, "end_date": d.end_date.isoformat(),
+                                          "participants_reached": d.participants_reached} for d in held],
                           "upcoming_session_ids": upcoming})
         return found
 
+    async def deliveries(self, participant_ids: list[str]) -> dict[str, tuple[list[dl.Delivery], list[str]]]:
+        """Each trainer's completed government trainings and the ids of their upcoming ones: one
+        call for the facilitators, one for the sessions, one for those sessions' trainees."""
+        facilitators = await self.store.get_many("facilitators", participant_ids)
+        completed = {pid: (found.document.get("government_sessions") or []) if (found := facilitators.get(pid)) else []
+                     for pid in participant_ids}
+        session_ids = sorted({sid for ids in completed.values() for sid in ids})
+        sessions = await self.store.get_many("sessions", session_ids) if session_ids else {}
+        trainee_ids = [p.trainee_id(sid, pid) for sid in sessions
+                       for pid in sessions[sid].document.get("participants", [])]
+        trainees = await self.store.get_many("trainees", trainee_ids) if trainee_ids else {}
+        held = {}
+        for sid, found in sessions.items():
+            marks = [{date.fromisoformat(day): status for day, status in p.latest_marks(t.document).items()}
+                     for pid in found.document.get("participants", [])
+                     if (t := trainees.get(p.trainee_id(sid, pid))) and t.document.get("status") == "registered"]
+            held[sid] = dl.delivery(sid, date.fromisoformat(found.document["session"]["end_date"]), marks)
+        return {pid: ([held[sid] for sid in completed[pid] if sid in held],
+                      (found.document.get("upcoming_sessions") or []) if (found := facilitators.get(pid)) else [])
+                for pid in participant_ids}
 
 def submission_from_state(state: dict[str, Any]) -> fb.FeedbackSubmission:
     return fb.FeedbackSubmission(
@@ -289,7 +341,7 @@ def submission_from_state(state: dict[str, Any]) -> fb.FeedbackSubmission:
         questionnaire_id=state["questionnaire_id"], questionnaire_version=state["questionnaire_version"],
         participant_id=state["participant_id"], anonymous=state["anonymous"], language=state["language"],
         answers=tuple(state["answers"]), submitted_at=parse_time(state["submitted_at"]),
-        replaces_submission_id=state.get("replaces_submission_id"))
+        replaces_submission_id=state.get("replaces_submission_id"), quote_consent=state.get("quote_consent"))
 
 
 def rating_from_state(state: dict[str, Any]) -> peer.PeerRating:

@@ -4,9 +4,9 @@ projecting registration and feedback events and certifying trainers.
 Each transition names the documents it reads, by `_id`: the one the fact changes (a trainee, a
 response) and its session (whose index of participants and respondents it keeps, and whose
 status says whether certification is decided yet). Only once the session is a completed ToT
-does it read more: the trainer, trainee and response documents of the people concerned, and
-then, if one of them is not certified yet, the post-test scores (the command side's
-`knowledge_scores`). Certification is decided from those loaded documents, after the fact is
+does it read more: the trainer, trainee and response documents of the people concerned (a
+trainee carries their knowledge-test scores, from knowledge_score.recorded). Certification is
+decided from those loaded documents, after the fact is
 applied: the session must be completed (so attendance and the post-test are final), and then
 the configurable rules (domain/certification.py) decide. The trainer document is inserted once,
 keyed by trainer id, with `trainer.certified` in its outbox: a redelivered or replayed fact
@@ -45,7 +45,6 @@ ATTENDANCE_WARNINGS = "attendance_warnings"
 ATTENDANCE = "org.iom.emm.attendance.recorded.v1"
 OUT_OF_REACH = "org.iom.emm.certification.out_of_reach.v1"
 PROJECTIONS = (SESSIONS, TRAINEES, RESPONSES, FACILITATORS, TRAINERS)
-SCORES = "knowledge_scores"  # the command side's aggregate, per session: participant -> {pre, post}
 SESSION_EVENTS = ("org.iom.emm.session.scheduled.v1", "org.iom.emm.session.updated.v1",
                   "org.iom.emm.session.completed.v1", "org.iom.emm.session.cancelled.v1",
                   p.SESSION_EVALUATION_CLOSED)
@@ -56,6 +55,9 @@ PERSON_FACTS = {
     "org.iom.emm.attendance.recorded.v1": ("participant_id", lambda doc, event: p.apply_attendance(doc, event.data)),
     "org.iom.emm.peer_feedback.submitted.v1": ("trainee_participant_id",
                                                lambda doc, event: p.apply_peer_rating(doc, event.data)),
+    # A post-test recorded after completion decides again, like any other fact about the person.
+    "org.iom.emm.knowledge_score.recorded.v1": ("participant_id",
+                                                lambda doc, event: p.apply_knowledge_score(doc, event.data)),
 }
 FEEDBACK = "org.iom.emm.feedback.submitted.v1"
 TRAINER_CERTIFIED = "org.iom.emm.trainer.certified.v1"
@@ -247,7 +249,7 @@ class EvaluationTransitions:
 
     def decision_reads(self, loaded: Loaded, session: dict, participant_ids: Iterable[str]) -> list[Key]:
         """What deciding needs once the fact's own documents are loaded: each person's trainer
-        and trainee, then, for those not certified yet, their responses and the post-test scores."""
+        and trainee, then, for those not certified yet, their responses."""
         if not self.deciding(session):
             return []
         session_id = session["_id"]
@@ -257,7 +259,7 @@ class EvaluationTransitions:
         undecided = [pid for pid in participant_ids if loaded.get(*trainer_key(pid)) is None]
         if not undecided:
             return []
-        return [*(self.response_key(session_id, pid) for pid in undecided), (SCORES, session_id)]
+        return [self.response_key(session_id, pid) for pid in undecided]
 
     def decisions(self, loaded: Loaded, session: dict, participant_ids: Iterable[str],
                   written: dict[Key, dict]) -> list[Write]:
@@ -270,15 +272,12 @@ class EvaluationTransitions:
         def current(key: Key) -> dict | None:
             return written[key] if key in written else loaded.get(*key)
 
-        # Read only while someone is undecided (decision_reads); None when no score was recorded.
-        scores = (loaded.get(SCORES, session_id) if (SCORES, session_id) in loaded else None) or {}
         writes = []
         for pid in participant_ids:
             if loaded.get(*trainer_key(pid)) is not None:
                 continue  # certified already: exactly one trainer.certified
             trainer = self.certification(
-                session, current(trainee_key(session_id, pid)), current(self.response_key(session_id, pid)),
-                (scores.get(pid) or {}).get("post"))
+                session, current(trainee_key(session_id, pid)), current(self.response_key(session_id, pid)))
             if trainer is not None:
                 payload = cert.trainer_certified_payload(trainer)
                 writes.append(Write(TRAINERS, {"_id": trainer.trainer_id, "status": "active",
@@ -286,12 +285,11 @@ class EvaluationTransitions:
                                     (new_event(TRAINER_CERTIFIED, payload, source=SOURCE),), once=True))
         return writes
 
-    def certification(self, session: dict, trainee: dict | None, response: dict | None,
-                      post_test_score: float | None) -> cert.Trainer | None:
+    def certification(self, session: dict, trainee: dict | None, response: dict | None) -> cert.Trainer | None:
         """The trainer the participant becomes if the rules hold on these documents, else None."""
         if trainee is None or trainee.get("status") != "registered" or trainee.get("profile") is None:
             return None  # the enrollment has not arrived yet: decided again when it does
-        decision = cert.decide(certification_facts(session, trainee, response, post_test_score), self.rules)
+        decision = cert.decide(certification_facts(session, trainee, response), self.rules)
         if not decision.certified:
             return None
         ratings = p.ratings_of(trainee)
@@ -301,6 +299,8 @@ class EvaluationTransitions:
                       *(m.split("|", 1)[0] for m in trainee["marks"].values())]
         if response is not None:
             fact_times.append(response["submitted_at"])
+        if post := (trainee.get("knowledge") or {}).get("post"):
+            fact_times.append(post["recorded_at"])
         try:
             return cert.certify(
                 decision, participant_id=trainee["participant_id"], full_name=profile["full_name"],
@@ -316,8 +316,7 @@ class EvaluationTransitions:
             raise PoisonEvent(f"cannot certify {trainee['participant_id']}: {exc}") from exc
 
 
-def certification_facts(session: dict, trainee: dict, response: dict | None,
-                        post_test_score: float | None) -> cert.CertificationFacts:
+def certification_facts(session: dict, trainee: dict, response: dict | None) -> cert.CertificationFacts:
     """What the rules are checked on, from the projections of one person in one session."""
     days = [date.fromisoformat(day) for day in session["session"]["days"]]
     marks = {date.fromisoformat(day): status for day, status in p.latest_marks(trainee).items()}
@@ -325,7 +324,7 @@ def certification_facts(session: dict, trainee: dict, response: dict | None,
         session_kind=session["session"]["kind"], days_attended=days_attended(marks, days),
         session_days=len(days), submitted_evaluation=response is not None,
         best_rubric_average=best_rubric_average(rating_of(r) for r in p.ratings_of(trainee)),
-        post_test_score=post_test_score)
+        post_test_score=p.knowledge_score(trainee, "post"))
 
 
 def rating_of(data: dict) -> PeerRating:

@@ -173,6 +173,23 @@ def apply_peer_rating(doc: dict | None, data: dict) -> dict:
     return doc
 
 
+def apply_knowledge_score(doc: dict | None, data: dict) -> dict:
+    """One score per phase (pre, post): the latest recorded wins (a tie goes to the higher score,
+    so any order of the same facts gives the same document)."""
+    doc = dict(doc or new_trainee_doc(data["session_id"], data["participant_id"]))
+    scores = dict(doc.get("knowledge") or {})
+    earlier = scores.get(data["phase"])
+    if earlier is None or (data["recorded_at"], data["score"]) >= (earlier["recorded_at"], earlier["score"]):
+        scores[data["phase"]] = {"score": data["score"], "recorded_at": data["recorded_at"]}
+    doc["knowledge"] = scores
+    return doc
+
+
+def knowledge_score(doc: dict | None, phase: str) -> float | None:
+    """The trainee's latest `phase` score (pre or post), None if none was recorded."""
+    return (((doc or {}).get("knowledge") or {}).get(phase) or {}).get("score")
+
+
 def ratings_of(doc: dict) -> list[dict]:
     return [ratings for _, ratings in sorted(json.loads(doc.get("ratings") or "{}").items())]
 

@@ -5,6 +5,7 @@ Read-only: the API never writes a projection."""
 from __future__ import annotations
 
 import json
+from collections import Counter
 from datetime import date, datetime
 from dataclasses import dataclass
 from typing import Callable
@@ -17,7 +18,8 @@ from emm_evaluation.domain.errors import NotFound
 from emm_evaluation.domain.knowledge_test import KnowledgeScores
 from emm_evaluation.domain.questionnaire import (DEFAULT_QUESTIONNAIRE_ID, Questionnaire, default_tot_questionnaire,
                                                  questionnaire_from_dict)
-from emm_evaluation.domain.report import Profile, Response, SessionFacts
+from emm_evaluation.domain.report import Profile, Response, SessionFacts, build_session_report
+from emm_evaluation.domain.write_up import SessionStory
 from emm_evaluation.service_layer import projections as p
 
 
@@ -27,14 +29,16 @@ class CommandSide:
 
     questionnaires: AggregateStore
     attachments: AggregateStore  # session -> questionnaire version
-    scores: AggregateStore  # session -> participant -> {pre, post}
+    scores: AggregateStore  # session -> participant -> {pre, post}: what the API checks a new score against
     feedback: AggregateStore
     peer_feedback: AggregateStore
     revocations: AggregateStore
+    quotes: AggregateStore  # session -> the (submission_id, item_id) an organizer picked for the write-up
 
     def outbox_collections(self) -> list:
         """The collections whose commits carry events for the relay."""
-        return [self.feedback.collection, self.peer_feedback.collection, self.revocations.collection]
+        return [self.feedback.collection, self.peer_feedback.collection, self.scores.collection,
+                self.revocations.collection]
 
 
 class ReportReader:
@@ -101,15 +105,37 @@ class ReportReader:
                 submitted_at=datetime.fromisoformat(submission["submitted_at"].replace("Z", "+00:00")),
                 full_name=profile.get("full_name"),
                 profile=Profile(profile.get("country"), profile.get("organization"), profile.get("sex"))
-                if profile else None))
-        scores_doc = await self.command.scores.load(session_id)
-        scores = [KnowledgeScores(pid, s.get("pre"), s.get("post"))
-                  for pid, s in sorted((scores_doc.state if scores_doc else {}).items())]
+                if profile else None,
+                submission_id=submission["submission_id"], quote_consent=submission.get("quote_consent")))
+        # The scores as knowledge_score.recorded projected them onto each trainee.
+        scores = [KnowledgeScores(t["participant_id"], p.knowledge_score(t, "pre"), p.knowledge_score(t, "post"),
+                                  ((t.get("profile") or {}).get("full_name")))
+                  for t in sorted(trainees, key=lambda t: t["participant_id"]) if t.get("knowledge")]
+        picked = await self.command.quotes.load(session_id)
         return SessionFacts(
             session_id=session_id, start_date=date.fromisoformat(doc["session"]["start_date"]),
             questionnaire=await self.questionnaire_of(session_id), responses=responses,
             registered=len(registered), session_days=days, attended_by_day=attended_by_day, scores=scores,
-            pass_mark=self.pass_mark)
+            pass_mark=self.pass_mark, quote_picks=[tuple(pick) for pick in picked.state["picks"]] if picked else (),
+            organizations=[(t.get("profile") or {}).get("organization") or "" for t in registered])
+
+    async def stories(self, session_ids: list[str], language: str) -> list[SessionStory]:
+        """What the write-up tells of each session: its facts, its report's headlines and chosen
+        quotes, and how many of its trainees the pool certified (the pool is read once, whole)."""
+        certified = Counter(doc.document.get("session_id") for doc in await self.store.all("trainers")
+                            if doc.document.get("certified_at"))
+        found = []
+        for session_id in session_ids:
+            snapshot = (await self.session_doc(session_id))["session"]
+            facts = await self.session_facts(session_id)
+            report = build_session_report(facts, language)
+            found.append(SessionStory(
+                session_id=session_id, title=snapshot["title"], kind=snapshot["kind"], city=snapshot["city"],
+                organizing_office=snapshot["organizing_office"], start_date=date.fromisoformat(snapshot["start_date"]),
+                end_date=date.fromisoformat(snapshot["end_date"]), registered=facts.registered,
+                attended_by_day=facts.attended_by_day, organizations=facts.organizations,
+                headlines=report.headlines, quotes=report.quotes, trainers_certified=certified[session_id]))
+        return found
 
     async def matching_sessions(self, country: str | None = None, office: str | None = None,
                                 period_from: date | None = None, period_to: date | None = None,

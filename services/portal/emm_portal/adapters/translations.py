@@ -14,7 +14,7 @@ from babel import Locale
 from babel.dates import format_date, format_datetime, format_interval
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
-from babel.numbers import format_decimal
+from babel.numbers import format_decimal, format_percent
 from babel.support import Translations
 
 from emm_portal.domain.language import LANGUAGES
@@ -98,3 +98,8 @@ def local_datetime(value: datetime | str | None, language: str, tz: str | None =
 
 def local_number(value: float | int | None, language: str) -> str:
     return "" if value is None else format_decimal(value, locale=FORMATS[language])
+
+
+def local_percent(rate: float | None, language: str) -> str:
+    """A rate from 0 to 1 as a percentage in `language`; "–" for none."""
+    return "–" if rate is None else format_percent(rate, locale=FORMATS[language])

@@ -60,11 +60,19 @@ def questions(questionnaire: Mapping[str, Any], language: str) -> list[Question]
     return found
 
 
+QUOTE_CHOICES = ("no", "unnamed", "named")  # may my comments be quoted in the write-up (no by default)
+
 def check_evaluation(form: Mapping[str, Any], items: list[Question], language: str) -> CheckedForm:
     """The API's feedback body from the form, or the errors. Item ranges are checked here as
     the evaluation API checks them, so a mistake is named next to its question."""
     checked = CheckedForm()
     checked.choice(form, "anonymous", ("yes", "no"), message=N_("Choose whether to answer anonymously."))
+    consent = str(form.get("quote_consent") or "no")
+    checked.values["quote_consent"] = consent
+    if consent not in QUOTE_CHOICES:
+        checked.errors["quote_consent"] = N_("Choose one of the options.")
+    elif consent == "named" and checked.data.get("anonymous") == "yes":
+        checked.errors["quote_consent"] = N_("You answer anonymously: you can be quoted only without your name.")
     answers = []
     for item in items:
         raw = str(form.get(item.field) or "").strip()
@@ -89,4 +97,6 @@ def check_evaluation(form: Mapping[str, Any], items: list[Question], language: s
     checked.values["submission_id"] = submission_id
     checked.data = {"submission_id": submission_id, "language": language,
                     "anonymous": checked.data.get("anonymous") == "yes", "answers": answers}
+    if consent in ("named", "unnamed"):
+        checked.data["quote_consent"] = consent
     return checked

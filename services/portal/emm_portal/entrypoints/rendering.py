@@ -52,6 +52,7 @@ class Pages:
             number=lambda value: t.local_number(value, language),
             country=lambda code: t.country_name(code, language))
         env.globals.update(
+            percent=lambda rate: t.local_percent(rate, language),
             lang=language, languages=LANGUAGES, language_names=LANGUAGE_NAMES, htmx_available=htmx,
             static=lambda name: f"/static/{name}?v={version}",
             countries=lambda: t.countries(language), region_countries=lambda: t.region_countries(language))

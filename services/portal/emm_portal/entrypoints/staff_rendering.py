@@ -11,8 +11,6 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import Response
 
-from babel.numbers import format_percent
-
 from emm_portal.domain import outcomes
 from emm_portal.domain.form_input import Problem, api_problems
 from emm_portal.entrypoints.rendering import Pages
@@ -24,12 +22,10 @@ def errors_of(request: Request, page: Pages, problems: Mapping[str, Problem]) ->
 
 
 def render(request: Request, page: Pages, template: str, status: int = 200, **context) -> Response:
-    """`page.render` with what staff pages also use: `percent(rate)` in the page's locale (a
-    rate from 0 to 1; "–" for none) and `problem_text(problem)` in the page's language."""
-    language, gettext = page.language(request), page.gettext(request)
-    return page.render(request, template, status=status,
-                       percent=lambda rate: "–" if rate is None else format_percent(rate, locale=language),
-                       problem_text=lambda problem: problem.text(gettext), **context)
+    """`page.render` with what staff pages also use: `problem_text(problem)` in the page's language."""
+    gettext = page.gettext(request)
+    return page.render(request, template, status=status, problem_text=lambda problem: problem.text(gettext),
+                       **context)
 
 
 @dataclass(frozen=True)

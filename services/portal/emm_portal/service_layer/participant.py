@@ -61,6 +61,15 @@ async def certificate(apis: Apis, visitor: Visitor, session_id: str) -> dict[str
     return found if found.get("session_id") == session_id else None
 
 
+async def standing(apis: Apis, visitor: Visitor, session_id: str) -> dict[str, Any] | None:
+    """Where the person stands towards the trainer certificate in this session, with their test
+    scores (None while the evaluation service cannot answer or has not heard of them yet)."""
+    try:
+        return await apis.evaluation.get(f"/sessions/{session_id}/participants/{visitor.subject}/certification")
+    except (outcomes.NotFound, outcomes.Unavailable):
+        return None
+
+
 async def cancel(apis: Apis, visitor: Visitor, session_id: str, reason: str | None) -> dict[str, Any]:
     """Cancel the signed-in enrollment (cancelling twice changes nothing)."""
     return await apis.registration.post(f"/sessions/{session_id}/enrollments/{visitor.enrollment_id}/cancellation",

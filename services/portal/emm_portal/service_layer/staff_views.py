@@ -189,6 +189,17 @@ async def session_report(apis: Apis, session_id: str, language: str) -> dict[str
     return await apis.evaluation.get(f"/sessions/{session_id}/report", language=language)
 
 
+async def choose_quotes(apis: Apis, session_id: str, keys: list[str]) -> list[dict[str, Any]]:
+    """Save the quotes picked for the session's write-up: each key is "submission_id|item_id"."""
+    picks = [dict(zip(("submission_id", "item_id"), key.split("|", 1))) for key in keys if "|" in key]
+    return await apis.evaluation.put(f"/sessions/{session_id}/quotes", {"quotes": picks})
+
+
+async def write_up(apis: Apis, language: str, session_ids: list[str]) -> dict[str, Any]:
+    """The evaluation service's write-up of these sessions, in `language`."""
+    return await apis.evaluation.get("/write-up", language=language, session_id=session_ids)
+
+
 async def report_csv(apis: Apis, session_id: str, language: str) -> tuple[bytes, str]:
     """The evaluation service's CSV of a session report, and its file name."""
     response = await apis.evaluation.call("GET", f"/sessions/{session_id}/report.csv",

@@ -1,5 +1,6 @@
-"""The facilitator's pages: my sessions, the attendance sheet of a day (one tap per person), and
-peer feedback on a practice delivery with the rubric. Organizers may use them too."""
+"""The facilitator's pages: my sessions, the attendance sheet of a day (one tap per person),
+peer feedback on a practice delivery with the rubric, and where each trainee stands towards the
+trainer certificate. Organizers may use them too."""
 
 from __future__ import annotations
 
@@ -125,3 +126,20 @@ def render_rating(request: Request, page: Page, session: dict, roster: dict, *, 
                   criteria=[(c, _(CRITERION_LABELS[c]), _(CRITERION_HINTS[c])) for c in CRITERIA],
                   scores=[(s, s) for s in SCORES], values=values, saved=saved,
                   unavailable=unavailable)
+
+
+@router.get("/{session_id}/certification")
+async def certification_progress(request: Request, session_id: str, who: Facilitator, page: Page, apis: AsVisitor):
+    view = await views.session_of(apis, session_id)
+    if view["session"]["kind"] != "training_of_trainers":
+        raise HTTPException(404)
+    return render(request, page, "facilitator/certification_list.html", view=view,
+                  roster=await views.roster_of(apis, session_id))
+
+
+@router.get("/{session_id}/participants/{participant_id}/certification")
+async def certification(request: Request, session_id: str, participant_id: str, who: Facilitator, page: Page,
+                        apis: AsVisitor):
+    view = await views.session_of(apis, session_id)
+    standing = await views.certification_of(apis, session_id, participant_id)
+    return render(request, page, "facilitator/certification.html", view=view, standing=standing)

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Query, Request
 
 from emm_portal.domain import outcomes
 from emm_portal.domain.charts import ScorePair, attendance_chart, knowledge_chart, likert_chart
-from emm_portal.domain.form_input import COUNTRY_CODES, N_, FormReader
+from emm_portal.domain.form_input import COUNTRY_CODES, N_, FormReader, several
 from emm_portal.entrypoints.deps import AsVisitor, Form, Organizer, Page
 from emm_portal.entrypoints.rendering import redirect
 from emm_portal.entrypoints.staff_rendering import render, csv_download, errors_of
@@ -34,7 +34,8 @@ async def attendance(request: Request, session_id: str, who: Organizer, page: Pa
 
 
 @router.get("/sessions/{session_id}/report")
-async def report(request: Request, session_id: str, who: Organizer, page: Page, apis: AsVisitor):
+async def report(request: Request, session_id: str, who: Organizer, page: Page, apis: AsVisitor,
+                 saved: str | None = None, refused: str | None = None):
     language, _ = page.language(request), page.gettext(request)
     view = await views.session_of(apis, session_id)
     try:
@@ -42,7 +43,29 @@ async def report(request: Request, session_id: str, who: Organizer, page: Page, 
     except outcomes.NotFound:  # evaluation has not heard of the session yet (its events are on their way)
         found = None
     charts = report_charts(found, language, _, attendance=await views.attendance_overview(apis, session_id))
-    return render(request, page, "organizer/report.html", view=view, report=found, charts=charts)
+    return render(request, page, "organizer/report.html", view=view, report=found, charts=charts,
+                  saved=saved == "quotes", refused=refused == "quotes")
+
+
+@router.get("/write-up")
+async def write_up(request: Request, who: Organizer, page: Page, apis: AsVisitor,
+                   session_id: Annotated[list[str], Query(max_length=20)] = []):
+    """The write-up of one or more sessions (`?session_id=a&session_id=b`) as a printable page, in
+    the page's language."""
+    ids = [sid for sid in session_id if 0 < len(sid) <= 64]
+    if not ids:
+        raise outcomes.NotFound("evaluation", "no session to write up")
+    story = await views.write_up(apis, page.language(request), ids)
+    return render(request, page, "organizer/write_up.html", story=story, session_ids=ids)
+
+
+@router.post("/sessions/{session_id}/quotes")
+async def choose_quotes(request: Request, session_id: str, who: Organizer, page: Page, apis: AsVisitor, form: Form):
+    try:
+        await views.choose_quotes(apis, session_id, several(form, "quote"))
+    except (outcomes.Invalid, outcomes.Refused):  # a comment whose author has since withdrawn consent
+        return redirect(f"/organize/sessions/{session_id}/report?refused=quotes#quotes")
+    return redirect(f"/organize/sessions/{session_id}/report?saved=quotes#quotes")
 
 
 def report_charts(found: dict | None, language: str, _, attendance: views.AttendanceOverview | None = None) -> dict:
@@ -87,13 +110,16 @@ async def reports(request: Request, who: Organizer, page: Page, apis: AsVisitor,
 
 @router.get("/trainers")
 async def trainers(request: Request, who: Organizer, page: Page, apis: AsVisitor, offset: Offset = 0,
-                   language: Text = None, country: Text = None, module: Text = None, include_revoked: Text = None):
+                   language: Text = None, country: Text = None, module: Text = None, include_revoked: Text = None,
+                   delivered_since: Text = None):
     read = FormReader(request.query_params)
     filters = {"language": read.choice("language", ("fr", "en", "pt"), required=False),
                "country": read.choice("country", COUNTRY_CODES, required=False),
                "module": read.text("module", 200, required=False),
+               "delivered_since": read.date("delivered_since", required=False),
                "include_revoked": "true" if read.checkbox("include_revoked") else None}
-    filters = {name: value for name, value in filters.items() if value}
+    filters = {name: value.isoformat() if isinstance(value, date) else value for name, value in filters.items()
+               if value}
     found = await views.trainers(apis, offset, filters) if read.ok else views.Listing([], 0, None)
     return render(request, page, "organizer/trainers.html", status=200 if read.ok else 422, trainers=found,
                   filters=filters, values=read.values, errors=errors_of(request, page, read.problems))

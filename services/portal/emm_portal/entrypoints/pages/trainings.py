@@ -110,4 +110,5 @@ async def evaluate(request: Request, page: Page, visitor: Participant, apis: AsV
 @router.get("/{session_id}/knowledge")
 async def knowledge_test(request: Request, page: Page, visitor: Participant, apis: AsVisitor, session_id: str):
     training = await participant.training(apis, visitor, session_id)
-    return page.render(request, "participant/knowledge.html", training=training)
+    standing = await participant.standing(apis, visitor, session_id) if training.mine else None
+    return page.render(request, "participant/knowledge.html", training=training, standing=standing)
