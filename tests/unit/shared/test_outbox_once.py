@@ -60,17 +60,7 @@ async def test_another_process_sweeping_while_a_commit_is_nudged_publishes_it_on
     sessions.documents["ses-c@1"] = {"_id": "ses-c@1", "outbox": dict(outbox)}
     committing, other = OutboxRelay(publisher, [sessions]), OutboxRelay(publisher, [sessions])
     committing.nudge("sessions_once_3", "ses-c@1", outbox)
-    other.start()
-    committing.start()
-    try:
-        for _ in range(100):
-            await asyncio.sleep(0.01)
-            if not sessions.documents["ses-c@1"]["outbox"]:
-                break
-        await asyncio.sleep(0.05)
-    finally:
-        await committing.stop()
-        await other.stop()
+    await run_until_relayed(sessions, "ses-c@1", other, committing)
     assert [e.id for e in publisher.published] == [event.id]
     assert sessions.documents["ses-c@1"]["outbox"] == {}
 
@@ -92,12 +82,21 @@ async def test_a_nudge_that_failed_is_published_by_its_own_relay_once_the_broker
     publisher.send = broker_away_once
     relay = OutboxRelay(publisher, [sessions], poll_seconds=0.01)
     relay.nudge("sessions_once_4", "ses-d@1", outbox)
-    relay.start()
+    await run_until_relayed(sessions, "ses-d@1", relay)
+    assert [e.id for e in publisher.published] == [event.id]
+
+
+async def run_until_relayed(collection: FakeCollection, doc_id: str, *relays: OutboxRelay) -> None:
+    """Run the relays until the document's outbox is empty (2 s at most), and a little longer, so
+    that a second publication would show."""
+    for relay in relays:
+        relay.start()
     try:
         for _ in range(200):
             await asyncio.sleep(0.01)
-            if not sessions.documents["ses-d@1"]["outbox"]:
+            if not collection.documents[doc_id]["outbox"]:
                 break
+        await asyncio.sleep(0.05)
     finally:
-        await relay.stop()
-    assert [e.id for e in publisher.published] == [event.id]
+        for relay in relays:
+            await relay.stop()
