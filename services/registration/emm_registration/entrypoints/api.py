@@ -15,7 +15,6 @@ from emm_common.identifiers import ID_MAX_LENGTH
 from emm_common.paging import Paging
 from emm_common.rate_limits import Limit, RateLimit
 from emm_registration import bootstrap
-from emm_registration.adapters.used_links import MongoUsedLinks
 from emm_registration.config import Settings
 from emm_registration.domain.errors import InvalidInput
 from emm_registration.entrypoints import models as m
@@ -305,10 +304,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
 
     async def on_start(runtime: Runtime) -> None:
-        app.state.registration = bootstrap.registration(settings, runtime.database, on_commit=runtime.nudge)
+        store = bootstrap.document_store(runtime.database, on_commit=runtime.nudge)
+        app.state.registration = bootstrap.registration(settings, store)
         app.state.scopes = RegistrationScopes(app.state.registration)
         app.state.sign_in = LinkSignIn(app.state.registration, app.state.token_verifier, app.state.token_issuer,
-                                       MongoUsedLinks(runtime.database.used_links))
+                                       bootstrap.used_links(store))
 
     app = create_service_app(
         settings, title="EMM2.0 registration",
