@@ -9,7 +9,7 @@ can act on; the document states those ranges too (`minimum`, `maximum`, `enum`).
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, FastAPI, Path, Query, Request, Response
@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat, Stri
 from emm_common.authorization import (ALL, ANY, FILTERED, OWN_ENROLLMENT, OWN_OFFICE, OWN_RECORD, OWN_SESSION, YES,
                                      Allow, Caller)
 from emm_common.http import create_service_app
+from emm_common.iso_dates import IsoDate
 from emm_common.paging import Paging
 from emm_common.rate_limits import Limit, RateLimit
 from emm_common.identifiers import ID_MAX_LENGTH
@@ -301,7 +302,7 @@ async def session_report_csv(session_id: str, who: SessionReportReader, service:
             summary="Across sessions: filter by session country, office and period, respondents' sex")
 async def aggregate_report(who: ReportsReader, service: Service, language: Language = "en", country: CodeFilter = None,
                            office: Annotated[str | None, Query(max_length=TITLE_LENGTH)] = None, sex: CodeFilter = None,
-                           period_from: date | None = None, period_to: date | None = None):
+                           period_from: IsoDate | None = None, period_to: IsoDate | None = None):
     session_ids = await service.reader.matching_sessions(country, office, period_from, period_to, visible=who.sees)
     facts = [await service.reader.session_facts(session_id, sex) for session_id in session_ids]
     return report_to_dict(build_aggregate_report(facts, language))
@@ -311,7 +312,7 @@ async def aggregate_report(who: ReportsReader, service: Service, language: Langu
             summary="The write-up of the matching sessions, like the programme's news item (JSON)")
 async def write_up_of(who: ReportsReader, service: Service, language: Language = "en", country: CodeFilter = None,
                       office: Annotated[str | None, Query(max_length=TITLE_LENGTH)] = None,
-                      period_from: date | None = None, period_to: date | None = None,
+                      period_from: IsoDate | None = None, period_to: IsoDate | None = None,
                       session_id: Annotated[list[Id], Query(
                           max_length=20, description="Only these sessions (of those matching)")] = []):
     session_ids = await service.reader.matching_sessions(country, office, period_from, period_to, visible=who.sees)
@@ -326,9 +327,9 @@ async def write_up_of(who: ReportsReader, service: Service, language: Language =
             tags=["trainers"], summary="Search the pool of certified EMM2.0 trainers (paged, by name)")
 async def trainer_pool(who: PoolReader, service: Service, page: Paging, language: CodeFilter = None,
                        country: CodeFilter = None, module: Annotated[str | None, Query(max_length=MODULE_LENGTH)] = None,
-                       certified_from: date | None = None,
-                       certified_to: date | None = None, include_revoked: bool = False,
-                       delivered_since: Annotated[date | None, Query(
+                       certified_from: IsoDate | None = None,
+                       certified_to: IsoDate | None = None, include_revoked: bool = False,
+                       delivered_since: Annotated[IsoDate | None, Query(
                            description="Only trainers who held a government training that ended on or after "
                                        "this day (completed, with attendance recorded)")] = None):
     return page.of(await service.trainer_pool(page.offset, page.fetch, delivered_since=delivered_since,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, FastAPI, Query, Request, Response
@@ -12,6 +12,7 @@ from emm_common.authorization import (ALL, ANY, FILTERED, INVITATION, OWN_OFFICE
 from emm_common.calendar import session_calendar
 from emm_common.http import Runtime, create_service_app
 from emm_common.identifiers import ID_MAX_LENGTH
+from emm_common.iso_dates import IsoDate
 from emm_common.paging import Paging
 from emm_common.rate_limits import Limit, RateLimit
 from emm_registration import bootstrap
@@ -221,7 +222,7 @@ async def history(participant_id: str, who: HistoryReader, service: Service, pag
 
 @router.put("/sessions/{session_id}/attendance/{day}", response_model=m.AttendanceView, tags=["attendance"],
             summary="Mark attendance for one day (bulk); a later mark for the same person and day wins")
-async def record_attendance(session_id: str, day: date, body: m.DayMarks, who: StaffOfSession, service: Service):
+async def record_attendance(session_id: str, day: IsoDate, body: m.DayMarks, who: StaffOfSession, service: Service):
     await service.record_attendance(session_id, day, [mark.model_dump() for mark in body.marks], who.subject)
     return await attendance_view(service, session_id)
 

@@ -9,6 +9,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from emm_common.iso_dates import IsoDate
 from emm_registration.domain import fields as f
 from emm_registration.domain.session import Enrollment, Session
 from emm_registration.domain.staff import MAX_OFFICES, StaffMember
@@ -40,8 +41,8 @@ class SessionDetails(Body):
     city: Name
     country: Code = Field(description="ISO 3166-1 alpha-2, e.g. SN")
     venue: Title | None = None
-    start_date: date
-    end_date: date
+    start_date: IsoDate
+    end_date: IsoDate
     timezone: Code = Field(description="IANA time zone, e.g. Africa/Dakar")
     languages: Languages
     capacity: int = Field(ge=1)
@@ -58,8 +59,8 @@ class SessionChanges(Body):
     city: Name | None = None
     country: Code | None = None
     venue: Title | None = None
-    start_date: date | None = None
-    end_date: date | None = None
+    start_date: IsoDate | None = None
+    end_date: IsoDate | None = None
     timezone: Code | None = None
     languages: Languages | None = None
     capacity: int | None = Field(None, ge=1)
