@@ -18,6 +18,24 @@ from pydantic import BaseModel, Field
 from emm_common.authorization import route_rules
 
 
+def checked_by_the_domain(**json_schema: Any) -> dict[str, Any]:
+    """Field() arguments for a rule the OpenAPI document states but the domain checks, so that its
+    error names the field (or item) at fault in its own words; e.g.
+    `Field(max_length=200, **checked_by_the_domain(pattern=REQUIRED_TEXT))`."""
+    return {"json_schema_extra": json_schema}
+
+
+# Python's `\s` (str.strip, re) also takes these for spaces; the ECMA regexes of JSON Schema do not.
+PYTHON_ONLY_SPACES = r"\x1c-\x1f\x85"
+REQUIRED_TEXT = rf"[^\s{PYTHON_ONLY_SPACES}]"  # what the domain's required texts are: not blank once stripped
+
+
+def ecma_pattern(python_pattern: str) -> str:
+    """A domain's Python regex whose `\\s` are all inside character classes, as JSON Schema's ECMA
+    dialect reads it the same (each `\\s` as Python's)."""
+    return python_pattern.replace(r"\s", rf"\s{PYTHON_ONLY_SPACES}")
+
+
 class FieldError(BaseModel):
     loc: list[str | int] = Field(description='Where the value at fault is, e.g. ["query", "period_to"]')
     msg: str = Field(description="Why it is refused")

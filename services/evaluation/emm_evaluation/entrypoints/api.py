@@ -19,6 +19,7 @@ from emm_common.authorization import (ALL, ANY, FILTERED, OWN_ENROLLMENT, OWN_OF
                                      Allow, Caller)
 from emm_common.http import create_service_app
 from emm_common.iso_dates import IsoDate
+from emm_common.openapi import checked_by_the_domain
 from emm_common.paging import Paging
 from emm_common.rate_limits import Limit, RateLimit
 from emm_common.identifiers import ID_MAX_LENGTH
@@ -73,13 +74,8 @@ CODE_LENGTH = 64  # a country, a language, a sex filter: checked exactly where t
 Id = Annotated[str, Field(max_length=ID_MAX_LENGTH)]
 CodeFilter = Annotated[str | None, Query(max_length=CODE_LENGTH)]
 
-ERRORS = {401: {"description": "Missing or invalid bearer token"},
-          403: {"description": "The token's role or scope does not allow this"},
-          404: {"description": "No such session, questionnaire, participant or trainer"},
-          409: {"description": "The state forbids this (session not started, already revoked, ...)"},
-          422: {"description": "Invalid input; `detail[].loc` names the field or questionnaire item"}}
-
-router = APIRouter(responses=ERRORS)
+# Each route's error statuses are documented from its shape (emm_common.openapi).
+router = APIRouter()
 
 
 def evaluation(request: Request) -> Evaluation:
@@ -91,12 +87,6 @@ Service = Annotated[Evaluation, Depends(evaluation)]
 
 class Body(BaseModel):
     model_config = ConfigDict(extra="forbid")
-
-
-def checked_by_the_domain(**json_schema: Any) -> dict[str, Any]:
-    """A constraint the OpenAPI document states but the domain checks, so that its error names
-    the item at fault."""
-    return {"json_schema_extra": json_schema}
 
 
 def texts(name: str, max_length: int) -> type[Body]:
@@ -238,7 +228,8 @@ def created_or_replaced(outcome: Outcome) -> int:
 # -- feedback -----------------------------------------------------------------------------------
 
 @router.post("/sessions/{session_id}/feedback", status_code=201, response_model=v.FeedbackReceipt, tags=["feedback"],
-             summary="Submit the end-of-training evaluation (201 new; 200 when it replaced an earlier one)")
+             summary="Submit the end-of-training evaluation (201 new; 200 when it replaced an earlier one)",
+             responses={200: {"model": v.FeedbackReceipt, "description": "It replaced an earlier one, or repeated a request"}})
 async def submit_feedback(session_id: str, body: FeedbackBody, who: Respondent, service: Service,
                           response: Response):
     outcome = await service.submit_feedback(who.principal, session_id, body.model_dump())
@@ -250,7 +241,8 @@ async def submit_feedback(session_id: str, body: FeedbackBody, who: Respondent, 
 
 @router.post("/sessions/{session_id}/peer-feedback", status_code=201, response_model=v.PeerFeedbackReceipt,
              tags=["feedback"],
-             summary="Rate a trainee's practice delivery (rater = the caller)")
+             summary="Rate a trainee's practice delivery (rater = the caller)",
+             responses={200: {"model": v.PeerFeedbackReceipt, "description": "It replaced an earlier rating, or repeated a request"}})
 async def submit_peer_feedback(session_id: str, body: PeerFeedbackBody, who: Rater, service: Service,
                                response: Response):
     outcome = await service.submit_peer_feedback(who.principal, session_id, body.model_dump())
