@@ -167,12 +167,13 @@ Public = Annotated[None, Depends(Allow(public=True))]
 
 
 def methods_of(app: FastAPI, path: str) -> list[str]:
-    """The methods the OpenAPI document gives the path (a 405's `Allow` header)."""
-    methods = set()
-    for template, operations in app.openapi()["paths"].items():
-        if compile_path(template)[0].match(path):
-            methods |= {method.upper() for method in operations}
-    return sorted(methods)
+    """The methods the OpenAPI document gives the path (a 405's `Allow` header): those of its
+    templates that match it with the fewest parameters (`/questionnaires/default`, not
+    `/questionnaires/{questionnaire_id}`)."""
+    matching = [(template.count("{"), {method.upper() for method in operations})
+                for template, operations in app.openapi()["paths"].items() if compile_path(template)[0].match(path)]
+    fewest = min((parameters for parameters, _ in matching), default=0)
+    return sorted(set().union(*(methods for parameters, methods in matching if parameters == fewest)))
 
 
 def create_service_app(settings: ServiceSettings, *, title: str, description: str, version: str = "1.0.0",

@@ -19,7 +19,7 @@ from emm_common.authorization import (ALL, ANY, FILTERED, OWN_ENROLLMENT, OWN_OF
                                      Allow, Caller)
 from emm_common.http import create_service_app
 from emm_common.iso_dates import IsoDate
-from emm_common.openapi import checked_by_the_domain
+from emm_common.openapi import REQUIRED_TEXT, checked_by_the_domain
 from emm_common.paging import Paging
 from emm_common.rate_limits import Limit, RateLimit
 from emm_common.identifiers import ID_MAX_LENGTH
@@ -91,8 +91,8 @@ class Body(BaseModel):
 
 def texts(name: str, max_length: int) -> type[Body]:
     """A body of one text in each working language (participants answer in any of them)."""
-    return create_model(name, __base__=Body, **{language: (str, Field(max_length=max_length))
-                                                 for language in LANGUAGES})
+    return create_model(name, __base__=Body, **{language: (str, Field(
+        max_length=max_length, **checked_by_the_domain(pattern=REQUIRED_TEXT))) for language in LANGUAGES})
 
 
 Texts = texts("Texts", QUESTION_LENGTH)
@@ -100,19 +100,27 @@ Title = texts("Title", TITLE_LENGTH)
 
 
 class Option(Body):
-    option_id: str = Field(max_length=ITEM_ID_LENGTH)
+    option_id: str = Field(max_length=ITEM_ID_LENGTH, **checked_by_the_domain(pattern=REQUIRED_TEXT))
     label: Title
 
 
+# Options belong to single_choice items, which need some (the domain's rule, in JSON Schema).
+CHOICES_HAVE_OPTIONS = {"if": {"required": ["type"], "properties": {"type": {"const": "single_choice"}}},
+                        "then": {"required": ["options"], "properties": {"options": {"minItems": 1}}},
+                        "else": {"properties": {"options": {"maxItems": 0}}}}
+
+
 class Item(Body):
-    item_id: str = Field(max_length=ITEM_ID_LENGTH)
+    model_config = ConfigDict(extra="forbid", json_schema_extra=CHOICES_HAVE_OPTIONS)
+
+    item_id: str = Field(max_length=ITEM_ID_LENGTH, **checked_by_the_domain(pattern=REQUIRED_TEXT))
     type: str = Field(max_length=CODE_LENGTH, **checked_by_the_domain(enum=list(ITEM_TYPES)))
     text: Texts
     required: StrictBool = True
     options: list[Option] = Field([], max_length=MAX_OPTIONS, description="single_choice items only")
 
 
-Items = Annotated[list[Item], Field(max_length=MAX_ITEMS)]
+Items = Annotated[list[Item], Field(max_length=MAX_ITEMS, **checked_by_the_domain(minItems=1))]
 
 
 class QuestionnaireBody(Body):
@@ -301,7 +309,8 @@ async def aggregate_report(who: ReportsReader, service: Service, language: Langu
 
 
 @router.get("/write-up", tags=["reports"],
-            summary="The write-up of the matching sessions, like the programme's news item (JSON)")
+            summary="The write-up of the matching sessions, like the programme's news item (JSON)",
+            responses={404: {"description": "No session the caller may see matches: nothing to write up"}})
 async def write_up_of(who: ReportsReader, service: Service, language: Language = "en", country: CodeFilter = None,
                       office: Annotated[str | None, Query(max_length=TITLE_LENGTH)] = None,
                       period_from: IsoDate | None = None, period_to: IsoDate | None = None,
