@@ -123,3 +123,16 @@ def stop(process: subprocess.Popen, sig: int = signal.SIGTERM) -> None:
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait()
+
+
+def drop_databases(unique: str) -> None:
+    """Drop the databases of a test's processes (named `test_<unique>_<service>`)."""
+    import pymongo
+
+    client = pymongo.MongoClient(MONGODB_URI, serverSelectionTimeoutMS=5000)
+    try:
+        for name in client.list_database_names():
+            if name.startswith(f"test_{unique}_"):
+                client.drop_database(name)
+    finally:
+        client.close()

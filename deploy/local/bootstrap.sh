@@ -42,19 +42,23 @@ npm_package @asyncapi/modelina 5.10.1 "the contract tests' models generated from
 npm_package htmx.org 2.0.11 "the portal's progressive enhancement"
 npm_package axe-core 4.14.1 "the browser tests' accessibility checks"
 
-# Debian's Chromium for the browser tests: Playwright drives it (its own browser download cannot
-# be reached here). Another apt run may hold a lock (a machine being set up): install waits for
-# the dpkg lock by itself (DPkg::Lock::Timeout); update does not wait for the lists lock, so retry it.
-if ! command -v chromium >/dev/null; then
+# Debian packages the tests drive: Chromium for the browser tests (Playwright drives it; its own
+# browser download cannot be reached here), and prometheus for its promtool (the alert rules' unit
+# tests). Another apt run may hold a lock (a machine being set up): install waits for the dpkg lock
+# by itself (DPkg::Lock::Timeout); update does not wait for the lists lock, so retry it.
+debian_package() {  # command package why
+  command -v "$1" >/dev/null && return 0
   sudo=""
   [ "$(id -u)" = 0 ] || sudo="sudo -n"
   export DEBIAN_FRONTEND=noninteractive
-  install_chromium() { $sudo apt-get -qq -o DPkg::Lock::Timeout=900 install -y chromium >/dev/null; }
+  install_package() { $sudo apt-get -qq -o DPkg::Lock::Timeout=900 install -y "$1" >/dev/null; }
   update_lists() {
     for _ in 1 2 3 4 5 6 7 8 9 10; do $sudo apt-get -qq update && return 0; sleep 30; done
     return 1
   }
-  echo "[bootstrap] installing Debian's chromium (apt-get) for the browser tests ..."
-  install_chromium || { update_lists && install_chromium; } ||
-    echo "[bootstrap] warning: could not install chromium; the browser tests will be skipped" >&2
-fi
+  echo "[bootstrap] installing Debian's $2 (apt-get) for $3 ..."
+  install_package "$2" || { update_lists && install_package "$2"; } ||
+    echo "[bootstrap] warning: could not install $2; $3 will be skipped" >&2
+}
+debian_package chromium chromium "the browser tests"
+debian_package promtool prometheus "the alert rules' tests (promtool)"

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shlex
 import shutil
 import stat
@@ -232,10 +233,11 @@ class Container:
 
     def environment(self) -> dict[str, str]:
         env = {**self.image.env, **{k: str(v) for k, v in (self.spec.get("environment") or {}).items()}}
+        # One pass, longest first: a rewritten port must not be rewritten again (a free port 49102
+        # holds compose's 9102), nor a shorter name replace part of a longer one.
+        names = re.compile("|".join(re.escape(old) for old in sorted(self.rewrites, key=len, reverse=True)))
         for name, value in env.items():
-            for old, new in self.rewrites.items():
-                value = value.replace(old, new)
-            env[name] = value
+            env[name] = names.sub(lambda found: self.rewrites[found.group(0)], value) if self.rewrites else value
         env = {name: self.fs.host_path(value, self.mounts) if value.startswith("/") else value
                for name, value in env.items() if name != "PATH"} | {"PATH": self.path(env["PATH"])}
         env["PYTHONPATH"] = str(self.fs.root / "opt/site")  # our packages, installed (the image: into /opt/venv)

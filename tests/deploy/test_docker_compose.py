@@ -14,7 +14,7 @@ ROOT = Path(__file__).parents[2]
 COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
 SERVICES = COMPOSE["services"]
 RESOLVED = compose_config()["services"]
-APPS = ["registration-api", "evaluation-api", "evaluation-worker", "notification-api", "notification-worker"]
+APPS = ["registration-api", "registration-worker", "evaluation-api", "evaluation-worker", "notification-api", "notification-worker"]
 
 
 def test_every_service_has_a_pinned_image_or_a_build_context_that_exists():
@@ -27,7 +27,7 @@ def test_every_service_has_a_pinned_image_or_a_build_context_that_exists():
             assert ":" in image and not image.endswith(":latest"), f"{name}: pin the image tag ({image})"
 
 
-def test_the_three_apis_and_two_workers_are_there_with_healthchecks():
+def test_the_three_apis_and_three_workers_are_there_with_healthchecks():
     for name in APPS:
         assert "healthcheck" in SERVICES[name], name
     for name in ["kafka", "mongo", "mailpit"]:

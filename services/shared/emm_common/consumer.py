@@ -21,7 +21,7 @@ from typing import Awaitable, Callable
 from aiokafka.errors import KafkaConnectionError, KafkaTimeoutError
 from pymongo.errors import ConnectionFailure
 
-from emm_common import metrics
+from emm_common import logs, metrics
 from emm_common.envelope import Event, KafkaRecord, MalformedEvent, from_record
 
 log = logging.getLogger(__name__)
@@ -76,9 +76,11 @@ class EventProcessor:
         if handler is None:
             metrics.EVENTS_CONSUMED.labels(record.topic, event.type, "ignored").inc()
             return "ignored"
-        reason = await self._apply(handler, event)
-        if reason is not None:
-            return await self._dead_letter(record, event.type, reason)
+        with logs.handling(event):  # follow-up events and log lines carry the event's correlation
+            reason = await self._apply(handler, event)
+            if reason is not None:
+                return await self._dead_letter(record, event.type, reason)
+            log.info("applied event from %s/%d@%d", record.topic, record.partition, record.offset)
         metrics.EVENTS_CONSUMED.labels(record.topic, event.type, "applied").inc()
         return "applied"
 
@@ -129,4 +131,13 @@ class EventProcessor:
                 delay = min(delay * 2, 10.0)
         log.warning("dead-lettered %s/%d@%d: %s", record.topic, record.partition, record.offset, reason)
         metrics.EVENTS_CONSUMED.labels(record.topic, event_type, "dead_lettered").inc()
+        metrics.EVENTS_DEAD_LETTERED.labels(record.topic, event_type, dead_letter_kind(reason)).inc()
         return "dead_lettered"
+
+
+_DEAD_LETTER_KINDS = (("malformed", "malformed"), ("rejected", "rejected"), ("gave up", "transient_timeout"))
+
+
+def dead_letter_kind(reason: str) -> str:
+    """The bounded `reason` label of a dead-letter's free-text reason."""
+    return next((kind for prefix, kind in _DEAD_LETTER_KINDS if reason.startswith(prefix)), "handler_failed")

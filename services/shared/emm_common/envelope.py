@@ -21,7 +21,7 @@ from cloudevents.core.bindings import kafka as ce_kafka
 from cloudevents.core.formats.json import JSONFormat
 from cloudevents.core.v1.event import CloudEvent
 
-from emm_common import contract
+from emm_common import contract, logs
 from emm_common.errors import DomainError
 
 SPECVERSION = "1.0"
@@ -57,6 +57,9 @@ class Event:
     data: dict[str, Any]
     id: str = field(default_factory=lambda: str(uuid.uuid4()))
     time: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
+    # The CloudEvents distributed-tracing extension: the correlation of the request or event that
+    # caused this one (emm_common.logs). Not part of the fact: equal events may differ in it.
+    traceparent: str | None = field(default_factory=logs.current_traceparent, compare=False)
 
     @property
     def spec(self) -> contract.EventSpec:
@@ -68,13 +71,16 @@ class Event:
 
     def to_document(self) -> dict[str, Any]:
         """The form kept in an outbox inside a MongoDB document."""
-        return {"id": self.id, "type": self.type, "source": self.source, "subject": self.subject,
-                "time": self.time.isoformat(), "data": self.data}
+        document = {"id": self.id, "type": self.type, "source": self.source, "subject": self.subject,
+                    "time": self.time.isoformat(), "data": self.data}
+        if self.traceparent:
+            document["traceparent"] = self.traceparent
+        return document
 
     @classmethod
     def from_document(cls, doc: dict[str, Any]) -> "Event":
         return cls(type=doc["type"], source=doc["source"], subject=doc["subject"], data=doc["data"], id=doc["id"],
-                   time=datetime.fromisoformat(doc["time"]))
+                   time=datetime.fromisoformat(doc["time"]), traceparent=doc.get("traceparent"))
 
 
 def new_event(event_type: str, data: dict[str, Any], *, source: str, subject: str | None = None,
@@ -120,11 +126,12 @@ def record_size(record: KafkaRecord) -> int:
 def to_record(event: Event) -> KafkaRecord:
     """Binary-mode Kafka record of an event."""
     spec = event.spec
-    cloud_event = CloudEvent(
-        attributes={"id": event.id, "source": event.source, "type": event.type, "subject": event.subject,
-                    "time": event.time, "specversion": SPECVERSION, "datacontenttype": "application/json",
-                    "dataschema": spec.dataschema, ce_kafka.PARTITIONKEY_ATTR: event.partition_key},
-        data=event.data)
+    attributes = {"id": event.id, "source": event.source, "type": event.type, "subject": event.subject,
+                  "time": event.time, "specversion": SPECVERSION, "datacontenttype": "application/json",
+                  "dataschema": spec.dataschema, ce_kafka.PARTITIONKEY_ATTR: event.partition_key}
+    if event.traceparent:
+        attributes["traceparent"] = event.traceparent
+    cloud_event = CloudEvent(attributes=attributes, data=event.data)
     message = ce_kafka.to_binary(cloud_event, _JSON)
     key = message.key.encode() if isinstance(message.key, str) else message.key
     return KafkaRecord(key=key, value=message.value, headers=list(message.headers.items()))
@@ -167,7 +174,8 @@ def from_record(record: KafkaRecord, *, validate: bool = True) -> Event:
         except contract.ContractViolation as exc:
             raise MalformedEvent(str(exc)) from exc
     return Event(type=event_type, source=attributes["source"], subject=attributes.get("subject") or "",
-                 data=data, id=attributes["id"], time=event_time)
+                 data=data, id=attributes["id"], time=event_time,
+                 traceparent=logs.valid_traceparent(attributes.get("traceparent")))
 
 
 def _attributes_as_sent(headers: dict[str, bytes], value: bytes) -> dict[str, Any]:

@@ -24,7 +24,8 @@ from fastapi_offline import FastAPIOffline
 from prometheus_fastapi_instrumentator import Instrumentator
 from pymongo.errors import ConnectionFailure
 
-from emm_common import live_database, metrics, mongo, outbox
+from emm_common import live_database, logs, metrics, mongo, outbox
+from emm_common.access_log import AccessLog
 from emm_common.errors import DomainError
 from emm_common.auth import TokenIssuer, TokenVerifier, ensure_key_pair, jwks
 from emm_common.authorization import ALL, ANY, OWN_RECORD, Allow, Caller
@@ -52,6 +53,7 @@ class Runtime:
         self.kafka_connected = False
         self.relay: OutboxRelay | None = None
         self._connect_task: asyncio.Task | None = None
+        self._health_task: asyncio.Task | None = None
 
     async def open_live_database(self) -> None:
         """Use the database the live-database pointer names (emm_common.live_database)."""
@@ -61,6 +63,7 @@ class Runtime:
         self.relay = OutboxRelay(self.publisher, outbox_collections, self.settings.outbox_poll_seconds,
                                  self.settings.outbox_sweep_seconds)
         self._connect_task = asyncio.create_task(self._connect_kafka(), name="connect-kafka")
+        self._health_task = asyncio.create_task(metrics.keep_checking(self.readiness), name="dependency-checks")
 
     async def _connect_kafka(self) -> None:
         # The API serves (and stores facts durably) while Kafka is away; the relay publishes later.
@@ -73,8 +76,9 @@ class Runtime:
         self.relay.start()
 
     async def stop(self) -> None:
-        if self._connect_task:
-            self._connect_task.cancel()
+        for task in (self._connect_task, self._health_task):
+            if task:
+                task.cancel()
         if self.relay:
             await self.relay.stop()
         try:
@@ -184,8 +188,10 @@ def create_service_app(settings: ServiceSettings, *, title: str, description: st
     `outbox_collections(database)` names the collections whose outboxes this process relays.
     A DomainError becomes its `http_status` with a body that names the field at fault.
     /docs and /redoc load their scripts, styles and icon from the service (under
-    /static-offline-docs), so they work offline.
+    /static-offline-docs), so they work offline. Logs are JSON lines (emm_common.logs).
     """
+    logs.setup(settings.service_name, "api")
+    metrics.record_build_info(settings.service_name)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
@@ -267,6 +273,7 @@ def create_service_app(settings: ServiceSettings, *, title: str, description: st
 
     document_contract(app)
     app.add_middleware(AcknowledgeEvents)
+    app.add_middleware(AccessLog)  # outermost: the request's correlation covers everything it does
     Instrumentator(excluded_handlers=["/metrics"]).instrument(app).expose(
         app, endpoint="/metrics", include_in_schema=False)
     return app

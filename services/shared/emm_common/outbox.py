@@ -126,6 +126,8 @@ class OutboxRelay:
               outbox: dict[str, Any] | None = None) -> None:
         """Publish one document's outbox now; without arguments, sweep every collection soon."""
         if collection_name is None or collection_name in self._collections:
+            if outbox:
+                metrics.OUTBOX_BACKLOG.waiting(collection_name, outbox)
             self._queue.put_nowait((collection_name, doc_id, outbox) if collection_name else None)
 
     async def publish_document(self, collection: Any, doc_id: Any, doc: dict | None = None) -> int:
@@ -140,6 +142,7 @@ class OutboxRelay:
         if not doc or not doc.get("outbox"):
             return 0
         entries = sorted(doc["outbox"].values(), key=lambda e: e["seq"])
+        metrics.OUTBOX_BACKLOG.waiting(collection.name, (entry["id"] for entry in entries))
         sent: list[tuple[dict, asyncio.Future]] = []
         parked: dict[str, tuple[dict, BaseException]] = {}
         failure: BaseException | None = None
@@ -166,6 +169,7 @@ class OutboxRelay:
             async with self._locks.hold(f"{collection.name}:{doc_id}") if self._locks else nullcontext():
                 await collection.update_one({"_id": doc_id}, _relayed_update([*already, *published], parked))
         metrics.OUTBOX_RELAYED.labels(collection.name).inc(len(published))
+        metrics.OUTBOX_BACKLOG.left(collection.name, [*(e["id"] for e in [*already, *published]), *parked])
         for entry, exc in parked.values():
             metrics.OUTBOX_PARKED.labels(collection.name, type(exc).__name__).inc()
             log.error("outbox relay parked event %s (%s) of %s %s in %s: %s", entry.get("id"), entry.get("type"),
@@ -183,10 +187,9 @@ class OutboxRelay:
         published = 0
         for collection in self._collections.values():
             docs = [doc async for doc in collection.find(PENDING, {"outbox": 1})]
-            metrics.OUTBOX_PENDING.labels(collection.name).set(sum(len(doc["outbox"]) for doc in docs))
+            metrics.OUTBOX_BACKLOG.swept(collection.name, (event_id for doc in docs for event_id in doc["outbox"]))
             for doc in docs:
                 published += await self.publish_document(collection, doc["_id"], doc)
-            metrics.OUTBOX_PENDING.labels(collection.name).set(0)
         return published
 
     async def run(self) -> None:

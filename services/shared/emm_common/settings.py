@@ -64,6 +64,7 @@ class ServiceSettings(BaseSettings):
     transient_retry_seconds: float = Field(
         300.0, description="How long an event waits for Kafka or MongoDB to come back before it is dead-lettered.")
     consumer_session_timeout_seconds: float = 10.0
+    consumer_lag_seconds: float = Field(10.0, description="How often a worker exports its consumer lag.")
     metrics_port: int = Field(0, description="Port of the worker's /metrics; 0 means no metrics server.")
     consumer_group: str = Field(
         "", description="Kafka consumer group of the worker (after the topic prefix); empty means the service "

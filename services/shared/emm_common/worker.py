@@ -16,7 +16,7 @@ import faust
 import mode
 from prometheus_client import start_http_server
 
-from emm_common import live_database, mongo
+from emm_common import live_database, logs, metrics, mongo
 from emm_common.consumer import ConsumedRecord, EventProcessor, Handler
 from emm_common.locks import KeyedLocks
 from emm_common.outbox import OutboxRelay
@@ -97,9 +97,12 @@ def build_app(settings: ServiceSettings, base_topics: list[str], make_handlers: 
                 max_attempts=settings.consumer_max_attempts,
                 transient_retry_seconds=settings.transient_retry_seconds)
             state["relay"].start()
+            state["health"] = asyncio.create_task(metrics.keep_checking(lambda: dependency_checks(publisher, database)))
             state["ready"].set()
 
         async def on_stop(self) -> None:
+            if "health" in state:
+                state["health"].cancel()
             if "relay" in state:
                 await state["relay"].stop()
                 await state["publisher"].stop()
@@ -112,12 +115,34 @@ def build_app(settings: ServiceSettings, base_topics: list[str], make_handlers: 
             await state["processor"].process(ConsumedRecord(
                 message.topic, message.partition, message.offset, message.key, message.value, headers_of(message)))
 
+    @app.timer(interval=settings.consumer_lag_seconds)
+    async def report_lag() -> None:
+        if not state["ready"].is_set():
+            return
+        try:
+            await asyncio.wait_for(metrics.report_consumer_lag(app.conf.id, app.consumer), 10)
+        except Exception as exc:  # the broker away, say: an exception here would stop the worker
+            log.warning("cannot read the consumer lag yet: %r", exc)
+
     return app
+
+
+async def dependency_checks(publisher: EventPublisher, database: Any) -> dict[str, str]:
+    """Kafka and MongoDB: 'ok' or why not (what a worker reports as emm_dependency_up)."""
+    checks = {}
+    for name, ping in (("kafka", publisher.ping), ("mongodb", lambda: mongo.ping(database))):
+        try:
+            await asyncio.wait_for(ping(), 3)
+            checks[name] = "ok"
+        except Exception as exc:
+            checks[name] = f"unreachable: {type(exc).__name__}"
+    return checks
 
 
 def run_worker(settings: ServiceSettings, base_topics: list[str], make_handlers: HandlerFactory) -> None:
     """Entry point of a service's worker process (blocks until stopped)."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logs.setup(settings.service_name, "worker")
+    metrics.record_build_info(settings.service_name)
     asyncio.run(retry_until_reachable(
         "Kafka", settings.kafka_bootstrap_servers,
         lambda: ensure_topics(settings.kafka_bootstrap_servers,
@@ -127,5 +152,6 @@ def run_worker(settings: ServiceSettings, base_topics: list[str], make_handlers:
     if settings.metrics_port:
         start_http_server(settings.metrics_port, addr="0.0.0.0")
     app = build_app(settings, base_topics, make_handlers)
-    worker = faust.Worker(app, loglevel="INFO", quiet=True)
+    worker = faust.Worker(app, loglevel="INFO", quiet=True,
+                          logging_config=logs.dict_config(settings.service_name, "worker"))  # faust's lines too
     worker.execute_from_commandline()

@@ -55,17 +55,20 @@ def test_french_and_portuguese_say_the_same():
 
 def test_a_named_quote_names_its_author_and_one_trainer_is_said_so():
     one = SessionStory("ses-3", "ToT", "training_of_trainers", "Abuja", "IOM Nigeria", date(2026, 6, 30),
-                       date(2026, 7, 1), 1, {}, quotes=[Quote("fbk-2", "comments", "Great", "Ngozi Okafor")],
+                       date(2026, 7, 1), 1, {date(2026, 6, 30): 0, date(2026, 7, 1): 0}, quotes=[Quote("fbk-2", "comments", "Great", "Ngozi Okafor")],
                        trainers_certified=1)
     story = write_up([one], "en")
     assert "Ngozi Okafor said: “Great”" in story.paragraphs
     assert story.paragraphs[-1] == "One new trainer joined the pool of certified EMM2.0 trainers."
     assert "from 30 June to 1 July 2026" in story.paragraphs[0]
+    assert "Attendance" not in story.paragraphs[1]  # nobody took attendance: no sentence of zeros
 
 
 def test_dates_across_years_and_a_single_day():
     assert date_range(date(2026, 12, 30), date(2027, 1, 2), "fr") == "du 30 décembre 2026 au 2 janvier 2027"
     assert date_range(date(2026, 5, 17), date(2026, 5, 17), "pt") == "a 17 de maio de 2026"
+    assert date_range(date(2026, 12, 1), date(2026, 12, 2), "fr") == "du 1er au 2 décembre 2026"
+    assert date_range(date(2026, 4, 30), date(2026, 5, 1), "fr") == "du 30 avril au 1er mai 2026"
 
 
 def test_nothing_to_write_up_is_an_error_naming_the_filter():

@@ -155,7 +155,7 @@ def session_sentences(story: SessionStory, n: int, language: str) -> list[str]:
         audience = text["audience"].format(organizations=organizations(story.organizations, language))
     sentences = [text["session"].format(n=n, dates=date_range(story.start_date, story.end_date, language),
                                         title=story.title, registered=story.registered, audience=audience)]
-    if story.attended_by_day:
+    if any(story.attended_by_day.values()):  # no sentence when nobody took attendance
         days = [text["attended_day"].format(attended=attended, day=day_month(day, language))
                 for day, attended in sorted(story.attended_by_day.items())]
         sentences.append(text["attended"].format(days=join_words(days, language)))
@@ -183,27 +183,31 @@ def join_words(words: Sequence[str], language: str) -> str:
 
 
 def day_month(day: date, language: str) -> str:
-    """"17 May", "17 mai", "17 de maio" (IOM writes British English)."""
+    """"17 May", "17 mai", "17 de maio" (IOM writes British English); "1er mai" in French."""
     month = MONTHS[language][day.month - 1]
-    return f"{day.day} de {month}" if language == "pt" else f"{day.day} {month}"
+    return f"{day.day} de {month}" if language == "pt" else f"{ordinal(day.day, language)} {month}"
+
+
+def ordinal(day: int, language: str) -> str:
+    return "1er" if language == "fr" and day == 1 else str(day)
 
 
 def date_range(start: date, end: date, language: str) -> str:
     """"on 17-20 May 2026" in the programme's style: "du 17 au 20 mai 2026", "de 17 a 20 de maio de 2026"."""
     month, year = MONTHS[language], start.year
     if start == end:
-        return {"en": f"on {start.day} {month[start.month - 1]} {year}", "fr": f"le {start.day} {month[start.month - 1]} {year}",
+        return {"en": f"on {start.day} {month[start.month - 1]} {year}", "fr": f"le {ordinal(start.day, 'fr')} {month[start.month - 1]} {year}",
                 "pt": f"a {start.day} de {month[start.month - 1]} de {year}"}[language]
     if (start.year, start.month) == (end.year, end.month):
         return {"en": f"on {start.day}-{end.day} {month[end.month - 1]} {end.year}",
-                "fr": f"du {start.day} au {end.day} {month[end.month - 1]} {end.year}",
+                "fr": f"du {ordinal(start.day, 'fr')} au {end.day} {month[end.month - 1]} {end.year}",
                 "pt": f"de {start.day} a {end.day} de {month[end.month - 1]} de {end.year}"}[language]
-    first = {"en": f"{start.day} {month[start.month - 1]}", "fr": f"{start.day} {month[start.month - 1]}",
+    first = {"en": f"{start.day} {month[start.month - 1]}", "fr": f"{ordinal(start.day, 'fr')} {month[start.month - 1]}",
              "pt": f"{start.day} de {month[start.month - 1]}"}[language]
     if start.year != end.year:
         first += f" {start.year}" if language != "pt" else f" de {start.year}"
     return {"en": f"from {first} to {end.day} {month[end.month - 1]} {end.year}",
-            "fr": f"du {first} au {end.day} {month[end.month - 1]} {end.year}",
+            "fr": f"du {first} au {ordinal(end.day, 'fr')} {month[end.month - 1]} {end.year}",
             "pt": f"de {first} a {end.day} de {month[end.month - 1]} de {end.year}"}[language]
 
 

@@ -308,7 +308,7 @@ async def aggregate_report(who: ReportsReader, service: Service, language: Langu
     return report_to_dict(build_aggregate_report(facts, language))
 
 
-@router.get("/write-up", tags=["reports"],
+@router.get("/write-up", response_model=v.WriteUpView, tags=["reports"],
             summary="The write-up of the matching sessions, like the programme's news item (JSON)",
             responses={404: {"description": "No session the caller may see matches: nothing to write up"}})
 async def write_up_of(who: ReportsReader, service: Service, language: Language = "en", country: CodeFilter = None,

@@ -59,6 +59,14 @@ class QuoteView(BaseModel):
     author: str | None = Field(description="Only when its author agreed to be quoted by name")
 
 
+class WriteUpView(Open):
+    language: str
+    title: str
+    paragraphs: list[str] = Field(description="The news item, to print as it is")
+    trainers_certified: int
+    sessions: list[dict] = Field(description="The facts behind the sentences, one entry per session")
+
+
 class ReportView(Open):
     language: str
     registered: int

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from datetime import datetime, timezone
 from email.message import EmailMessage
 from email.policy import SMTP
@@ -10,6 +11,8 @@ from email.utils import format_datetime, formataddr
 
 import aiosmtplib
 from pydantic import SecretStr
+
+from emm_common import metrics
 
 from emm_notification.domain.channel import Attachment, OutgoingMessage
 from emm_notification.domain.retry import (DeliveryError, PermanentDeliveryError, TemporaryDeliveryError,
@@ -63,14 +66,18 @@ class EmailChannel:
 
     async def send(self, message: OutgoingMessage) -> None:
         """Send one message, or raise TemporaryDeliveryError / PermanentDeliveryError."""
+        started, outcome = time.perf_counter(), "error"
         try:
             # Flattened here with our policy: aiosmtplib would fold headers at 78 columns again.
             await aiosmtplib.send(
                 self.build(message).as_bytes(policy=SMTP_POLICY), sender=self.from_address, recipients=[message.to_address],
                 hostname=self.host, port=self.port, username=self.username, password=self._password,
                 start_tls=self.starttls, use_tls=self.use_tls, timeout=self.timeout)
+            outcome = "accepted"
         except Exception as error:  # noqa: BLE001 - every failure is classified, none escapes raw
             raise delivery_error(error) from error
+        finally:
+            metrics.SMTP_SECONDS.labels(outcome).observe(time.perf_counter() - started)
 
 
 def delivery_error(error: BaseException) -> DeliveryError:

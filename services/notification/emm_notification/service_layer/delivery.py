@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Mapping
 
+from emm_common import logs, metrics
 from emm_common.envelope import Event, new_event
 from emm_notification.domain.channel import Channel
 from emm_notification.domain.composition import Programme, compose_message
@@ -106,7 +107,8 @@ class Delivery:
         async def one(entry: dict) -> bool:
             async with limit:
                 try:
-                    return await self.deliver(entry)
+                    with logs.correlated(entry.get("traceparent")):  # the correlation of the event that planned it
+                        return await self.deliver(entry)
                 except Exception:  # one broken entry must not stop the others
                     log.exception("delivery of %s failed unexpectedly", entry["_id"])
                     return False
@@ -178,15 +180,19 @@ class Delivery:
                 error = DeliveryError("timed out")
             decision = after_failure(attempt - entry.get("attempt_base", 0), error, now=self.clock(),
                                      policy=self.options.policy)
+            log.warning("notification %s (%s) attempt %d not delivered: %s", nid, entry["kind"], attempt, error)
             if isinstance(decision, FinalFailure):
                 return await self._failed(entry, attempt, claim, base, history, decision.reason,
                                           language=message.language)
             history.append({"attempt": attempt, "claim": claim, "at": self.clock(), "outcome": "retry",
                             "reason": decision.reason})
+            metrics.EMAILS.labels(entry["kind"], "retry").inc()
             await self._record(nid, {**base, "status": str(Status.RETRYING), "reason": decision.reason,
                                      "attempts": attempt, "next_attempt_at": decision.at}, history)
             return True
         sent_at = self.clock()
+        metrics.EMAILS.labels(entry["kind"], "sent").inc()
+        log.info("sent notification %s (%s) attempt %d", nid, entry["kind"], attempt)
         history.append({"attempt": attempt, "claim": claim, "at": sent_at, "outcome": "sent"})
         event = outcome_event(entry, "sent", attempt, claim, sent_at, language=message.language or entry["language"])
         await self._record(nid, {**base, "status": str(Status.SENT), "reason": None, "attempts": attempt,
@@ -197,6 +203,8 @@ class Delivery:
     async def _failed(self, entry: Mapping[str, Any], attempt: int, claim: int, base: dict, history: list[dict],
                       reason: str, *, language: str | None) -> bool:
         at = self.clock()
+        metrics.EMAILS.labels(entry["kind"], "failed").inc()
+        log.warning("notification %s (%s) failed for good after attempt %d", entry["_id"], entry["kind"], attempt)
         history.append({"attempt": attempt, "claim": claim, "at": at, "outcome": "failed", "reason": reason})
         event = outcome_event(entry, "failed", attempt, claim, at, language=language or entry["language"],
                               reason=reason)

@@ -97,7 +97,9 @@ class NotificationHandlers:
         planned = plan_messages(event.type, event.data, state, event_id=event.id)
         now = self.clock()
         # A redelivered event plans again from today's projections, but the plan kept first wins.
-        entries = await self.log.keep_plan(event.id, [new_entry(p, now) for p in planned])
+        # Each entry keeps the event's correlation, which its email's log lines carry.
+        entries = await self.log.keep_plan(event.id, [{**new_entry(p, now), "traceparent": event.traceparent}
+                                                      for p in planned])
         inserted = await self.log.add(entries)
         if any(e["status"] == Status.PLANNED for e in inserted):
             self.on_planned()

@@ -9,6 +9,7 @@ from typing import Any
 
 import httpx
 
+from emm_common import logs
 from emm_portal.domain import outcomes
 
 OUTCOMES: dict[int, type[outcomes.ApiOutcome]] = {
@@ -66,6 +67,8 @@ class Api:
     async def call(self, method: str, path: str, *, json: Any = None, params: dict[str, Any] | None = None,
                    raw: bool = False) -> Any:
         headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
+        if traceparent := logs.current_traceparent():  # the page's request and the API's lines share it
+            headers["traceparent"] = traceparent
         if self.for_address:
             headers["X-Forwarded-For"] = self.for_address
         try:

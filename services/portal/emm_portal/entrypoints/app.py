@@ -19,7 +19,7 @@ from prometheus_fastapi_instrumentator import Instrumentator
 from starlette.exceptions import HTTPException
 from starlette.middleware.gzip import GZipMiddleware
 
-from emm_common import published_schemas
+from emm_common import logs, metrics, published_schemas
 from emm_portal.adapters import apis as api_adapter
 from emm_portal.adapters.session_cookie import CookieCodec, cookie_secret
 from emm_portal.adapters.translations import load_translations
@@ -118,6 +118,7 @@ def add_error_pages(app: FastAPI) -> None:
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
+    logs.setup(settings.service_name, "web")  # JSON lines, like every process (emm_common.logs)
     vendor_htmx = settings.vendor_dir / "htmx.min.js"
     htmx = vendor_htmx.read_bytes() if vendor_htmx.is_file() else None
     if htmx is None:
@@ -134,6 +135,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(title="EMM2.0 portal", lifespan=lifespan, dependencies=[Depends(check_csrf)],
                   docs_url=None, redoc_url=None, openapi_url=None)
     app.state.settings, app.state.pages = settings, pages
+    metrics.record_build_info("portal")
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, str]:
@@ -146,6 +148,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         apis = request.app.state.apis
         checks = {api.service: await api.reachable()
                   for api in (apis.registration, apis.evaluation, apis.notification)}
+        for name, state in checks.items():
+            metrics.DEPENDENCY_UP.labels(name).set(1 if state == "ok" else 0)
         degraded = any(state != "ok" for state in checks.values())
         return JSONResponse({"status": "degraded" if degraded else "ready", "checks": checks})
 

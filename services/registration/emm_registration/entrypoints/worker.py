@@ -17,7 +17,7 @@ import signal
 
 from prometheus_client import Counter, Gauge, start_http_server
 
-from emm_common import mongo
+from emm_common import logs, metrics, mongo
 from emm_common.http import Runtime
 from emm_common.startup import retry_until_reachable
 from emm_registration import bootstrap
@@ -38,10 +38,11 @@ async def clock_pass(registration: Registration) -> list[tuple[str, str]]:
     taken = []
     for session in await registration.sessions():
         try:
-            while (step := await registration.advance(session.session_id)) is not None:
-                STEPS_TAKEN.labels(step).inc()
-                log.info("lifecycle clock: %s %s", session.session_id, step)
-                taken.append((session.session_id, step))
+            with logs.correlated(None):  # each session's steps start a correlation of their own
+                while (step := await registration.advance(session.session_id)) is not None:
+                    STEPS_TAKEN.labels(step).inc()
+                    log.info("lifecycle clock: %s %s", session.session_id, step)
+                    taken.append((session.session_id, step))
         except Exception:
             log.exception("lifecycle clock: %s not moved; trying again next pass", session.session_id)
     return taken
@@ -75,8 +76,9 @@ async def run(settings: Settings) -> None:
 
 
 def main() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     settings = Settings()
+    logs.setup(settings.service_name, "clock")
+    metrics.record_build_info(settings.service_name)
     if settings.metrics_port:
         start_http_server(settings.metrics_port, addr="0.0.0.0")
     asyncio.run(run(settings))
