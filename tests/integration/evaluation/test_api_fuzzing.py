@@ -63,7 +63,7 @@ async def known_data(publisher, database, api, issue) -> dict[str, list[str]]:
             "body.participant_id": PARTICIPANTS}
 
 
-async def test_no_generated_request_gets_a_server_error(publisher, worker, api, database, issue):
+async def test_no_generated_request_breaks_the_contract(publisher, worker, api, database, issue):
     known = await known_data(publisher, database, api, issue)
     participant = issue("participant", "par-1", enrollment_id=f"enr-{SESSION}-1", session_id=SESSION)
 
