@@ -183,8 +183,11 @@ async def accept_to_visible(rate: float, seconds: float, poll: float, deadline: 
             async def enroll(i: int, session_id: str, wait: float) -> tuple[float, float | None, float | None] | None:
                 """(request to 2xx, 2xx to evaluation, 2xx to notification) in seconds; None without a 2xx."""
                 sent = time.perf_counter()
-                response = await client.post(f"/sessions/{session_id}/enrollments", json=person(i, run),
-                                             headers=organizer)
+                try:
+                    response = await client.post(f"/sessions/{session_id}/enrollments", json=person(i, run),
+                                                 headers=organizer)
+                except httpx.TransportError:  # a connection the server closed under load: counted as refused
+                    return None
                 acked = time.perf_counter()
                 if response.status_code != 201:
                     return None

@@ -1,6 +1,7 @@
-"""Database round trips of the evaluation worker per consumed event, before and after the store port.
+"""Database round trips of the evaluation worker per consumed event, and of registration's
+commands per request, before and after the store port.
 
-    make bench BENCH=round_trips [ARGS='--baseline ed33e60 --participants 20 --sessions 1']
+    make bench BENCH=round_trips [ARGS='--baseline ed33e60 --registration-baseline e0f1d55 --participants 20']
 
 Feeds realistic ToT sessions, one after the other, straight to the worker's handlers, against
 the running FerretDB (MONGODB_URI; a fresh database, dropped afterwards): each session
@@ -18,6 +19,12 @@ whether it holds as the collections grow.
 `git archive` into a temporary folder and run in a subprocess with that folder's services on
 PYTHONPATH; "after" is this checkout. Calls by the outbox relay are not counted (one removal per
 published trainer document, in both versions).
+
+Registration's commands are counted the same way (`--registration-baseline`, default the commit
+before registration went onto the store port): a session scheduled, each participant enrolled
+(a new person), one of them enrolled again, the session started, each participant's attendance
+marked for the first day, one mark changed, and the session read as `GET /sessions/{id}` reads it.
+"Before" waits for the old store's pruning of old states, which it ran off the request path.
 """
 
 from __future__ import annotations
@@ -41,6 +48,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 DEFAULT_BASELINE = "ed33e60"
+DEFAULT_REGISTRATION_BASELINE = "e0f1d55"
 
 
 class Calls:
@@ -197,6 +205,87 @@ async def measure(code: str, participants: int, sessions: int) -> dict[str, Any]
             "events": events_fed, "adapter_agrees": all(adapter) if adapter else None}
 
 
+async def measure_registration(code: str, participants: int) -> dict[str, Any]:
+    """Calls per registration request, through the service layer as the API calls it."""
+    from datetime import datetime, timezone
+
+    from pymongo import AsyncMongoClient
+
+    from emm_registration import bootstrap
+    from tests.conftest import MONGODB_URI
+    from tests.unit.registration.examples import NOW, session_details
+
+    client = AsyncMongoClient(MONGODB_URI, tz_aware=True)
+    raw = client[f"bench_rt_reg_{code}_{uuid.uuid4().hex[:8]}"]
+    calls = Calls()
+    database = CountingDatabase(raw, calls)
+    now = {"value": NOW}
+    if code == "before":
+        stores = bootstrap.stores(database)
+        pruned = [getattr(stores, name) for name in bootstrap.AGGREGATES]
+    else:
+        from emm_common.store.mongo import MongoDocumentStore
+
+        stores, pruned = bootstrap.stores(MongoDocumentStore(database)), []
+    from emm_registration.service_layer.commands import Registration
+
+    registration = Registration(stores, clock=lambda: now["value"])
+    session_id = "ses-rt-registration"
+    rows: dict[str, dict[str, Any]] = {}
+
+    async def counted(label: str, command) -> Any:
+        row = rows.setdefault(label, {"label": label, "events": 0, "reads": [], "writes": []})
+        reads, writes = calls.reads, calls.writes
+        result = await command()
+        for store in pruned:
+            await store.settled()
+        row["events"] += 1
+        row["reads"].append(calls.reads - reads)
+        row["writes"].append(calls.writes - writes)
+        return result
+
+    def person(n: int) -> dict[str, Any]:
+        return {"email": f"person{n}@example.org", "full_name": f"Person {n}", "country": "SN",
+                "preferred_language": "fr", "consent_to_contact": True}
+
+    try:
+        await counted("schedule a session", lambda: registration.schedule_session(
+            session_details(capacity=participants), "usr-organizer", session_id))
+        enrolled = [await counted("enrollment request (a new person)",
+                                  lambda n=n: registration.enroll(session_id, person(n), "participant"))
+                    for n in range(participants)]
+        await counted("enrollment request (the same person again)",
+                      lambda: registration.enroll(session_id, person(0), "participant"))
+        await registration.change_status(session_id, "start")
+        now["value"] = datetime(2026, 5, 17, 9, 5, tzinfo=timezone.utc)
+        for result in enrolled:
+            await counted("attendance mark (one person, first day)", lambda r=result: registration.record_attendance(
+                session_id, "2026-05-17", [{"participant_id": r.participant.participant_id, "status": "present"}],
+                "par-facilitator-1"))
+        now["value"] = datetime(2026, 5, 17, 9, 30, tzinfo=timezone.utc)
+        await counted("attendance mark (changed)", lambda: registration.record_attendance(
+            session_id, "2026-05-17", [{"participant_id": enrolled[0].participant.participant_id,
+                                        "status": "absent"}], "par-facilitator-1"))
+        await counted("GET /sessions/{id}", lambda: registration.session(session_id))
+    finally:
+        await client.drop_database(raw.name)
+        await client.close()
+    return {"code": code, "rows": list(rows.values())}
+
+
+def registration_report(before: dict[str, Any], after: dict[str, Any]) -> str:
+    from measure import markdown_table
+
+    header = ("request", "requests", "before: calls/request (reads + writes)",
+              "after: calls/request (reads + writes)", "after: most reads, writes in one request")
+    rows = [(new["label"], str(new["events"]),
+             f"{mean([r + w for r, w in zip(old['reads'], old['writes'])])} ({mean(old['reads'])} + {mean(old['writes'])})",
+             f"{mean([r + w for r, w in zip(new['reads'], new['writes'])])} ({mean(new['reads'])} + {mean(new['writes'])})",
+             f"{max(new['reads'])}, {max(new['writes'])}")
+            for old, new in zip(before["rows"], after["rows"])]
+    return markdown_table(header, rows)
+
+
 def baseline_tree(revision: str, into: Path) -> Path:
     """The services/ and schemas/ folders of `revision`, extracted into `into`."""
     archive = subprocess.run(["git", "-C", str(ROOT), "archive", "--format=tar", revision, "services", "schemas"],
@@ -206,11 +295,11 @@ def baseline_tree(revision: str, into: Path) -> Path:
     return into
 
 
-def run_measurement(code: str, tree: Path, participants: int, sessions: int) -> dict[str, Any]:
-    path = [str(tree / "services" / "shared"), str(tree / "services" / "evaluation"), str(ROOT)]
+def run_measurement(code: str, tree: Path, participants: int, sessions: int, service: str = "evaluation") -> dict[str, Any]:
+    path = [str(tree / "services" / "shared"), str(tree / "services" / service), str(ROOT)]
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(path), "EMM_SCHEMAS_DIR": str(tree / "schemas")}
-    done = subprocess.run([sys.executable, __file__, "--measure", code, "--participants", str(participants),
-                           "--sessions", str(sessions)],
+    done = subprocess.run([sys.executable, __file__, "--measure", code, "--service", service,
+                           "--participants", str(participants), "--sessions", str(sessions)],
                           env=env, capture_output=True, text=True)
     if done.returncode:
         raise SystemExit(f"measuring {code} failed:\n{done.stderr}")
@@ -248,13 +337,20 @@ def report(before: dict[str, Any], after: dict[str, Any]) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--baseline", default=DEFAULT_BASELINE, help="the revision measured as 'before'")
+    parser.add_argument("--baseline", default=DEFAULT_BASELINE, help="the revision measured as 'before' (evaluation)")
+    parser.add_argument("--registration-baseline", default=DEFAULT_REGISTRATION_BASELINE,
+                        help="the revision measured as 'before' (registration)")
+    parser.add_argument("--service", choices=("evaluation", "registration"), default="evaluation",
+                        help=argparse.SUPPRESS)
     parser.add_argument("--participants", type=int, default=20)
     parser.add_argument("--sessions", type=int, default=1)
     parser.add_argument("--measure", choices=("before", "after"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.measure:
-        print(json.dumps(asyncio.run(measure(args.measure, args.participants, args.sessions))))
+        if args.service == "registration":
+            print(json.dumps(asyncio.run(measure_registration(args.measure, args.participants))))
+        else:
+            print(json.dumps(asyncio.run(measure(args.measure, args.participants, args.sessions))))
         return
     with tempfile.TemporaryDirectory() as folder:
         before = run_measurement("before", baseline_tree(args.baseline, Path(folder)), args.participants,
@@ -263,6 +359,13 @@ def main() -> None:
     print(f"Database calls of the evaluation worker per consumed event: {args.sessions} ToT session(s) of "
           f"{args.participants}, before ({args.baseline}) and after (this checkout)\n")
     print(report(before, after))
+    with tempfile.TemporaryDirectory() as folder:
+        before = run_measurement("before", baseline_tree(args.registration_baseline, Path(folder)),
+                                 args.participants, 1, "registration")
+    after = run_measurement("after", ROOT, args.participants, 1, "registration")
+    print(f"\nDatabase calls of registration per request: one session of {args.participants}, before "
+          f"({args.registration_baseline}) and after (this checkout)\n")
+    print(registration_report(before, after))
 
 
 if __name__ == "__main__":

@@ -1,26 +1,45 @@
 """Wiring: the registration service's parts built from its settings, for the API and the worker
-(the lifecycle clock). Both read the programme's time from the same settings."""
+(the lifecycle clock). Both read the programme's time from the same settings. The service layer
+gets a DocumentStore; only this module and the store's adapter know it is MongoDB."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from emm_common.documents import AggregateStore
+from emm_common import outbox
+from emm_common.documents import VersionedDocuments, commits_of
+from emm_common.store import DocumentStore
+from emm_common.store.mongo import MongoDocumentStore
+from emm_registration.adapters.used_links import StoredUsedLinks
 from emm_registration.config import Settings
 from emm_registration.service_layer.commands import Registration, Stores
 
 AGGREGATES = ("sessions", "participants", "attendance", "staff", "sign_in_requests")
 
 
-def stores(database: Any) -> Stores:
-    return Stores(**{name: AggregateStore(database[name]) for name in AGGREGATES})
+def document_store(database: Any) -> MongoDocumentStore:
+    """The store on the service's database; its commits nudge this process's relay."""
+    return MongoDocumentStore(database, on_commit=outbox.committed)
+
+
+def stores(store: DocumentStore) -> Stores:
+    return Stores(**{name: VersionedDocuments(store, name) for name in AGGREGATES})
 
 
 def outbox_collections(database: Any) -> list[Any]:
-    """The collections whose commits carry events: their outboxes are relayed to Kafka."""
-    return [database[name] for name in AGGREGATES]
+    """The collections whose documents carry events (the commits): their outboxes are relayed to Kafka."""
+    return [database[commits_of(name)] for name in AGGREGATES]
 
 
-def registration(settings: Settings, database: Any) -> Registration:
+def clock_outbox_collections(database: Any) -> list[Any]:
+    """The lifecycle clock commits sessions only."""
+    return [database[commits_of("sessions")]]
+
+
+def registration(settings: Settings, store: DocumentStore) -> Registration:
     """The application service, on the programme's clock."""
-    return Registration(stores(database), clock=settings.programme_clock().now, times=settings.clock_times())
+    return Registration(stores(store), clock=settings.programme_clock().now, times=settings.clock_times())
+
+
+def used_links(store: DocumentStore) -> StoredUsedLinks:
+    return StoredUsedLinks(store)

@@ -17,6 +17,7 @@ import asyncio
 import json
 import logging
 import uuid
+from dataclasses import dataclass
 from typing import Any, Callable, Iterable
 
 from pymongo.errors import DuplicateKeyError
@@ -30,8 +31,8 @@ from emm_common.store import aggregates
 from emm_common.store.aggregates import Versioned
 from emm_common.store.mongo import MongoDocumentStore
 
-__all__ = ["AggregateStore", "KeyedLocks", "VersionConflict", "Versioned", "apply_once", "change_aggregate",
-           "outbox_map"]
+__all__ = ["AggregateStore", "Current", "KeyedLocks", "VersionConflict", "Versioned", "VersionedDocuments", "apply_once",
+           "change_aggregate", "commits_of", "outbox_map"]
 
 log = logging.getLogger(__name__)
 
@@ -169,3 +170,102 @@ async def change_aggregate(store: AggregateStore, aggregate_id: str,
         return await attempt()
     async with locks.hold(f"{store.collection.name}:{aggregate_id}"):
         return await attempt()
+
+
+class VersionedDocuments:
+    """Command-side documents that several processes change at once, through the document store
+    (emm_common.store) only: every read and write by `_id`.
+
+    On FerretDB v1 a conditional update is not atomic across processes: four processes doing
+    150 read-then-`update_one({_id, version: v})` each on one document were told 370 times that
+    their update matched, and the document took 197 of them. The one write it does refuse
+    exactly once is an insert of an `_id` that exists. So a change is decided by inserting its
+    *commit*, and the document that readers read is written after it:
+
+    - `<name>_commits/{id}@{n}`: `{aggregate_id, commit: n, state}` with the change's events in
+      its outbox, inserted once. Of several writers deciding commit n, exactly one inserts it;
+      the others get `VersionConflict`, load again and decide again. Only the relay writes a
+      commit afterwards (removing what it published).
+    - `<name>/{id}`: `{_id, commit: n, state}`, the newest state, replaced after each commit
+      (guarded by the store's version). A crash between the two writes, or a slower writer of an
+      older commit, leaves it behind: `load(confirm=True)` steps forward through the commits
+      after it, and the next change repairs it.
+
+    A change costs one read (the document) and two writes; a confirmed read two reads. States
+    are JSON text: FerretDB decodes nested documents slowly and rewrites a whole document on any
+    update, and the state is only ever read and written whole.
+    """
+
+    def __init__(self, store: Any, name: str) -> None:
+        self.store = store
+        self.name = name
+        self.commits = commits_of(name)
+
+    async def load(self, aggregate_id: str, *, confirm: bool = False) -> "Current":
+        """The document as last written (commit 0 and state None if there is none); with
+        `confirm`, stepped forward through any commit written after it."""
+        head = await self.store.get(self.name, aggregate_id)
+        current = _current(aggregate_id, head)
+        if confirm:
+            current = await self._forward(current)
+        return current
+
+    async def load_many(self, ids: Iterable[str]) -> dict[str, "Current"]:
+        """The documents as last written, those that exist, in one read."""
+        found = await self.store.get_many(self.name, ids)
+        return {doc_id: _current(doc_id, head) for doc_id, head in found.items()}
+
+    async def all(self) -> list["Current"]:
+        """Every document as last written, in one read (listings)."""
+        return [_current(head.id, head) for head in await self.store.all(self.name)]
+
+    async def commit(self, current: "Current", state: dict[str, Any], events: Iterable[Event] = ()) -> "Current":
+        """Commit `state` and its events as the change after `current`; VersionConflict if another
+        writer committed it first. Then bring the document up to it."""
+        number = current.commit + 1
+        text = json.dumps(state, separators=(",", ":"))
+        record = {"_id": aggregates.commit_id(current.id, number), "aggregate_id": current.id, "commit": number,
+                  "state": text}
+        if not await self.store.insert(self.commits, record, list(events)):
+            raise VersionConflict(f"{self.name}/{current.id}: commit {number} was written first by another writer")
+        document = {"_id": current.id, "commit": number, "state": text}
+        try:
+            if current.head is None:
+                await self.store.insert(self.name, document)  # refused: another writer's is newer; loads step on
+            else:
+                await self.store.replace(self.name, current.head, document)
+        except VersionConflict:
+            pass  # a writer of a later commit moved the document on
+        return Current(current.id, number, state, None)
+
+    async def _forward(self, current: "Current") -> "Current":
+        number, state = current.commit, current.state
+        while (newer := await self.store.get(self.commits, aggregates.commit_id(current.id, number + 1))) is not None:
+            number, state = number + 1, json.loads(newer.document["state"])
+        return current if number == current.commit else Current(current.id, number, state, current.head)
+
+
+def commits_of(name: str) -> str:
+    """The collection holding the commits (and so the outboxes) of VersionedDocuments `name`."""
+    return f"{name}_commits"
+
+
+@dataclass(frozen=True)
+class Current:
+    """An aggregate as loaded: its newest commit number (0: none yet), its state (None: it does
+    not exist) and the document read, which the next commit replaces."""
+
+    id: str
+    commit: int
+    state: dict[str, Any] | None
+    head: Any  # emm_common.store.Stored | None
+
+    @property
+    def exists(self) -> bool:
+        return self.state is not None
+
+
+def _current(aggregate_id: str, head: Any) -> Current:
+    if head is None:
+        return Current(aggregate_id, 0, None, None)
+    return Current(aggregate_id, head.document["commit"], json.loads(head.document["state"]), head)

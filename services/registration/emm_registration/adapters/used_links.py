@@ -3,22 +3,18 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
-
-from pymongo.errors import DuplicateKeyError
 
 from emm_common.auth import Link
+from emm_common.store import DocumentStore
+
+USED_LINKS = "used_links"
 
 
-class MongoUsedLinks:
-    def __init__(self, collection: Any) -> None:
-        self.collection = collection
+class StoredUsedLinks:
+    def __init__(self, store: DocumentStore) -> None:
+        self.store = store
 
     async def use(self, link: Link, now: datetime) -> bool:
-        try:
-            # An insert of a unique _id: of two simultaneous uses, exactly one succeeds (FerretDB v1 too).
-            await self.collection.insert_one({"_id": link.jti, "subject": link.subject, "used_at": now,
-                                              "expires_at": link.expires_at})
-        except DuplicateKeyError:
-            return False
-        return True
+        # An insert of a unique _id: of two simultaneous uses, exactly one succeeds (FerretDB v1 too).
+        return await self.store.insert(USED_LINKS, {"_id": link.jti, "subject": link.subject, "used_at": now,
+                                                    "expires_at": link.expires_at})

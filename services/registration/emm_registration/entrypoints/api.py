@@ -16,7 +16,6 @@ from emm_common.iso_dates import IsoDate
 from emm_common.paging import Paging
 from emm_common.rate_limits import Limit, RateLimit
 from emm_registration import bootstrap
-from emm_registration.adapters.used_links import MongoUsedLinks
 from emm_registration.config import Settings
 from emm_registration.domain.errors import InvalidInput
 from emm_registration.entrypoints import models as m
@@ -304,10 +303,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
 
     async def on_start(runtime: Runtime) -> None:
-        app.state.registration = bootstrap.registration(settings, runtime.database)
+        store = bootstrap.document_store(runtime.database)
+        app.state.registration = bootstrap.registration(settings, store)
         app.state.scopes = RegistrationScopes(app.state.registration)
         app.state.sign_in = LinkSignIn(app.state.registration, app.state.token_verifier, app.state.token_issuer,
-                                       MongoUsedLinks(runtime.database.used_links))
+                                       bootstrap.used_links(store))
 
     app = create_service_app(
         settings, title="EMM2.0 registration",

@@ -53,8 +53,8 @@ async def run(settings: Settings) -> None:
     # at start (its own predecessor's) and then rarely, so that it seldom races theirs.
     runtime = Runtime(settings.model_copy(update={"outbox_sweep_seconds": max(settings.outbox_sweep_seconds, 300.0)}))
     await retry_until_reachable("MongoDB", settings.mongodb_uri, lambda: mongo.ping(runtime.database))
-    runtime.start([runtime.database.sessions])  # the clock commits sessions only
-    registration = bootstrap.registration(settings, runtime.database)
+    runtime.start(bootstrap.clock_outbox_collections(runtime.database))
+    registration = bootstrap.registration(settings, bootstrap.document_store(runtime.database))
     stopping = asyncio.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         asyncio.get_running_loop().add_signal_handler(signum, stopping.set)

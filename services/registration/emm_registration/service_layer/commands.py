@@ -1,5 +1,6 @@
-"""The registration service's commands and queries: load an aggregate, let the domain decide,
-commit the new version with its events in one insert, retry if another writer came first.
+"""The registration service's commands and queries: load an aggregate by `_id`, let the domain
+decide, commit the change with its events in one insert-once write (then the document readers
+read: emm_common.documents.VersionedDocuments), decide again if another writer came first.
 
 A command returns only after its commit: a 2xx from the API means the fact and its events are
 durable; the outbox relay publishes the events, even after a crash.
@@ -12,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from typing import Any, Callable, Mapping, TypeVar
 
-from emm_common.documents import AggregateStore, KeyedLocks, VersionConflict
+from emm_common.documents import Current, KeyedLocks, VersionConflict, VersionedDocuments
 from emm_common.envelope import new_event
 from emm_registration.adapters import documents as docs
 from emm_registration.domain.attendance import AttendanceSheet
@@ -36,11 +37,11 @@ def utc_now() -> datetime:
 
 @dataclass
 class Stores:
-    sessions: AggregateStore
-    participants: AggregateStore
-    attendance: AggregateStore
-    staff: AggregateStore
-    sign_in_requests: AggregateStore
+    sessions: VersionedDocuments
+    participants: VersionedDocuments
+    attendance: VersionedDocuments
+    staff: VersionedDocuments
+    sign_in_requests: VersionedDocuments
 
 
 @dataclass(frozen=True)
@@ -63,33 +64,36 @@ class Registration:
 
     # -- the one way state changes ------------------------------------------------------------
 
-    async def _change(self, store: AggregateStore, aggregate_id: str, load: Callable[[dict], Aggregate],
+    async def _change(self, documents: VersionedDocuments, aggregate_id: str, load: Callable[[dict], Aggregate],
                       dump: Callable[[Aggregate], dict], change: Callable[[Aggregate | None], Aggregate | None],
-                      event_id: Callable[[int], str | None] = lambda index: None):
-        """Run `change` on the newest version (None if there is none) and commit what it returns
-        with its pending events; retried on a concurrent commit. Returns the aggregate. Nothing
-        is committed when neither an event nor the state is new. `event_id(index)` names the
-        events (None: a fresh uuid), read after `change` ran."""
-        async with self._locks.hold(f"{store.collection.name}:{aggregate_id}"):
+                      event_id: Callable[[int], str | None] = lambda index: None, current: Current | None = None):
+        """Run `change` on the aggregate as loaded (None if it does not exist; `current` if the
+        caller loaded it already) and commit what it returns with its pending events; decided
+        again on the newer commit if another writer came first. Returns the aggregate. Nothing is
+        written when neither an event nor the state is new. `event_id(index)` names the events
+        (None: a fresh uuid), read after `change` ran."""
+        async with self._locks.hold(f"{documents.name}:{aggregate_id}"):
+            current = current or await documents.load(aggregate_id)
             for _ in range(MAX_CONFLICT_RETRIES):
-                current = await store.load(aggregate_id)
-                aggregate = change(load(current.state) if current else None)
+                aggregate = change(load(current.state) if current.exists else None)
                 if aggregate is None:
                     return None
                 events = [new_event(e.event_type(), e.payload(), source=SOURCE, event_id=event_id(index))
                           for index, e in enumerate(aggregate.pending_events)]
                 state = dump(aggregate)
-                if not events and current is not None and state == current.state:
+                if not events and current.exists and state == current.state:
                     return aggregate
                 try:
-                    await store.commit(aggregate_id, state, current.version if current else 0, events)
-                except VersionConflict:
-                    continue  # another process committed first: decide again on its version
+                    await documents.commit(current, state, events)
+                except VersionConflict:  # another writer committed first: decide again on its commit
+                    current = await documents.load(aggregate_id, confirm=True)
+                    continue
                 aggregate.pending_events.clear()
                 return aggregate
         raise Conflict("session_id", "too many concurrent changes; try again")
 
-    async def _change_session(self, session_id: str, change: Callable[[Session], Any]) -> tuple[Session, Any]:
+    async def _change_session(self, session_id: str, change: Callable[[Session], Any],
+                              current: Current | None = None) -> tuple[Session, Any]:
         """Apply `change` to the session; return the session and what `change` returned."""
         result: dict[str, Any] = {}
 
@@ -100,7 +104,7 @@ class Registration:
             return session
 
         session = await self._change(self.stores.sessions, session_id, docs.session_from_document,
-                                     docs.session_to_document, apply)
+                                     docs.session_to_document, apply, current=current)
         return session, result.get("value")
 
     # -- sessions -----------------------------------------------------------------------------
@@ -164,9 +168,11 @@ class Registration:
                            step, event_id)
         return taken.get("step")
 
-    async def session(self, session_id: str) -> Session:
-        current = await self.stores.sessions.load(session_id)
-        if current is None:
+    async def session(self, session_id: str, *, confirm: bool = True) -> Session:
+        """The session; `confirm=False` reads its document only (one read), which a crash may have
+        left one change behind (see VersionedDocuments)."""
+        current = await self.stores.sessions.load(session_id, confirm=confirm)
+        if not current.exists:
             raise NotFound("session_id", f"no session {session_id}")
         return docs.session_from_document(current.state)
 
@@ -174,14 +180,9 @@ class Registration:
                        facilitator: str | None = None) -> list[Session]:
         """Sessions by start date, those with the status, in the country and facilitated by the
         person given."""
-        query = {}
-        if status:
-            query["status"] = status
-        if country:
-            query["country"] = country
-        found = [docs.session_from_document(v.state) for v in await self.stores.sessions.latest_of_all(query)]
-        if facilitator:
-            found = [s for s in found if facilitator in s.facilitator_ids]
+        found = [docs.session_from_document(current.state) for current in await self.stores.sessions.all()]
+        found = [s for s in found if (not status or s.status == status) and (not country or s.country == country)
+                 and (not facilitator or facilitator in s.facilitator_ids)]
         return sorted(found, key=lambda s: (s.start_date, s.session_id))
 
     # -- participants and enrollments ---------------------------------------------------------
@@ -205,21 +206,22 @@ class Registration:
                                   docs.participant_from_document, docs.participant_to_document, upsert)
 
     async def participant(self, participant_id: str) -> Participant:
-        current = await self.stores.participants.load(participant_id)
-        if current is None:
+        current = await self.stores.participants.load(participant_id, confirm=True)
+        if not current.exists:
             raise NotFound("participant_id", f"no participant {participant_id}")
         return docs.participant_from_document(current.state)
 
     async def enroll(self, session_id: str, person: Mapping[str, Any], enrolled_by: str) -> EnrollmentResult:
         """Enroll a person (registered, or waitlisted when full). The same person again gets
         their existing enrollment back (created False)."""
-        if not await self.stores.sessions.exists(session_id):  # 404 before anything is written
+        current = await self.stores.sessions.load(session_id)  # 404 before anything is written
+        if not current.exists:
             raise NotFound("session_id", f"no session {session_id}")
         participant = await self.register_participant(person, session_id)
         now = self._clock()
         enrollment_id = f"enr-{uuid.uuid4().hex[:16]}"
         session, enrollment = await self._change_session(
-            session_id, lambda s: s.enroll(participant.public_profile(), enrolled_by, now, enrollment_id))
+            session_id, lambda s: s.enroll(participant.public_profile(), enrolled_by, now, enrollment_id), current)
         return EnrollmentResult(enrollment, participant, session, created=enrollment.enrollment_id == enrollment_id)
 
     async def enroll_all(self, session_id: str, people: list[Mapping[str, Any]], enrolled_by: str,
@@ -248,12 +250,13 @@ class Registration:
 
     async def history(self, participant_id: str) -> list[tuple[Session, Enrollment]]:
         """Every session the participant enrolled in, with their enrollment, oldest first."""
-        current = await self.stores.participants.load(participant_id)
-        session_ids = current.state.get("session_ids") if current else []
+        current = await self.stores.participants.load(participant_id, confirm=True)
+        session_ids = current.state.get("session_ids") if current.exists else []
         if session_ids is None:  # a participant stored before their sessions were kept with them
             sessions = await self.sessions()
         else:
-            sessions = [await self.session(session_id) for session_id in session_ids]
+            found = await self.stores.sessions.load_many(session_ids)
+            sessions = [docs.session_from_document(found[sid].state) for sid in session_ids if sid in found]
         found = [(s, e) for s in sessions for e in s.enrollments.values() if e.participant_id == participant_id]
         return sorted(found, key=lambda pair: (pair[0].start_date, pair[0].session_id, pair[1].created_at))
 
@@ -288,15 +291,15 @@ class Registration:
                                   revise)
 
     async def staff_member(self, staff_id: str) -> StaffMember:
-        current = await self.stores.staff.load(staff_id)
-        if current is None:
+        current = await self.stores.staff.load(staff_id, confirm=True)
+        if not current.exists:
             raise NotFound("staff_id", f"no staff member {staff_id}")
         return docs.staff_from_document(current.state)
 
     async def staff_members(self, role: str | None = None) -> list[StaffMember]:
         """The directory by name (then id), the organizers or the facilitators only if `role` is given."""
-        found = [docs.staff_from_document(v.state)
-                 for v in await self.stores.staff.latest_of_all({"role": role} if role else None)]
+        found = [docs.staff_from_document(current.state) for current in await self.stores.staff.all()
+                 if not role or current.state.get("role") == role]
         return sorted(found, key=lambda m: (m.full_name.casefold(), m.staff_id))
 
     # -- sign-in links ------------------------------------------------------------------------
@@ -308,11 +311,11 @@ class Registration:
         counted all the same. Every read is by _id: the address gives both ids."""
         email = normalise_email(email)
         recipients = []
-        staff = await self.stores.staff.load(staff_id_for(email))
-        if staff is not None and docs.staff_from_document(staff.state).active:
-            recipients.append(Recipient("staff-sign-in", staff.aggregate_id))
-        if await self.stores.participants.exists(participant_id_for(email)):
-            enrolled = await self.history(participant_id_for(email))
+        staff = await self.stores.staff.load(staff_id_for(email), confirm=True)
+        if staff.exists and docs.staff_from_document(staff.state).active:
+            recipients.append(Recipient("staff-sign-in", staff.id))
+        enrolled = await self.history(participant_id_for(email))  # nobody enrolled: none
+        if enrolled:
             latest = list(dict.fromkeys(s.session_id for s, _ in reversed(enrolled)))[:MAX_PARTICIPANT_LINKS]
             recipients += [Recipient("participant-sign-in", participant_id_for(email), sid) for sid in latest]
         now = self._clock()
@@ -332,7 +335,10 @@ class Registration:
     async def record_attendance(self, session_id: str, day: date | str, marks: list[Mapping[str, Any]],
                                 recorded_by: str) -> AttendanceSheet:
         """Record a day's marks (all or nothing); a later mark for the same person and day wins."""
-        session = await self.session(session_id)
+        current = await self.stores.sessions.load(session_id)
+        if not current.exists:
+            raise NotFound("session_id", f"no session {session_id}")
+        session = docs.session_from_document(current.state)
         now = self._clock()
 
         def record(sheet: AttendanceSheet | None) -> AttendanceSheet:
@@ -345,6 +351,6 @@ class Registration:
 
     async def attendance(self, session_id: str) -> tuple[Session, AttendanceSheet]:
         session = await self.session(session_id)
-        current = await self.stores.attendance.load(session_id)
-        sheet = docs.attendance_sheet_from_document(current.state) if current else AttendanceSheet(session_id)
+        current = await self.stores.attendance.load(session_id, confirm=True)
+        sheet = docs.attendance_sheet_from_document(current.state) if current.exists else AttendanceSheet(session_id)
         return session, sheet
