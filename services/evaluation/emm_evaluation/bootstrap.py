@@ -7,7 +7,7 @@ from typing import Any
 
 from emm_common.outbox import OutboxRelay
 from emm_common.publisher import EventPublisher
-from emm_common.store import DocumentStore
+from emm_common.store import DocumentStore, OnCommit
 from emm_common.store.applier import Applier
 from emm_common.worker import WorkerParts
 from emm_evaluation.adapters import mongo
@@ -19,9 +19,10 @@ from emm_evaluation.service_layer.projections import SESSION_EVALUATION_CLOSED
 from emm_evaluation.service_layer.reports import ReportReader
 
 
-def evaluation(settings: Settings, database: Any) -> Evaluation:
-    """The API's application service."""
-    return Evaluation(mongo.document_store(database), mongo.command_side(database), respondent_key(settings),
+def evaluation(settings: Settings, database: Any, on_commit: OnCommit | None = None) -> Evaluation:
+    """The API's application service; `on_commit` (the API's relay's nudge) is told of each write's events."""
+    return Evaluation(mongo.document_store(database, on_commit=on_commit), mongo.command_side(database, on_commit),
+                      respondent_key(settings),
                       settings.certification_rules())
 
 

@@ -9,6 +9,7 @@ from datetime import timedelta
 from typing import Any
 
 from emm_common.auth import TokenIssuer
+from emm_common.store import OnCommit
 from emm_notification.adapters.email_channel import EmailChannel
 from emm_notification.adapters.notification_log import MongoNotificationLog
 from emm_notification.adapters.projections import MongoProjections
@@ -38,8 +39,10 @@ def portal_links(settings: Settings) -> PortalLinks | None:
                        settings.participant_link_days)
 
 
-def build(settings: Settings, database: Any, channel: Any = None) -> tuple[NotificationHandlers, Delivery, Scheduler]:
-    log = MongoNotificationLog(database)
+def build(settings: Settings, database: Any, channel: Any = None,
+          on_commit: OnCommit | None = None) -> tuple[NotificationHandlers, Delivery, Scheduler]:
+    """The worker's parts; `on_commit` (the relay's nudge) is told of the events the log commits."""
+    log = MongoNotificationLog(database, on_commit=on_commit)
     projections = MongoProjections(database)
     delivery = Delivery(
         log, projections, channel or email_channel(settings),

@@ -6,9 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from emm_common import outbox
 from emm_common.documents import VersionedDocuments, commits_of
-from emm_common.store import DocumentStore
+from emm_common.store import DocumentStore, OnCommit
 from emm_common.store.mongo import MongoDocumentStore
 from emm_registration.adapters.used_links import StoredUsedLinks
 from emm_registration.config import Settings
@@ -17,9 +16,10 @@ from emm_registration.service_layer.commands import Registration, Stores
 AGGREGATES = ("sessions", "participants", "attendance", "staff", "sign_in_requests")
 
 
-def document_store(database: Any) -> MongoDocumentStore:
-    """The store on the service's database; its commits nudge this process's relay."""
-    return MongoDocumentStore(database, on_commit=outbox.committed)
+def document_store(database: Any, on_commit: OnCommit | None = None) -> MongoDocumentStore:
+    """The store on the service's database; `on_commit` (this process's relay's nudge) is told of
+    each commit's events."""
+    return MongoDocumentStore(database, on_commit=on_commit)
 
 
 def stores(store: DocumentStore) -> Stores:

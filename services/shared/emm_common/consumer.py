@@ -3,8 +3,9 @@ retry, dead-letter. The faust binding (worker.py) feeds records in; tests can to
 
 A handler is `async def handle(event) -> None`. It returns normally for a duplicate, raises
 `PoisonEvent` for an event that can never be applied, and raises anything else to be retried:
-connection errors of Kafka or MongoDB are retried until they heal (up to
-`transient_retry_seconds`); any other error `max_attempts` times. What cannot be applied goes to
+what heals by itself (connection errors of Kafka or MongoDB, FerretDB's "context canceled" and
+other errors `emm_common.mongo.transient` names, version conflicts with another worker instance)
+is retried until it heals (up to `transient_retry_seconds`); any other error `max_attempts` times. What cannot be applied goes to
 the service's dead-letter topic with the reason and its original topic, partition and offset,
 and the consumer carries on with the next record.
 """
@@ -22,13 +23,16 @@ from aiokafka.errors import KafkaConnectionError, KafkaTimeoutError
 from pymongo.errors import ConnectionFailure
 
 from emm_common import logs, metrics
+from emm_common.mongo import transient
+from emm_common.store import VersionConflict
 from emm_common.envelope import Event, KafkaRecord, MalformedEvent, from_record
 
 log = logging.getLogger(__name__)
 
 Handler = Callable[[Event], Awaitable[None]]
 
-TRANSIENT_ERRORS = (ConnectionFailure, KafkaConnectionError, KafkaTimeoutError, asyncio.TimeoutError, OSError)
+TRANSIENT_ERRORS = (ConnectionFailure, KafkaConnectionError, KafkaTimeoutError, asyncio.TimeoutError, OSError,
+                    VersionConflict)
 
 
 class PoisonEvent(Exception):
@@ -96,18 +100,19 @@ class EventProcessor:
                 return None
             except PoisonEvent as exc:
                 return f"rejected by handler: {exc}"
-            except (TransientError, *TRANSIENT_ERRORS) as exc:
-                transient_since = transient_since or time.monotonic()
-                if time.monotonic() - transient_since > self._transient_retry_seconds:
-                    return f"gave up after {self._transient_retry_seconds:.0f}s of transient failures: {exc!r}"
-                metrics.HANDLER_RETRIES.labels(event.type, "transient").inc()
-                log.warning("event %s (%s) waits for a dependency: %r", event.id, event.type, exc)
-            except Exception as exc:  # a bug or bad data: retry a few times, then dead-letter
-                failures += 1
-                metrics.HANDLER_RETRIES.labels(event.type, "error").inc()
-                log.exception("handler failed on event %s (%s), attempt %d", event.id, event.type, failures)
-                if failures >= self._max_attempts:
-                    return f"handler failed {failures} times: {type(exc).__name__}: {exc}"
+            except Exception as exc:
+                if isinstance(exc, (TransientError, *TRANSIENT_ERRORS)) or transient(exc):
+                    transient_since = transient_since or time.monotonic()
+                    if time.monotonic() - transient_since > self._transient_retry_seconds:
+                        return f"gave up after {self._transient_retry_seconds:.0f}s of transient failures: {exc!r}"
+                    metrics.HANDLER_RETRIES.labels(event.type, "transient").inc()
+                    log.warning("event %s (%s) waits for a dependency: %r", event.id, event.type, exc)
+                else:  # a bug or bad data: retry a few times, then dead-letter
+                    failures += 1
+                    metrics.HANDLER_RETRIES.labels(event.type, "error").inc()
+                    log.exception("handler failed on event %s (%s), attempt %d", event.id, event.type, failures)
+                    if failures >= self._max_attempts:
+                        return f"handler failed {failures} times: {type(exc).__name__}: {exc}"
             await asyncio.sleep(delay)
             delay = min(delay * 2, 5.0)
 

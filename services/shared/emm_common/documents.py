@@ -26,7 +26,7 @@ from emm_common.envelope import Event
 from emm_common import outbox
 from emm_common.locks import KeyedLocks
 from emm_common.outbox import outbox_entries
-from emm_common.store import VersionConflict
+from emm_common.store import OnCommit, VersionConflict
 from emm_common.store import aggregates
 from emm_common.store.aggregates import Versioned
 from emm_common.store.mongo import MongoDocumentStore
@@ -56,8 +56,10 @@ class AggregateStore:
       a newer commit exists, so a head left behind by a crash or a race costs one more read.
     """
 
-    def __init__(self, collection: Any, keep: int = 3) -> None:
+    def __init__(self, collection: Any, keep: int = 3, *, on_commit: OnCommit | None = None) -> None:
         self.collection = collection
+        # Told of each commit's events (the process's relay's nudge, wired in bootstrap).
+        self.on_commit = on_commit
         self.states = collection.database[f"{collection.name}_states"]
         self.heads = collection.database[f"{collection.name}_heads"]
         self._keep = keep
@@ -85,8 +87,7 @@ class AggregateStore:
         except DuplicateKeyError as exc:
             await self.states.delete_one({"_id": state_id})
             raise VersionConflict(f"{aggregate_id} v{version}") from exc
-        if pending:
-            outbox.committed(self.collection.name, doc_id, pending)
+        outbox.committed(self.on_commit, self.collection.name, doc_id, pending)
         await self._move_head(aggregate_id, version)
         if version > self._keep:
             task = asyncio.create_task(self._prune(self.document_id(aggregate_id, version - self._keep)))

@@ -16,10 +16,13 @@ from typing import Annotated
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.exception_handlers import http_exception_handler
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import compile_path
 from fastapi.responses import JSONResponse, Response
 from fastapi_offline import FastAPIOffline
 from prometheus_fastapi_instrumentator import Instrumentator
-from pymongo.errors import ConnectionFailure
+from pymongo.errors import PyMongoError
 
 from emm_common import live_database, logs, metrics, mongo, outbox
 from emm_common.access_log import AccessLog
@@ -28,8 +31,9 @@ from emm_common.auth import TokenIssuer, TokenVerifier, ensure_key_pair, jwks
 from emm_common.authorization import ALL, ANY, OWN_RECORD, Allow, Caller
 from emm_common.rate_limits import RateLimited, RateLimiter
 from emm_common.revocations import Revocations
+from emm_common.openapi import document_contract
 from emm_common.store.mongo import MongoDocumentStore
-from emm_common.outbox import OutboxRelay
+from emm_common.outbox import OutboxRelay, SweepTurns
 from emm_common.publisher import EventPublisher
 from emm_common.settings import ServiceSettings
 from emm_common.startup import retry_until_reachable
@@ -55,9 +59,16 @@ class Runtime:
         """Use the database the live-database pointer names (emm_common.live_database)."""
         self.database = await live_database.resolve(self.settings, self.database)
 
+    def nudge(self, collection_name: str, doc_id: Any, outbox: dict[str, Any]) -> None:
+        """The stores' `on_commit`: this process's relay publishes a document's new events now
+        (once it exists; until then, and while Kafka is away, its sweep does after the grace)."""
+        if self.relay is not None:
+            self.relay.nudge(collection_name, doc_id, outbox)
+
     def start(self, outbox_collections: list[Any]) -> None:
         self.relay = OutboxRelay(self.publisher, outbox_collections, self.settings.outbox_poll_seconds,
-                                 self.settings.outbox_sweep_seconds)
+                                 self.settings.outbox_sweep_seconds, grace_seconds=self.settings.outbox_grace_seconds,
+                                 turns=SweepTurns(self.database))
         self._connect_task = asyncio.create_task(self._connect_kafka(), name="connect-kafka")
         self._health_task = asyncio.create_task(metrics.keep_checking(self.readiness), name="dependency-checks")
 
@@ -166,6 +177,16 @@ SignedIn = Annotated[Caller, Depends(Allow(participant=OWN_RECORD, facilitator=A
 Public = Annotated[None, Depends(Allow(public=True))]
 
 
+def methods_of(app: FastAPI, path: str) -> list[str]:
+    """The methods the OpenAPI document gives the path (a 405's `Allow` header): those of its
+    templates that match it with the fewest parameters (`/questionnaires/default`, not
+    `/questionnaires/{questionnaire_id}`)."""
+    matching = [(template.count("{"), {method.upper() for method in operations})
+                for template, operations in app.openapi()["paths"].items() if compile_path(template)[0].match(path)]
+    fewest = min((parameters for parameters, _ in matching), default=0)
+    return sorted(set().union(*(methods for parameters, methods in matching if parameters == fewest)))
+
+
 def create_service_app(settings: ServiceSettings, *, title: str, description: str, version: str = "1.0.0",
                        outbox_collections: Callable[[Any], list[Any]] = lambda db: [],
                        on_start: Callable[[Runtime], Awaitable[None]] | None = None) -> FastAPI:
@@ -204,7 +225,7 @@ def create_service_app(settings: ServiceSettings, *, title: str, description: st
 
     @app.get("/readyz", tags=["operations"], summary="Readiness: Kafka and MongoDB reachable, else 503 with the reason",
              response_model=dict[str, str | dict[str, str]],
-             responses={503: {"description": "A dependency is unreachable"}})
+             responses={503: {"description": "A dependency is unreachable", "model": dict[str, str | dict[str, str]]}})
     async def readyz(request: Request):
         checks = await request.app.state.runtime.readiness()
         ready = all(state == "ok" for state in checks.values())
@@ -224,8 +245,10 @@ def create_service_app(settings: ServiceSettings, *, title: str, description: st
                                                    who.principal.expires_at, datetime.now(timezone.utc))
         return Response(status_code=204)
 
-    @app.exception_handler(ConnectionFailure)
-    async def database_unavailable(request: Request, exc: ConnectionFailure):
+    @app.exception_handler(PyMongoError)
+    async def database_unavailable(request: Request, exc: PyMongoError):
+        if not mongo.transient(exc):  # ours to fix: a 500, as any other bug
+            raise exc
         return JSONResponse(status_code=503, headers={"Retry-After": "5"},
                             content={"detail": "database unavailable; the request may not have been stored: repeat it "
                                                "(every command is safe to repeat)"})
@@ -235,6 +258,16 @@ def create_service_app(settings: ServiceSettings, *, title: str, description: st
         errors = [{"loc": list(e.get("loc", [])), "msg": e.get("msg", ""), "type": e.get("type", "")}
                   for e in exc.errors()]
         return JSONResponse(status_code=422, content={"detail": errors})
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_refusal(request: Request, exc: StarletteHTTPException):
+        if exc.status_code == 400:  # FastAPI's "error parsing the body": not UTF-8, say
+            return problem(400, ["body"], "the body is not JSON in UTF-8", "InvalidBody")
+        if exc.status_code == 405:  # Starlette names the methods of the first route of the path only
+            response = await http_exception_handler(request, exc)
+            response.headers["Allow"] = ", ".join(methods_of(request.app, request.url.path))
+            return response
+        return await http_exception_handler(request, exc)
 
     @app.exception_handler(RateLimited)
     async def too_many(request: Request, exc: RateLimited):
@@ -247,6 +280,7 @@ def create_service_app(settings: ServiceSettings, *, title: str, description: st
     async def refused(request: Request, exc: DomainError):
         return problem(exc.http_status, error_location(request, exc), exc.message, type(exc).__name__)
 
+    document_contract(app)
     app.add_middleware(AcknowledgeEvents)
     app.add_middleware(AccessLog)  # outermost: the request's correlation covers everything it does
     Instrumentator(excluded_handlers=["/metrics"]).instrument(app).expose(

@@ -10,7 +10,8 @@ from typing import Any
 from emm_common.errors import InvalidInput
 
 ID_MAX_LENGTH = 64  # the contract's `id` (maxLength in schemas/events/); APIs declare it on every id they take
-_ID = re.compile(rf"[A-Za-z0-9._:-]{{1,{ID_MAX_LENGTH}}}")
+ID_PATTERN = rf"^[A-Za-z0-9._:-]{{1,{ID_MAX_LENGTH}}}$"  # the OpenAPI documents state it on the ids they take
+_ID = re.compile(ID_PATTERN)
 
 
 def identifier(value: Any, field: str) -> str:

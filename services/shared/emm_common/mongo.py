@@ -9,7 +9,29 @@ from __future__ import annotations
 
 from typing import Any
 
+from pymongo.errors import ConnectionFailure, PyMongoError
+
 from emm_common.settings import ServiceSettings
+
+# What FerretDB (and its SQLite or PostgreSQL backend) says of an operation it abandoned or could
+# not run yet, which the same operation later succeeds at: a backend busy, restarting or timing out.
+TRANSIENT_MESSAGES = ("context canceled", "context deadline exceeded", "database is locked", "sqlite_busy",
+                      "connection reset", "connection refused", "broken pipe", "too many connections")
+TRANSIENT_LABELS = ("RetryableWriteError", "TransientTransactionError", "NetworkError")
+
+
+def transient(exc: BaseException) -> bool:
+    """Whether a driver error will heal by itself (retry it, answer 503), not the event's or the
+    request's fault: a lost connection, an error the server labels retryable, or one of
+    FerretDB's abandoned-operation messages."""
+    if isinstance(exc, ConnectionFailure):
+        return True
+    if not isinstance(exc, PyMongoError):
+        return False
+    if any(exc.has_error_label(label) for label in TRANSIENT_LABELS):
+        return True
+    message = str(exc).lower()
+    return any(phrase in message for phrase in TRANSIENT_MESSAGES)
 
 
 def client_for(settings: ServiceSettings) -> Any:

@@ -31,10 +31,16 @@ from emm_common import mongo
 from emm_common.consumer import EventProcessor, Handler
 from emm_common.digest import (BOOKKEEPING_FIELDS, canonical_json, collection_digests,  # noqa: F401
                                documents_digest, without_bookkeeping)
+from emm_common.outbox import SWEEP_TURNS
 from emm_common.settings import ServiceSettings
 from emm_common.snapshot import end_offsets, partitions_of, snapshot_records  # noqa: F401
 from emm_common.staging import NotStaged, StagedCollection, StagingStore  # noqa: F401
+from emm_common.store.mongo import VERSION_CLAIMS
 from emm_common.topics import dead_letter_topic, topic_name
+
+# The store's version claims and the relays' sweep turns belong to the database they were written in
+# (the target's own writers make its own): never copied.
+NEVER_COPIED = frozenset({VERSION_CLAIMS, SWEEP_TURNS})
 
 # What this module gave before the snapshot reader, the staging store and the digest had their own.
 __all__ = ["BOOKKEEPING_FIELDS", "NotStaged", "PoisonRecord", "RebuildStats", "StagedCollection", "StagingStore",
@@ -82,7 +88,7 @@ async def copy_collections(source: Any, target: Any, *, exclude: Iterable[str] =
     """Copy every collection of `source` except `exclude` into `target` (bulk reads, insert_many
     in chunks, each document passed through `change`); return how many were copied per collection."""
     copied = {}
-    excluded = set(exclude)
+    excluded = set(exclude) | NEVER_COPIED
     for name in sorted(set(await source.list_collection_names()) - excluded):
         count, chunk = 0, []
         async for document in source[name].find({}):

@@ -58,7 +58,11 @@ class ServiceSettings(BaseSettings):
                     "limits; JSON list of addresses. Without, the limits count per peer.")
     outbox_poll_seconds: float = Field(1.0, description="First retry delay of the outbox relay after a failure.")
     outbox_sweep_seconds: float = Field(
-        10.0, description="How often the relay scans for events a crashed process left in an outbox.")
+        10.0, description="How often the relay scans for events a crashed process left in an outbox (one "
+                          "process of the service per collection per interval: see emm_common.outbox).")
+    outbox_grace_seconds: float = Field(
+        30.0, description="How old an outbox entry must be before a sweep publishes it; a fresh one is "
+                          "its committing process's to publish (so no other process publishes it twice).")
     consumer_max_attempts: int = Field(
         3, description="Tries of a handler that raises an unexpected error before the event is dead-lettered.")
     transient_retry_seconds: float = Field(

@@ -19,7 +19,7 @@ from prometheus_client import start_http_server
 from emm_common import live_database, logs, metrics, mongo
 from emm_common.consumer import ConsumedRecord, EventProcessor, Handler
 from emm_common.locks import KeyedLocks
-from emm_common.outbox import OutboxRelay
+from emm_common.outbox import OutboxRelay, SweepTurns
 from emm_common.publisher import EventPublisher
 from emm_common.settings import CACHE_DIR, ServiceSettings
 from emm_common.startup import retry_until_reachable
@@ -88,7 +88,8 @@ def build_app(settings: ServiceSettings, base_topics: list[str], make_handlers: 
                 parts = WorkerParts(*parts)
             state["publisher"] = publisher
             state["relay"] = OutboxRelay(publisher, parts.outbox_collections, settings.outbox_poll_seconds,
-                                         settings.outbox_sweep_seconds, locks=parts.locks)
+                                         settings.outbox_sweep_seconds, locks=parts.locks,
+                                         grace_seconds=settings.outbox_grace_seconds, turns=SweepTurns(database))
             if parts.on_relay is not None:
                 parts.on_relay(state["relay"])
             state["processor"] = EventProcessor(

@@ -1,5 +1,7 @@
 """Schemathesis against the notification API's own OpenAPI document, with a valid organizer
-token: no generated request gets a 5xx, and every 4xx says what is wrong. The log holds a sent,
+token and all of schemathesis's checks (tests/integration/fuzzing.py): no 5xx, every status
+documented, schema-valid input accepted and schema-violating input refused, and every 4xx says
+what is wrong. The log holds a sent,
 a skipped, a waiting and a failed message, and most generated requests name them, so they reach
 the log and its resend rather than stopping at a 404."""
 
@@ -48,7 +50,7 @@ async def known_data(publisher, database, unique) -> dict[str, list[str]]:
             "query.session_id": [session_id]}
 
 
-async def test_no_generated_request_gets_a_server_error(publisher, topic_prefix, mongo_database, unique, keys, issue):
+async def test_no_generated_request_breaks_the_contract(publisher, topic_prefix, mongo_database, unique, keys, issue):
     smtp_port = free_port()
     smtp = Controller(RefusesDan(), hostname=HOST, port=smtp_port)
     smtp.start()

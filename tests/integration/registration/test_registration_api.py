@@ -307,7 +307,10 @@ async def test_a_2xx_survives_a_kill_before_publishing(topic_prefix, unique, key
     await ensure_topics(KAFKA, {topic_name(t, topic_prefix) for t in all_topics()}, partitions=3)
     assert await read_topic(topic_name("emm.sessions", topic_prefix), 0, timeout=1) == []
 
-    restarted = ServiceProcess("registration", "api", topic_prefix, f"test_{unique}", keys).start()
+    # What the dead process left is a sweep's, once older than the grace (30 s by default, short here).
+    restarted = ServiceProcess("registration", "api", topic_prefix, f"test_{unique}", keys,
+                               env={"REGISTRATION_OUTBOX_GRACE_SECONDS": "3",
+                                    "REGISTRATION_OUTBOX_SWEEP_SECONDS": "1"}).start()
     try:
         [scheduled] = await read_events(topic_name("emm.sessions", topic_prefix), 1)
         [registered] = await read_events(topic_name("emm.enrollments", topic_prefix), 1)

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import time
 
 import pytest
 
 from emm_common import documents
 from emm_common.envelope import new_event
-from emm_common.outbox import OutboxRelay
+from emm_common.outbox import OutboxRelay, SweepTurns
 
 pytestmark = pytest.mark.integration
 
@@ -81,3 +82,19 @@ async def test_an_event_is_applied_to_a_projection_once(mongo_database):
     assert not await documents.apply_once(projection, "s1", "e1", {"$inc": {"registered": 1}})
     assert await documents.apply_once(projection, "s1", "e2", {"$inc": {"registered": 1}})
     assert (await projection.find_one({"_id": "s1"}))["registered"] == 2
+
+
+async def test_one_process_at_a_time_gets_the_turn_to_sweep_a_collection(mongo_database):
+    """Insert-once turns: of several processes asking in one interval, one sweeps; the next
+    interval is another turn."""
+    processes = [SweepTurns(mongo_database, holder=f"process-{n}") for n in range(4)]
+    taken = await asyncio.gather(*(p.take("sessions", 3600) for p in processes))
+    assert sum(taken) == 1
+    others = [p for p, took in zip(processes, taken) if not took]
+    assert not any(await asyncio.gather(*(p.take("sessions", 3600) for p in others)))
+    assert await others[0].take("participants", 3600)  # each collection has its own turn
+
+    await asyncio.sleep(0.5 - time.time() % 0.5)  # the start of a slot of 0.5 s
+    assert sum(await asyncio.gather(*(p.take("attendance", 0.5) for p in processes))) == 1
+    await asyncio.sleep(0.5)
+    assert sum(await asyncio.gather(*(p.take("attendance", 0.5) for p in processes))) == 1  # the next slot

@@ -121,7 +121,7 @@ async def test_an_event_larger_than_the_broker_takes_is_parked_and_holds_back_no
     await documents.insert_one({"_id": "ses-big@1", "version": 1, "outbox": outbox_fields_map([too_large, after_it])})
     await documents.insert_one({"_id": "ses-next@1", "version": 1, "outbox": outbox_fields_map([next_session])})
 
-    records = await relayed_until(OutboxRelay(publisher, [documents], poll_seconds=0.5),
+    records = await relayed_until(OutboxRelay(publisher, [documents], poll_seconds=0.5, grace_seconds=0),
                                   topic_name("emm.sessions", topics), 2, timeout=10)
 
     assert sorted(ids_on(records)) == sorted([after_it.id, next_session.id])
@@ -152,7 +152,7 @@ async def test_an_event_above_the_topic_s_own_limit_is_parked_and_the_partition_
     publisher = EventPublisher(KAFKA, topic_prefix)
     await publisher.start()
     try:
-        records = await relayed_until(OutboxRelay(publisher, [documents], poll_seconds=0.5), sessions_topic, 3)
+        records = await relayed_until(OutboxRelay(publisher, [documents], poll_seconds=0.5, grace_seconds=0), sessions_topic, 3)
     finally:
         await publisher.stop()
 

@@ -62,3 +62,23 @@ def test_unreachable_kafka_makes_readiness_503_and_the_api_keeps_answering(tmp_p
         assert response.status_code == 503
         assert response.json()["checks"]["kafka"] == "not connected yet"
         assert client.get("/healthz").status_code == 200
+
+
+def test_a_database_error_that_heals_by_itself_is_a_503_and_any_other_a_500(tmp_path):
+    """FerretDB's "context canceled" (an operation it abandoned) says: repeat the command."""
+    from pymongo.errors import OperationFailure
+
+    app = create_service_app(settings(tmp_path), title="sample", description="test")
+
+    @app.get("/abandoned")
+    async def abandoned():
+        raise OperationFailure("(InternalError) context canceled", 1)
+
+    @app.get("/refused")
+    async def refused():
+        raise OperationFailure("unknown operator: $bogus", 2)
+
+    with TestClient(app, raise_server_exceptions=False) as client:
+        response = client.get("/abandoned")
+        assert response.status_code == 503 and response.headers["Retry-After"] and response.json()["detail"]
+        assert client.get("/refused").status_code == 500

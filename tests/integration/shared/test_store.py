@@ -4,6 +4,8 @@ document's outbox in the same write, reads by `_id`), and count the same round t
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from emm_common.envelope import new_event
@@ -97,3 +99,25 @@ async def test_all_lists_a_collection_with_only_the_fields_asked_for(store):
     await store.insert("sessions", {"_id": "s2", "session": None, "participants": []})
     listed = sorted((s.document for s in await store.all("sessions", fields=["session"])), key=lambda d: d["_id"])
     assert listed == [{"_id": "s1", "session": {"country": "SN"}}, {"_id": "s2", "session": None}]
+
+
+async def test_writers_in_two_processes_never_lose_an_update_of_one_document(mongo_database):
+    """Two worker instances (a rebalance, or a document fed from two partitions) each with their
+    own store and locks, replacing one document at once: every increment survives, on FerretDB
+    v1 too, whose conditional update alone is not atomic."""
+    stores = [MongoDocumentStore(mongo_database), MongoDocumentStore(mongo_database)]
+    assert await stores[0].insert("trainers", {"_id": "trn-race", "count": 0})
+
+    async def increment(store, times):
+        for _ in range(times):
+            while True:
+                current = await store.get("trainers", "trn-race")
+                try:
+                    await store.replace("trainers", current, {**current.document, "count": current.document["count"] + 1})
+                    break
+                except VersionConflict:
+                    continue
+
+    await asyncio.gather(*(increment(store, 15) for store in stores for _ in range(3)))
+    found = await stores[0].get("trainers", "trn-race")
+    assert found.document["count"] == 90 and found.version == 91

@@ -13,8 +13,10 @@ def app_committing(*event_ids: str, status: int = 200) -> TestClient:
 
     @app.post("/command")
     async def command():
-        outbox.committed("sessions", "ses-1", {event_id: {} for event_id in event_ids[:1]})
-        outbox.committed("sessions", "ses-1", event_ids=event_ids[1:])
+        nudged = []
+        outbox.committed(lambda *commit: nudged.append(commit), "sessions", "ses-1",
+                         {event_id: {} for event_id in event_ids[:1]})
+        outbox.acknowledge(event_ids[1:])
         if status >= 400:
             raise HTTPException(status, "refused after the commit")
         return {"ok": True}
@@ -43,7 +45,7 @@ def test_requests_do_not_see_each_others_events():
 
 
 def test_outside_a_request_committing_records_nothing():
-    outbox.committed("sessions", "ses-1", event_ids=["e-9"])
+    outbox.acknowledge(["e-9"])
     with outbox.acknowledging() as ids:
         pass
     assert ids == []

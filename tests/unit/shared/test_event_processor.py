@@ -3,11 +3,12 @@ in-memory fake of our own (the real topic is exercised in tests/integration/shar
 
 from __future__ import annotations
 
-from pymongo.errors import AutoReconnect
+from pymongo.errors import AutoReconnect, OperationFailure
 
 from emm_common import contract
 from emm_common.consumer import ConsumedRecord, EventProcessor, PoisonEvent
 from emm_common.envelope import new_event, to_record
+from emm_common.store import VersionConflict
 
 COMPLETED = "org.iom.emm.session.completed.v1"
 
@@ -107,3 +108,23 @@ async def test_dead_letter_write_is_retried_not_skipped():
     proc = EventProcessor("evaluation", {}, flaky_send, "emm.dlq.evaluation", backoff_seconds=0.001)
     assert await proc.process(ConsumedRecord("emm.sessions", 0, 1, None, b"junk", [])) == "dead_lettered"
     assert len(dlq.records) == 1
+
+
+async def test_ferretdb_failing_a_query_it_cancelled_is_waited_out_not_dead_lettered():
+    """FerretDB answers an operation it abandoned (a backend busy or restarting) with an
+    OperationFailure whose message says `context canceled`; so does a SQLite `database is locked`.
+    Both heal by themselves: more than max_attempts of them must not dead-letter the event; nor
+    must a run of version conflicts between two worker instances."""
+    seen, dlq = [], DeadLetters()
+    failures = [OperationFailure("(InternalError) context canceled", 1),
+                OperationFailure("database is locked (5) (SQLITE_BUSY)", 1),
+                OperationFailure("context deadline exceeded", 1), VersionConflict("trainers/trn-1")]
+
+    async def handle(event):
+        if failures:
+            raise failures.pop(0)
+        seen.append(event.id)
+
+    event = completed_event()
+    assert await processor({COMPLETED: handle}, dlq, max_attempts=2).process(consumed(event)) == "applied"
+    assert seen == [event.id] and dlq.records == []

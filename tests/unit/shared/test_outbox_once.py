@@ -3,6 +3,8 @@ times it is told about its document."""
 
 from __future__ import annotations
 
+import asyncio
+
 from emm_common.documents import outbox_map
 from emm_common.envelope import new_event
 from emm_common.outbox import OutboxRelay
@@ -46,3 +48,55 @@ async def test_an_event_published_whose_removal_failed_is_removed_later_without_
     await relay.relay_once()
     assert [e.id for e in publisher.published] == [event.id]
     assert sessions.documents["ses-b@1"]["outbox"] == {}
+
+
+async def test_another_process_sweeping_while_a_commit_is_nudged_publishes_it_once():
+    """Two processes relay one collection (two API instances, or the API and the lifecycle clock):
+    the one that committed is nudged; the other's periodic sweep, running at that moment, must
+    leave a fresh entry to that nudge (it takes only entries older than its grace)."""
+    sessions, publisher = FakeCollection("sessions_once_3"), FakePublisher()
+    event = completed("ses-c")
+    outbox = outbox_map([event], 1)
+    sessions.documents["ses-c@1"] = {"_id": "ses-c@1", "outbox": dict(outbox)}
+    committing, other = OutboxRelay(publisher, [sessions]), OutboxRelay(publisher, [sessions])
+    committing.nudge("sessions_once_3", "ses-c@1", outbox)
+    await run_until_relayed(sessions, "ses-c@1", other, committing)
+    assert [e.id for e in publisher.published] == [event.id]
+    assert sessions.documents["ses-c@1"]["outbox"] == {}
+
+
+async def test_a_nudge_that_failed_is_published_by_its_own_relay_once_the_broker_is_back():
+    """Not left to a sweep, which would wait for the grace (30 s) to run out."""
+    sessions, publisher = FakeCollection("sessions_once_4"), FakePublisher()
+    event = completed("ses-d")
+    outbox = outbox_map([event], 1)
+    sessions.documents["ses-d@1"] = {"_id": "ses-d@1", "outbox": dict(outbox)}
+    send, away = publisher.send, {"times": 1}
+
+    async def broker_away_once(e):
+        if away["times"]:
+            away["times"] -= 1
+            raise ConnectionError("the broker is away")
+        return await send(e)
+
+    publisher.send = broker_away_once
+    relay = OutboxRelay(publisher, [sessions], poll_seconds=0.01)
+    relay.nudge("sessions_once_4", "ses-d@1", outbox)
+    await run_until_relayed(sessions, "ses-d@1", relay)
+    assert [e.id for e in publisher.published] == [event.id]
+
+
+async def run_until_relayed(collection: FakeCollection, doc_id: str, *relays: OutboxRelay) -> None:
+    """Run the relays until the document's outbox is empty (2 s at most), and a little longer, so
+    that a second publication would show."""
+    for relay in relays:
+        relay.start()
+    try:
+        for _ in range(200):
+            await asyncio.sleep(0.01)
+            if not collection.documents[doc_id]["outbox"]:
+                break
+        await asyncio.sleep(0.05)
+    finally:
+        for relay in relays:
+            await relay.stop()

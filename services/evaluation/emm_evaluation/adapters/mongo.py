@@ -7,25 +7,24 @@ from typing import Any
 
 from emm_common.documents import AggregateStore
 from emm_common.locks import KeyedLocks
+from emm_common.store import OnCommit
 from emm_common.store.mongo import MongoDocumentStore
 from emm_evaluation.service_layer.closures import CLOSURES
 from emm_evaluation.service_layer.handlers import ATTENDANCE_WARNINGS, TRAINERS
 from emm_evaluation.service_layer.reports import CommandSide
 
 
-def document_store(database: Any, locks: KeyedLocks | None = None) -> MongoDocumentStore:
-    return MongoDocumentStore(database, locks=locks)
+def document_store(database: Any, locks: KeyedLocks | None = None,
+                   on_commit: OnCommit | None = None) -> MongoDocumentStore:
+    return MongoDocumentStore(database, locks=locks, on_commit=on_commit)
 
 
-def command_side(database: Any) -> CommandSide:
-    return CommandSide(
-        questionnaires=AggregateStore(database["questionnaires"]),
-        attachments=AggregateStore(database["session_questionnaires"]),
-        scores=AggregateStore(database["knowledge_scores"]),
-        feedback=AggregateStore(database["feedback_submissions"]),
-        peer_feedback=AggregateStore(database["peer_feedback"]),
-        revocations=AggregateStore(database["revocations"]),
-        quotes=AggregateStore(database["session_quotes"]))
+def command_side(database: Any, on_commit: OnCommit | None = None) -> CommandSide:
+    """The aggregates; `on_commit` (the process's relay's nudge) is told of each commit's events."""
+    names = {"questionnaires": "questionnaires", "attachments": "session_questionnaires", "scores": "knowledge_scores",
+             "feedback": "feedback_submissions", "peer_feedback": "peer_feedback", "revocations": "revocations",
+             "quotes": "session_quotes"}
+    return CommandSide(**{field: AggregateStore(database[name], on_commit=on_commit) for field, name in names.items()})
 
 
 def worker_outbox_collections(database: Any) -> list[Any]:

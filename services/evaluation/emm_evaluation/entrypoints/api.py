@@ -9,7 +9,7 @@ can act on; the document states those ranges too (`minimum`, `maximum`, `enum`).
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, FastAPI, Path, Query, Request, Response
@@ -19,6 +19,8 @@ from emm_common.authorization import (ALL, ANY, FILTERED, OWN_ENROLLMENT, OWN_OF
                                      Allow, Caller)
 from emm_common.csv_export import CSV_RESPONSES, csv_download
 from emm_common.http import create_service_app
+from emm_common.iso_dates import IsoDate
+from emm_common.openapi import REQUIRED_TEXT, checked_by_the_domain
 from emm_common.paging import Paging
 from emm_common.rate_limits import Limit, RateLimit
 from emm_common.identifiers import ID_MAX_LENGTH
@@ -73,13 +75,8 @@ CODE_LENGTH = 64  # a country, a language, a sex filter: checked exactly where t
 Id = Annotated[str, Field(max_length=ID_MAX_LENGTH)]
 CodeFilter = Annotated[str | None, Query(max_length=CODE_LENGTH)]
 
-ERRORS = {401: {"description": "Missing or invalid bearer token"},
-          403: {"description": "The token's role or scope does not allow this"},
-          404: {"description": "No such session, questionnaire, participant or trainer"},
-          409: {"description": "The state forbids this (session not started, already revoked, ...)"},
-          422: {"description": "Invalid input; `detail[].loc` names the field or questionnaire item"}}
-
-router = APIRouter(responses=ERRORS)
+# Each route's error statuses are documented from its shape (emm_common.openapi).
+router = APIRouter()
 
 
 def evaluation(request: Request) -> Evaluation:
@@ -93,16 +90,10 @@ class Body(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-def checked_by_the_domain(**json_schema: Any) -> dict[str, Any]:
-    """A constraint the OpenAPI document states but the domain checks, so that its error names
-    the item at fault."""
-    return {"json_schema_extra": json_schema}
-
-
 def texts(name: str, max_length: int) -> type[Body]:
     """A body of one text in each working language (participants answer in any of them)."""
-    return create_model(name, __base__=Body, **{language: (str, Field(max_length=max_length))
-                                                 for language in LANGUAGES})
+    return create_model(name, __base__=Body, **{language: (str, Field(
+        max_length=max_length, **checked_by_the_domain(pattern=REQUIRED_TEXT))) for language in LANGUAGES})
 
 
 Texts = texts("Texts", QUESTION_LENGTH)
@@ -110,19 +101,27 @@ Title = texts("Title", TITLE_LENGTH)
 
 
 class Option(Body):
-    option_id: str = Field(max_length=ITEM_ID_LENGTH)
+    option_id: str = Field(max_length=ITEM_ID_LENGTH, **checked_by_the_domain(pattern=REQUIRED_TEXT))
     label: Title
 
 
+# Options belong to single_choice items, which need some (the domain's rule, in JSON Schema).
+CHOICES_HAVE_OPTIONS = {"if": {"required": ["type"], "properties": {"type": {"const": "single_choice"}}},
+                        "then": {"required": ["options"], "properties": {"options": {"minItems": 1}}},
+                        "else": {"properties": {"options": {"maxItems": 0}}}}
+
+
 class Item(Body):
-    item_id: str = Field(max_length=ITEM_ID_LENGTH)
+    model_config = ConfigDict(extra="forbid", json_schema_extra=CHOICES_HAVE_OPTIONS)
+
+    item_id: str = Field(max_length=ITEM_ID_LENGTH, **checked_by_the_domain(pattern=REQUIRED_TEXT))
     type: str = Field(max_length=CODE_LENGTH, **checked_by_the_domain(enum=list(ITEM_TYPES)))
     text: Texts
     required: StrictBool = True
     options: list[Option] = Field([], max_length=MAX_OPTIONS, description="single_choice items only")
 
 
-Items = Annotated[list[Item], Field(max_length=MAX_ITEMS)]
+Items = Annotated[list[Item], Field(max_length=MAX_ITEMS, **checked_by_the_domain(minItems=1))]
 
 
 class QuestionnaireBody(Body):
@@ -238,7 +237,8 @@ def created_or_replaced(outcome: Outcome) -> int:
 # -- feedback -----------------------------------------------------------------------------------
 
 @router.post("/sessions/{session_id}/feedback", status_code=201, response_model=v.FeedbackReceipt, tags=["feedback"],
-             summary="Submit the end-of-training evaluation (201 new; 200 when it replaced an earlier one)")
+             summary="Submit the end-of-training evaluation (201 new; 200 when it replaced an earlier one)",
+             responses={200: {"model": v.FeedbackReceipt, "description": "It replaced an earlier one, or repeated a request"}})
 async def submit_feedback(session_id: str, body: FeedbackBody, who: Respondent, service: Service,
                           response: Response):
     outcome = await service.submit_feedback(who.principal, session_id, body.model_dump())
@@ -250,7 +250,8 @@ async def submit_feedback(session_id: str, body: FeedbackBody, who: Respondent, 
 
 @router.post("/sessions/{session_id}/peer-feedback", status_code=201, response_model=v.PeerFeedbackReceipt,
              tags=["feedback"],
-             summary="Rate a trainee's practice delivery (rater = the caller)")
+             summary="Rate a trainee's practice delivery (rater = the caller)",
+             responses={200: {"model": v.PeerFeedbackReceipt, "description": "It replaced an earlier rating, or repeated a request"}})
 async def submit_peer_feedback(session_id: str, body: PeerFeedbackBody, who: Rater, service: Service,
                                response: Response):
     outcome = await service.submit_peer_feedback(who.principal, session_id, body.model_dump())
@@ -301,17 +302,18 @@ async def session_report_csv(session_id: str, who: SessionReportReader, service:
             summary="Across sessions: filter by session country, office and period, respondents' sex")
 async def aggregate_report(who: ReportsReader, service: Service, language: Language = "en", country: CodeFilter = None,
                            office: Annotated[str | None, Query(max_length=TITLE_LENGTH)] = None, sex: CodeFilter = None,
-                           period_from: date | None = None, period_to: date | None = None):
+                           period_from: IsoDate | None = None, period_to: IsoDate | None = None):
     session_ids = await service.reader.matching_sessions(country, office, period_from, period_to, visible=who.sees)
     facts = [await service.reader.session_facts(session_id, sex) for session_id in session_ids]
     return report_to_dict(build_aggregate_report(facts, language))
 
 
 @router.get("/write-up", response_model=v.WriteUpView, tags=["reports"],
-            summary="The write-up of the matching sessions, like the programme's news item (JSON)")
+            summary="The write-up of the matching sessions, like the programme's news item (JSON)",
+            responses={404: {"description": "No session the caller may see matches: nothing to write up"}})
 async def write_up_of(who: ReportsReader, service: Service, language: Language = "en", country: CodeFilter = None,
                       office: Annotated[str | None, Query(max_length=TITLE_LENGTH)] = None,
-                      period_from: date | None = None, period_to: date | None = None,
+                      period_from: IsoDate | None = None, period_to: IsoDate | None = None,
                       session_id: Annotated[list[Id], Query(
                           max_length=20, description="Only these sessions (of those matching)")] = []):
     session_ids = await service.reader.matching_sessions(country, office, period_from, period_to, visible=who.sees)
@@ -326,9 +328,9 @@ async def write_up_of(who: ReportsReader, service: Service, language: Language =
             tags=["trainers"], summary="Search the pool of certified EMM2.0 trainers (paged, by name)")
 async def trainer_pool(who: PoolReader, service: Service, page: Paging, language: CodeFilter = None,
                        country: CodeFilter = None, module: Annotated[str | None, Query(max_length=MODULE_LENGTH)] = None,
-                       certified_from: date | None = None,
-                       certified_to: date | None = None, include_revoked: bool = False,
-                       delivered_since: Annotated[date | None, Query(
+                       certified_from: IsoDate | None = None,
+                       certified_to: IsoDate | None = None, include_revoked: bool = False,
+                       delivered_since: Annotated[IsoDate | None, Query(
                            description="Only trainers who held a government training that ended on or after "
                                        "this day (completed, with attendance recorded)")] = None):
     return page.of(await service.trainer_pool(page.offset, page.fetch, delivered_since=delivered_since,
@@ -385,7 +387,7 @@ def create_app() -> FastAPI:
     holder: dict[str, Evaluation] = {}
 
     def outbox_collections(database: Any) -> list[Any]:
-        holder["evaluation"] = bootstrap.evaluation(settings, database)
+        holder["evaluation"] = bootstrap.evaluation(settings, database, on_commit=app.state.runtime.nudge)
         return holder["evaluation"].command.outbox_collections()
 
     async def on_start(runtime) -> None:

@@ -23,12 +23,15 @@ from pymongo import ASCENDING, DESCENDING
 from pymongo.errors import DuplicateKeyError
 
 from emm_common.envelope import Event
-from emm_common.outbox import committed, outbox_fields
+from emm_common.outbox import committed, outbox_entries
+from emm_common.store import OnCommit
 from emm_notification.service_layer.log_entries import DELIVERABLE, Status
 
 
 class MongoNotificationLog:
-    def __init__(self, database: Any) -> None:
+    def __init__(self, database: Any, on_commit: OnCommit | None = None) -> None:
+        # Told of the events an update puts into an entry's outbox (the relay's nudge, wired in bootstrap).
+        self.on_commit = on_commit
         self.entries = database.notifications
         self.claims = database.delivery_claims
         self.occasions = database.scheduled_occasions
@@ -122,15 +125,14 @@ class MongoNotificationLog:
 
     async def update(self, notification_id: str, fields: dict[str, Any], *, history: list[dict[str, Any]] = (),
                      events: Iterable[Event] = (), version: int = 0) -> None:
-        events = list(events)
+        entries = outbox_entries(events, version)
         update: dict[str, Any] = {}
-        if to_set := {**fields, **outbox_fields(events, version)}:
+        if to_set := {**fields, **{f"outbox.{event_id}": entry for event_id, entry in entries.items()}}:
             update["$set"] = to_set
         if history:
             update["$push"] = {"history": {"$each": list(history)}}
         await self.entries.update_one({"_id": notification_id}, update)
-        if events:  # the relay publishes them now, by _id
-            committed(self.entries.name, notification_id, event_ids=[event.id for event in events])
+        committed(self.on_commit, self.entries.name, notification_id, entries)  # the relay publishes them now
         if "status" in fields:  # every status write also sets next_attempt_at
             participant_id = None
             if fields["status"] == Status.AWAITING_CONTACT:

@@ -10,7 +10,10 @@ import asyncio
 import logging
 import os
 
-from emm_common.worker import run_worker
+from typing import Any
+
+from emm_common.outbox import OutboxRelay
+from emm_common.worker import WorkerParts, run_worker
 from emm_notification.adapters.notification_log import MongoNotificationLog
 from emm_notification.bootstrap import build, email_channel
 from emm_notification.config import Settings
@@ -61,10 +64,16 @@ def make_handlers_for(settings: Settings):
         channel = email_channel(settings)
         if settings.test_exit_after_send:
             channel = ExitAfterSend(channel, settings.test_exit_after_send)
-        handlers, delivery, scheduler = build(settings, database, channel)
+        relay: list[OutboxRelay] = []  # the worker makes it after the parts; the log is told of it then
+
+        def nudge(collection: str, doc_id: Any, entries: dict[str, Any]) -> None:
+            for started in relay:
+                started.nudge(collection, doc_id, entries)
+
+        handlers, delivery, scheduler = build(settings, database, channel, on_commit=nudge)
         keep_running("delivery", delivery.run(settings.delivery_poll_seconds))
         keep_running("scheduler", scheduler.run(settings.scheduler_poll_seconds))
-        return handlers.handlers(), [database.notifications]
+        return WorkerParts(handlers.handlers(), [database.notifications], on_relay=relay.append)
 
     return make_handlers
 

@@ -26,7 +26,8 @@ REVISABLE = ("full_name", "phone", "organization", "job_title", "country", "pref
 # `register`'s defaults: a field left out is checked as if it had not been given.
 _UNSET = {"full_name": None, "phone": None, "organization": None, "job_title": None, "country": None,
           "preferred_language": None, "working_languages": None, "sex": "undisclosed", "consent_to_contact": None}
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
+EMAIL_PATTERN = r"[^@\s]+@[^@\s]+\.[^@\s.]+"  # of the stripped address; the API states it in its OpenAPI
+_EMAIL = re.compile(f"^{EMAIL_PATTERN}$")
 
 
 def normalise_email(email: Any) -> str:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, FastAPI, Query, Request, Response
@@ -13,6 +13,7 @@ from emm_common.calendar import session_calendar
 from emm_common.csv_export import CSV_RESPONSES, csv_download
 from emm_common.http import Runtime, create_service_app
 from emm_common.identifiers import ID_MAX_LENGTH
+from emm_common.iso_dates import IsoDate
 from emm_common.paging import Paging
 from emm_common.rate_limits import Limit, RateLimit
 from emm_registration import bootstrap
@@ -60,13 +61,8 @@ InvitationLimit = Annotated[None, Depends(RateLimit(Limit("invitation-enrollment
                                                     Limit("invitation-enrollments-by-ip", "ip", 30, HOUR),
                                                     only_if=by_invitation))]
 
-ERRORS = {401: {"description": "Missing or invalid bearer token"},
-          403: {"description": "The token's role or scope does not allow this"},
-          404: {"description": "No such session, enrollment, participant or staff member"},
-          409: {"description": "The session's state forbids this (cancelled, completed, ...)"},
-          422: {"description": "Invalid input; `detail[].loc` names the field"}}
-
-router = APIRouter(responses=ERRORS)
+# Each route's error statuses are documented from its shape (emm_common.openapi).
+router = APIRouter()
 
 
 def registration(request: Request) -> Registration:
@@ -87,7 +83,8 @@ LINKS_ON_THEIR_WAY = "If this address is known, a sign-in link is on its way."
 # -- sessions -------------------------------------------------------------------------------
 
 @router.post("/sessions", status_code=201, response_model=m.SessionView, tags=["sessions"],
-             summary="Schedule a session")
+             summary="Schedule a session",
+             responses={200: {"model": m.SessionView, "description": "The session of this session_id, scheduled already"}})
 async def schedule_session(body: m.SessionDetails, who: NewSessionOfOffice, service: Service, response: Response):
     details = body.model_dump(exclude={"session_id"}, exclude_none=True)
     session, created = await service.schedule_session(details, who.subject, body.session_id)
@@ -178,7 +175,8 @@ def enrollment_created(result: EnrollmentResult) -> m.EnrollmentCreated:
              description="By an organizer, or by the person with an invitation token for this session. "
                          "Enrolling the same person again returns their enrollment with 200. With an invitation: "
                          "429 (with Retry-After) beyond 5 per address or 30 per IP in an hour.",
-             responses={429: {"description": "Too many enrollments by invitation from this address or IP"}})
+             responses={200: {"model": m.EnrollmentCreated, "description": "The person's enrollment, made already"},
+                        429: {"description": "Too many enrollments by invitation from this address or IP"}})
 async def enroll(session_id: str, body: m.Person, who: Enroller, _: InvitationLimit, service: Service,
                  response: Response):
     created = await enroll_one(service, session_id, body, who.role)
@@ -222,7 +220,7 @@ async def history(participant_id: str, who: HistoryReader, service: Service, pag
 
 @router.put("/sessions/{session_id}/attendance/{day}", response_model=m.AttendanceView, tags=["attendance"],
             summary="Mark attendance for one day (bulk); a later mark for the same person and day wins")
-async def record_attendance(session_id: str, day: date, body: m.DayMarks, who: StaffOfSession, service: Service):
+async def record_attendance(session_id: str, day: IsoDate, body: m.DayMarks, who: StaffOfSession, service: Service):
     await service.record_attendance(session_id, day, [mark.model_dump() for mark in body.marks], who.subject)
     return await attendance_view(service, session_id)
 
@@ -274,7 +272,8 @@ async def request_sign_in_links(body: m.LinkRequest, service: Service, _: Public
 
 @router.post("/staff", status_code=201, response_model=m.StaffView, tags=["staff"],
              summary="Add an organizer or facilitator to the staff directory",
-             description="The same email again returns the existing record, unchanged, with 200.")
+             description="The same email again returns the existing record, unchanged, with 200.",
+             responses={200: {"model": m.StaffView, "description": "The staff member of this email, added already"}})
 async def add_staff(body: m.StaffDetails, who: NewStaffOfOffice, service: Service, response: Response):
     member, created = await service.add_staff(body.model_dump())
     if not created:
@@ -306,7 +305,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
 
     async def on_start(runtime: Runtime) -> None:
-        store = bootstrap.document_store(runtime.database)
+        store = bootstrap.document_store(runtime.database, on_commit=runtime.nudge)
         app.state.registration = bootstrap.registration(settings, store)
         app.state.scopes = RegistrationScopes(app.state.registration)
         app.state.sign_in = LinkSignIn(app.state.registration, app.state.token_verifier, app.state.token_issuer,

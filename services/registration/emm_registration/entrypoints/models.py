@@ -1,29 +1,49 @@
 """Request and response bodies of the registration API. Types and bounds are checked here (the
 bounds are the domain's, see domain/fields.py); the domain checks the rules and names the field
-at fault."""
+at fault. The OpenAPI document states those rules too where JSON Schema can say them (required
+texts not blank, the country and email patterns, at least one module and language, a reason to
+cancel a session), read from the domain's constants (`checked_by_the_domain`); what it cannot say
+(an end date not before the start, an IANA time zone, a phone number valid in its country) its
+descriptions say in words."""
 
 from __future__ import annotations
 
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
+from emm_common.identifiers import ID_PATTERN
+from emm_common.iso_dates import IsoDate
+from emm_common.openapi import REQUIRED_TEXT, checked_by_the_domain, ecma_pattern
 from emm_registration.domain import fields as f
-from emm_registration.domain.session import Enrollment, Session
+from emm_registration.domain.participant import EMAIL_PATTERN
+from emm_registration.domain.session import KINDS, MAX_SESSION_DAYS, Enrollment, Session
 from emm_registration.domain.staff import MAX_OFFICES, StaffMember
 
 Language = Literal["fr", "en", "pt"]
-Languages = Annotated[list[Language], Field(max_length=len(f.LANGUAGES))]
 Id = Annotated[str, Field(max_length=f.ID_MAX_LENGTH)]
+ChosenId = Annotated[str, Field(max_length=f.ID_MAX_LENGTH, **checked_by_the_domain(pattern=ID_PATTERN))]
 Name = Annotated[str, Field(max_length=f.NAME_LENGTH)]
 Title = Annotated[str, Field(max_length=f.TITLE_LENGTH)]
+RequiredName = Annotated[str, Field(max_length=f.NAME_LENGTH, **checked_by_the_domain(pattern=REQUIRED_TEXT))]
+RequiredTitle = Annotated[str, Field(max_length=f.TITLE_LENGTH, **checked_by_the_domain(pattern=REQUIRED_TEXT))]
 Text = Annotated[str, Field(max_length=f.TEXT_LENGTH)]
 # A country code, a time zone or a status: the domain checks them exactly; this only stops oversized input.
 CODE_LENGTH = 64
 Code = Annotated[str, Field(max_length=CODE_LENGTH)]
-Modules = Annotated[list[Name], Field(max_length=f.MAX_MODULES)]
-FacilitatorIds = Annotated[list[Id], Field(max_length=f.MAX_FACILITATORS)]
+# The domain strips the value and upper-cases a country before it checks it.
+COUNTRY_INPUT = r"^\s*[A-Za-z]{2}\s*$"
+Country = Annotated[str, Field(max_length=CODE_LENGTH, description="ISO 3166-1 alpha-2, e.g. SN",
+                               **checked_by_the_domain(pattern=COUNTRY_INPUT))]
+Email = Annotated[str, Field(max_length=f.EMAIL_LENGTH, **checked_by_the_domain(
+    pattern=rf"^\s*{ecma_pattern(EMAIL_PATTERN)}\s*$"))]
+Modules = Annotated[list[RequiredName], Field(max_length=f.MAX_MODULES, **checked_by_the_domain(minItems=1))]
+SessionLanguages = Annotated[list[Language], Field(max_length=len(f.LANGUAGES), **checked_by_the_domain(minItems=1))]
+FacilitatorIds = Annotated[list[ChosenId], Field(max_length=f.MAX_FACILITATORS)]
+IanaTimeZone = Annotated[str, Field(max_length=CODE_LENGTH, description="IANA time zone, e.g. Africa/Dakar",
+                                    **checked_by_the_domain(pattern=REQUIRED_TEXT))]
+SessionDates = f"end_date is not before start_date; a session lasts at most {MAX_SESSION_DAYS} days"
 
 
 class Body(BaseModel):
@@ -31,37 +51,37 @@ class Body(BaseModel):
 
 
 class SessionDetails(Body):
-    session_id: Id | None = Field(None, description="Optional id chosen by the caller; scheduling it again "
-                                                    "returns the existing session (idempotent)")
-    title: Title
-    kind: Literal["training_of_trainers", "government_delivery"]
+    session_id: ChosenId | None = Field(None, description="Optional id chosen by the caller; scheduling it again "
+                                                          "returns the existing session (idempotent)")
+    title: RequiredTitle
+    kind: Literal[KINDS]
     modules: Modules
-    organizing_office: Name
-    city: Name
-    country: Code = Field(description="ISO 3166-1 alpha-2, e.g. SN")
+    organizing_office: RequiredName
+    city: RequiredName
+    country: Country
     venue: Title | None = None
-    start_date: date
-    end_date: date
-    timezone: Code = Field(description="IANA time zone, e.g. Africa/Dakar")
-    languages: Languages
+    start_date: IsoDate
+    end_date: IsoDate = Field(description=SessionDates)
+    timezone: IanaTimeZone
+    languages: SessionLanguages
     capacity: int = Field(ge=1)
-    enrollment_opens_at: datetime | None = None
-    enrollment_closes_at: datetime | None = None
+    enrollment_opens_at: datetime | None = Field(None, description="With a time zone (Z or an offset)")
+    enrollment_closes_at: datetime | None = Field(None, description="After enrollment_opens_at")
     facilitator_ids: FacilitatorIds = []
     target_audience: Text | None = None
 
 
 class SessionChanges(Body):
-    title: Title | None = None
+    title: RequiredTitle | None = None
     modules: Modules | None = None
-    organizing_office: Name | None = None
-    city: Name | None = None
-    country: Code | None = None
+    organizing_office: RequiredName | None = None
+    city: RequiredName | None = None
+    country: Country | None = None
     venue: Title | None = None
-    start_date: date | None = None
-    end_date: date | None = None
-    timezone: Code | None = None
-    languages: Languages | None = None
+    start_date: IsoDate | None = None
+    end_date: IsoDate | None = Field(None, description=SessionDates)
+    timezone: IanaTimeZone | None = None
+    languages: SessionLanguages | None = None
     capacity: int | None = Field(None, ge=1)
     enrollment_opens_at: datetime | None = None
     enrollment_closes_at: datetime | None = None
@@ -69,18 +89,28 @@ class SessionChanges(Body):
     target_audience: Text | None = None
 
 
+CANCELLING = {"if": {"properties": {"status": {"const": "cancelled"}}, "required": ["status"]},
+              "then": {"required": ["reason"], "properties": {"reason": {"type": "string", "minLength": 1}}}}
+
+
 class StatusChange(Body):
+    """A reason is required to cancel (the document says so with if/then; the route refuses without one)."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra=CANCELLING)
+
     status: Literal["open", "in_progress", "completed", "cancelled"]
     reason: Text | None = Field(None, min_length=1, description="Required to cancel")
 
 
 class Person(Body):
-    email: str = Field(max_length=f.EMAIL_LENGTH)
-    full_name: Name
-    country: Code
+    email: Email
+    full_name: RequiredName
+    country: Country
     preferred_language: Language
-    consent_to_contact: bool
-    phone: str | None = Field(None, max_length=f.PHONE_INPUT_LENGTH)
+    consent_to_contact: StrictBool
+    phone: str | None = Field(None, max_length=f.PHONE_INPUT_LENGTH,
+                              description="Any way a person writes it; a valid number in `country` unless it starts "
+                                          "with + or 00; stored in E.164")
     organization: Name | None = None
     job_title: Name | None = None
     sex: Literal["female", "male", "other", "undisclosed"] = "undisclosed"
@@ -186,7 +216,11 @@ class HistoryEntry(BaseModel):
 
 LINK_LENGTH = 4096  # a link token is about 400 characters; far more is not one
 StaffRole = Literal["organizer", "facilitator"]
-Offices = Annotated[list[Name], Field(max_length=MAX_OFFICES)]
+Offices = Annotated[list[RequiredName], Field(max_length=MAX_OFFICES)]
+# An organizer acts for at least one office, unless regional (the domain's rule, in JSON Schema).
+ORGANIZER_OFFICES = {"if": {"required": ["role"], "properties": {"role": {"const": "organizer"},
+                                                                "regional": {"const": False}}},
+                     "then": {"required": ["offices"], "properties": {"offices": {"minItems": 1}}}}
 
 
 class SignInLink(Body):
@@ -205,7 +239,7 @@ class SignedInView(BaseModel):
 
 
 class LinkRequest(Body):
-    email: str = Field(max_length=f.EMAIL_LENGTH)
+    email: Email
 
 
 class LinkRequestAccepted(BaseModel):
@@ -213,22 +247,26 @@ class LinkRequestAccepted(BaseModel):
 
 
 class StaffDetails(Body):
-    full_name: Name
-    email: str = Field(max_length=f.EMAIL_LENGTH, description="The person's identity: it cannot be changed later")
+    model_config = ConfigDict(extra="forbid", json_schema_extra=ORGANIZER_OFFICES)
+
+    full_name: RequiredName
+    email: Email = Field(description="The person's identity: it cannot be changed later")
     preferred_language: Language
     role: StaffRole
     offices: Offices = Field([], description="The offices they act for; an organizer needs one, unless regional")
-    regional: bool = Field(False, description="Regional EMM team: acts for every office")
-    active: bool = True
+    regional: StrictBool = Field(False, description="Regional EMM team: acts for every office")
+    active: StrictBool = True
 
 
 class StaffChanges(Body):
-    full_name: Name | None = None
-    preferred_language: Language | None = None
-    role: StaffRole | None = None
-    offices: Offices | None = None
-    regional: bool | None = None
-    active: bool | None = None
+    """Only the fields given change; none can be set to null."""
+
+    full_name: RequiredName = None
+    preferred_language: Language = None
+    role: StaffRole = None
+    offices: Offices = None
+    regional: StrictBool = None
+    active: StrictBool = None
 
 
 class StaffView(BaseModel):

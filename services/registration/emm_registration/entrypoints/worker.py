@@ -54,7 +54,7 @@ async def run(settings: Settings) -> None:
     runtime = Runtime(settings.model_copy(update={"outbox_sweep_seconds": max(settings.outbox_sweep_seconds, 300.0)}))
     await retry_until_reachable("MongoDB", settings.mongodb_uri, lambda: mongo.ping(runtime.database))
     runtime.start(bootstrap.clock_outbox_collections(runtime.database))
-    registration = bootstrap.registration(settings, bootstrap.document_store(runtime.database))
+    registration = bootstrap.registration(settings, bootstrap.document_store(runtime.database, on_commit=runtime.nudge))
     stopping = asyncio.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         asyncio.get_running_loop().add_signal_handler(signum, stopping.set)

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any, Iterable, Mapping, Sequence
 
 from emm_common.envelope import Event
-from emm_common.outbox import outbox_entries
+from emm_common.outbox import committed, outbox_entries
 from emm_common.store import BOOKKEEPING_FIELDS, OUTBOX, VERSION, OnCommit, RoundTrips, Stored, VersionConflict, stored
 
 
@@ -92,8 +92,8 @@ class StoreAdapter:
         raise NotImplementedError
 
     def _committed(self, collection: str, doc_id: Any, entries: dict[str, Any] | None) -> None:
-        if entries and self.on_commit is not None:
-            self.on_commit(collection, doc_id, entries)
+        if entries:
+            committed(self.on_commit, collection, doc_id, entries)
 
 
 def _first_version(document: Mapping[str, Any], events: Sequence[Event]) -> dict[str, Any]:

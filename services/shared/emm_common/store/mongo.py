@@ -3,6 +3,7 @@ for the documents a service keeps through the port (see emm_common.store)."""
 
 from __future__ import annotations
 
+import time
 from typing import Any, Sequence
 
 from pymongo.errors import BulkWriteError, DuplicateKeyError
@@ -14,6 +15,13 @@ from emm_common.store.base import StoreAdapter
 # A read returns the state, not the events waiting for (or set aside by) the relay.
 WITHOUT_OUTBOXES = {OUTBOX: 0, PARKED_OUTBOX: 0}
 DUPLICATE_KEY = 11000
+# Where a replace claims the version it writes (see MongoDocumentStore), in the service's database.
+VERSION_CLAIMS = "store_version_claims"
+# A claim this old whose document never reached its version was left by a writer that died between
+# claiming and writing: the next writer takes it over.
+ABANDONED_CLAIM_SECONDS = 30.0
+# Claims of versions already overwritten are deleted in batches of this many, in one call.
+PRUNE_CLAIMS_EVERY = 50
 
 
 class MongoDocumentStore(StoreAdapter):
@@ -25,12 +33,23 @@ class MongoDocumentStore(StoreAdapter):
     outbox entries by path, so it never touches the entries the relay is removing; `locks`
     (shared with that relay) keeps the two from writing one document at once, which FerretDB v1
     does not make atomic.
+
+    Writers in other processes (two worker instances; a partition moving in a rebalance; a
+    document fed by events of several partitions) share no locks, and FerretDB v1 lets two
+    conditional updates of one version both match, so one update would be lost. So a replace first
+    claims the version it writes, `{_id: "<collection>/<id>@<version>"}` in `VERSION_CLAIMS`, an
+    insert-once the server refuses twice (FerretDB too): of two writers of version N exactly one
+    writes it, the other gets VersionConflict and decides again. On MongoDB 7, where a conditional
+    update is atomic by itself, `claim_versions=False` saves that insert.
     """
 
-    def __init__(self, database: Any, *, locks: KeyedLocks | None = None, on_commit: OnCommit | None = None) -> None:
+    def __init__(self, database: Any, *, locks: KeyedLocks | None = None, on_commit: OnCommit | None = None,
+                 claim_versions: bool = True) -> None:
         super().__init__(on_commit)
         self.database = database
         self.locks = locks or KeyedLocks()
+        self.claim_versions = claim_versions
+        self._overwritten_claims: list[str] = []
 
     async def _get(self, collection: str, doc_id: Any) -> dict | None:
         return await self.database[collection].find_one({"_id": doc_id}, WITHOUT_OUTBOXES)
@@ -67,5 +86,42 @@ class MongoDocumentStore(StoreAdapter):
             update["$unset"] = {name: "" for name in to_unset}
         guard = current.version if current.version else {"$exists": False}
         async with self.locks.hold(f"{collection}:{current.id}"):
+            if self.claim_versions and not await self._claim(collection, current):
+                return False
             result = await self.database[collection].update_one({"_id": current.id, VERSION: guard}, update)
+        if result.matched_count == 1 and self.claim_versions:
+            await self._overwritten(_claim_id(collection, current.id, current.version))
         return result.matched_count == 1
+
+    async def _claim(self, collection: str, current: Stored) -> bool:
+        """Whether this writer may write the version after `current` (no other writer will)."""
+        claims = self.database[VERSION_CLAIMS]
+        claim = _claim_id(collection, current.id, current.version + 1)
+        self.round_trips.count("claim", collection)
+        try:
+            await claims.insert_one({"_id": claim, "at": time.time()})
+            return True
+        except DuplicateKeyError:
+            pass
+        held = await claims.find_one({"_id": claim})
+        if held is None or held.get("at", 0) > time.time() - ABANDONED_CLAIM_SECONDS:
+            return False
+        document = await self.database[collection].find_one({"_id": current.id}, {VERSION: 1})
+        if document is None or (document.get(VERSION) or 0) != current.version:
+            return False
+        await claims.delete_one({"_id": claim})  # abandoned: its writer died before writing
+        try:
+            await claims.insert_one({"_id": claim, "at": time.time()})
+            return True
+        except DuplicateKeyError:
+            return False
+
+    async def _overwritten(self, claim: str) -> None:
+        self._overwritten_claims.append(claim)
+        if len(self._overwritten_claims) >= PRUNE_CLAIMS_EVERY:
+            stale, self._overwritten_claims = self._overwritten_claims, []
+            await self.database[VERSION_CLAIMS].delete_many({"_id": {"$in": stale}})
+
+
+def _claim_id(collection: str, doc_id: Any, version: int) -> str:
+    return f"{collection}/{doc_id}@{version}"
