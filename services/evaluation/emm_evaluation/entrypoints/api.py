@@ -415,7 +415,7 @@ TRAINER_COLUMNS = ("trainer_id", "participant_id", "full_name", "country", "lang
 async def aggregate_report_csv(who: ReportsReader, service: Service, language: Language = "en",
                                country: CodeFilter = None,
                                office: Annotated[str | None, Query(max_length=TITLE_LENGTH)] = None,
-                               sex: CodeFilter = None, period_from: date | None = None, period_to: date | None = None):
+                               sex: CodeFilter = None, period_from: IsoDate | None = None, period_to: IsoDate | None = None):
     session_ids = await service.reader.matching_sessions(country, office, period_from, period_to, visible=who.sees)
     facts = [await service.reader.session_facts(session_id, sex) for session_id in session_ids]
     return csv_download("reports.csv", CSV_COLUMNS, report_rows(build_aggregate_report(facts, language)))
@@ -425,9 +425,9 @@ async def aggregate_report_csv(who: ReportsReader, service: Service, language: L
             summary="The trainer pool as CSV: every trainer matching the filters of /trainers (not one page)")
 async def trainer_pool_csv(who: PoolReader, service: Service, language: CodeFilter = None, country: CodeFilter = None,
                            module: Annotated[str | None, Query(max_length=MODULE_LENGTH)] = None,
-                           certified_from: date | None = None, certified_to: date | None = None,
+                           certified_from: IsoDate | None = None, certified_to: IsoDate | None = None,
                            include_revoked: bool = False,
-                           delivered_since: Annotated[date | None, Query(
+                           delivered_since: Annotated[IsoDate | None, Query(
                                description="Only trainers who held a government training that ended on or after "
                                            "this day (completed, with attendance recorded)")] = None):
     trainers = await service.trainer_pool(delivered_since=delivered_since, language=language, country=country,
