@@ -361,7 +361,7 @@ def expected_report(session_id: str, language: str, texts: dict[str, str], *, re
         "language": language, "registered": registered, "responses": registered, "response_rate": 1.0,
         "attendance": attendance,
         "knowledge_test": {"participants_tested": 0, "mean_pre": None, "mean_post": None, "mean_gain": None,
-                           "passed": 0, "pass_rate": None, "pass_mark": 70.0},
+                           "passed": 0, "pass_rate": None, "pass_mark": 70.0, "by_person": []},
         "ratings": {
             "likert": top + fours,
             "scales": [{"item_id": "recommend", "text": texts["recommend"], "answered": registered,
@@ -370,6 +370,7 @@ def expected_report(session_id: str, language: str, texts: dict[str, str], *, re
             "choices": []},
         "headlines": [line.format(mean=decimal) for line in HEADLINES[language]],
         "comments": [{"item_id": "comments", "text": QUOTE, "author": None}],
+        "quotes": [], "quotable": [],  # the quote's author gave no consent to be quoted
     }
 
 
