@@ -398,6 +398,8 @@ def csv_cells(report: dict) -> dict[tuple[str, str, str], str]:
         for metric in ("answered", "promoters", "passives", "detractors", "nps", "mean"):
             cells["scale0_10", item["item_id"], metric] = cell(item[metric])
     for metric, value in report["knowledge_test"].items():
+        if metric == "by_person":  # each person's rows: section knowledge_test_person, none here (no test taken)
+            continue
         cells["knowledge_test", "", metric] = (rate if metric.endswith("_rate") else cell)(value)
     return cells
 
