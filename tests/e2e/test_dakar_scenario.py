@@ -476,7 +476,8 @@ async def check_evaluation(client: httpx.AsyncClient, ids: Ids) -> list[dict]:
             "languages": [LANGUAGE[name]],
             # the module each trainee practised: the session's modules in turn along the roster
             "modules": [modules[roster.index(name) % len(modules)]], "status": "active",
-            "government_sessions_delivered": 0, "delivered_session_ids": [], "upcoming_session_ids": upcoming}
+            "government_sessions_delivered": 0, "delivered_session_ids": [], "participants_reached": 0,
+            "deliveries": [], "upcoming_session_ids": upcoming}
     assert [t["full_name"] for t in (await get("/trainers", country="GH")).json()] == [
         "Adjoa Asante", "Grace Mensah", "Samuel Boateng", "Yaw Owusu"]
     assert [t["full_name"] for t in (await get("/trainers", module="labour-mobility")).json()] == [
