@@ -29,7 +29,6 @@ from typing import Any, Callable, Iterable, Mapping
 
 from emm_common.envelope import Event
 from emm_common.store import DocumentStore, Stored, VersionConflict
-from emm_common.store import aggregates
 
 Key = tuple[str, Any]  # (collection, _id)
 
@@ -82,14 +81,12 @@ class Transition:
 
 class Applier:
     """Runs the transition of each consumed event against a DocumentStore (see the module
-    docstring). `aggregates` names command-side collections read with
-    emm_common.store.aggregates.latest (read-only here): `loaded.get(name, id)` is the state."""
+    docstring)."""
 
     def __init__(self, store: DocumentStore, transitions: Mapping[str, Transition], *,
-                 aggregates: Iterable[str] = (), attempts: int = 10, rounds: int = 5) -> None:
+                 attempts: int = 10, rounds: int = 5) -> None:
         self.store = store
         self.transitions = dict(transitions)
-        self._aggregates = frozenset(aggregates)
         self._attempts = attempts
         self._rounds = rounds
 
@@ -125,19 +122,11 @@ class Applier:
         raise RuntimeError(f"the reads of {event.type} did not settle in {self._rounds} rounds")
 
     async def _read(self, collection: str, ids: list[Any]) -> dict[Any, Stored]:
-        if collection not in self._aggregates:
-            return await self.store.get_many(collection, ids)
-        found = {}
-        for aggregate_id in ids:
-            if (current := await aggregates.latest(self.store, collection, aggregate_id)) is not None:
-                found[aggregate_id] = Stored({"_id": aggregate_id, **current.state}, current.version)
-        return found
+        return await self.store.get_many(collection, ids)
 
     async def _write(self, loaded: Loaded, writes: list[Write]) -> None:
         decisions: dict[str, list[Write]] = defaultdict(list)
         for write in writes:
-            if write.collection in self._aggregates:
-                raise ValueError(f"{write.collection} is read-only here")
             if write.key not in loaded:
                 raise KeyError(f"{write.collection}/{write.key[1]} is written without being read first")
             current = loaded.stored(write.key)
