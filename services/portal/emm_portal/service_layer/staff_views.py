@@ -4,6 +4,7 @@ the answers for the templates and decide nothing an API should decide."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 from collections.abc import Mapping
@@ -56,9 +57,12 @@ async def facilitated_sessions(apis: Apis, staff_id: str, offset: int = 0) -> Li
     return Listing(mine, found.offset, found.next_offset)
 
 
-async def certification_of(apis: Apis, session_id: str, participant_id: str) -> dict[str, Any]:
-    """Why a participant is or is not certified: each rule with their figure and the threshold."""
-    return await apis.evaluation.get(f"/sessions/{session_id}/participants/{participant_id}/certification")
+async def certification_of(apis: Apis, session_id: str, participant_id: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The session (as `session_of`) and why the participant is or is not certified: each rule
+    with their figure and the threshold. The two APIs are asked at once."""
+    return await asyncio.gather(
+        session_of(apis, session_id),
+        apis.evaluation.get(f"/sessions/{session_id}/participants/{participant_id}/certification"))
 
 
 async def roster_of(apis: Apis, session_id: str) -> dict[str, Any]:

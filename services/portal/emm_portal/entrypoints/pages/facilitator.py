@@ -140,8 +140,7 @@ async def certification_progress(request: Request, session_id: str, who: Facilit
 @router.get("/{session_id}/participants/{participant_id}/certification")
 async def certification(request: Request, session_id: str, participant_id: str, who: Facilitator, page: Page,
                         apis: AsVisitor):
-    view = await views.session_of(apis, session_id)
-    standing = await views.certification_of(apis, session_id, participant_id)
+    view, standing = await views.certification_of(apis, session_id, participant_id)
     return render(request, page, "facilitator/certification.html", view=view, standing=standing)
 
 

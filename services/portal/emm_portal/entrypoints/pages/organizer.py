@@ -171,8 +171,7 @@ async def roster(request: Request, session_id: str, who: Organizer, page: Page, 
 @router.get("/sessions/{session_id}/participants/{participant_id}/certification")
 async def certification(request: Request, session_id: str, participant_id: str, who: Organizer, page: Page,
                         apis: AsVisitor):
-    view = await views.session_of(apis, session_id)
-    standing = await views.certification_of(apis, session_id, participant_id)
+    view, standing = await views.certification_of(apis, session_id, participant_id)
     return render(request, page, "organizer/certification.html", view=view, standing=standing)
 
 
